@@ -1,0 +1,122 @@
+/**
+ * Configuration from environment variables. Each service declares its variables once,
+ * as a table of VarSpecs (name, documentation, default, bounds); `loadConfig` parses them
+ * with zod and reports every bad variable at once, by name and value, as a ConfigError.
+ * The environment is a parameter: tests pass plain objects and never touch process.env.
+ */
+import { availableParallelism } from 'node:os'
+import { z } from 'zod'
+import { ConfigError } from './errors.ts'
+
+/** Env is the shape of process.env, injected so that tests can pass a plain object. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+/** VarSpec describes one environment variable: how to parse it, and what to print in docs. */
+export interface VarSpec<T> {
+  readonly name: string
+  readonly doc: string
+  readonly defaultText: string
+  readonly expected: string
+  readonly schema: z.ZodType<T>
+  readonly secret?: boolean
+}
+
+const integer = /^[+-]?\d+$/
+
+/** intVar is an integer variable within [min, max]; `unit` is shown in docs (ms, bytes, ...). */
+export function intVar(
+  name: string,
+  doc: string,
+  opts: { default: number; min: number; max: number; unit?: string },
+): VarSpec<number> {
+  const expected = `an integer from ${opts.min} to ${opts.max}${opts.unit ? ` (${opts.unit})` : ''}`
+  const schema = z
+    .string()
+    .trim()
+    .regex(integer)
+    .transform(Number)
+    .pipe(z.number().int().min(opts.min).max(opts.max))
+    .default(opts.default)
+  return { name, doc, expected, schema, defaultText: String(opts.default) }
+}
+
+/** portVar is a TCP/UDP port number (0 lets the OS choose, which tests use). */
+export function portVar(name: string, doc: string, def: number): VarSpec<number> {
+  return intVar(name, doc, { default: def, min: 0, max: 65535 })
+}
+
+/** workersVar is a thread count defaulting to the number of CPUs this process may use. */
+export function workersVar(name: string, doc: string): VarSpec<number> {
+  const spec = intVar(name, doc, { default: availableParallelism(), min: 1, max: 256 })
+  return { ...spec, defaultText: 'CPU count' }
+}
+
+/** enumVar is one of a fixed set of words. */
+export function enumVar<const T extends readonly [string, ...string[]]>(
+  name: string,
+  doc: string,
+  values: T,
+  def: T[number],
+): VarSpec<T[number]> {
+  const schema = z.enum(values).default(def) as unknown as z.ZodType<T[number]>
+  return { name, doc, expected: `one of ${values.join(', ')}`, schema, defaultText: def }
+}
+
+/** stringVar is free text, non-empty when set. `secret` keeps the value out of logs and errors. */
+export function stringVar(
+  name: string,
+  doc: string,
+  opts: { default: string; secret?: boolean },
+): VarSpec<string> {
+  const schema = z.string().min(1).default(opts.default)
+  return {
+    name,
+    doc,
+    expected: 'a non-empty string',
+    schema,
+    defaultText: opts.default === '' ? '(none)' : opts.default,
+    ...(opts.secret ? { secret: true } : {}),
+  }
+}
+
+/** hostVar is an address to bind or connect to. */
+export function hostVar(name: string, doc: string, def: string): VarSpec<string> {
+  return stringVar(name, doc, { default: def })
+}
+
+/** The log level variable every service shares. */
+export const logLevelVar = enumVar(
+  'LOG_LEVEL',
+  'pino log level',
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  'info',
+)
+
+type Specs = Readonly<Record<string, VarSpec<unknown>>>
+/** ConfigOf is the typed, frozen configuration a table of VarSpecs produces. */
+export type ConfigOf<S extends Specs> = { readonly [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never }
+
+/**
+ * loadConfig parses `env` against `specs`. An unset or empty variable takes its default.
+ * Throws ConfigError listing every problem, e.g. `TCP_WORKERS="abc": expected an integer from 1 to 256`.
+ */
+export function loadConfig<S extends Specs>(specs: S, env: Env): ConfigOf<S> {
+  const out: Record<string, unknown> = {}
+  const problems: string[] = []
+  for (const [key, spec] of Object.entries(specs)) {
+    const raw = env[spec.name]
+    const result = spec.schema.safeParse(raw === '' ? undefined : raw)
+    if (result.success) out[key] = result.data
+    else
+      problems.push(
+        `${spec.name}=${spec.secret ? '(hidden)' : JSON.stringify(raw)}: expected ${spec.expected}`,
+      )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(out) as ConfigOf<S>
+}
+
+/** describeConfig lists the variables as README table rows: name, default, expected, doc. */
+export function describeConfig(specs: Specs): string[][] {
+  return Object.values(specs).map((s) => [s.name, s.defaultText, s.expected, s.doc])
+}

@@ -1,0 +1,34 @@
+/**
+ * runService is every service's process wiring, and the one place that reads the
+ * environment or sets the exit code: load and validate the configuration (exit 2 with
+ * every problem named), create the logger, start, and drain on SIGTERM/SIGINT (exit 0).
+ */
+import { ConfigError } from './errors.ts'
+import { createLogger, type Logger } from './log.ts'
+import type { Service } from './service.ts'
+import { onShutdown } from './shutdown.ts'
+
+interface ServiceConfig {
+  readonly logLevel: string
+  readonly shutdownGraceMs: number
+}
+
+export async function runService<C extends ServiceConfig>(
+  name: string,
+  load: (env: NodeJS.ProcessEnv) => C,
+  start: (config: C, log: Logger) => Promise<Service>,
+): Promise<void> {
+  let config: C
+  try {
+    config = load(process.env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    createLogger(name, 'info').fatal({ problems: err.problems }, 'invalid configuration')
+    process.exitCode = 2
+    return
+  }
+  const log = createLogger(name, config.logLevel)
+  log.info({ config }, 'config loaded')
+  const service = await start(config, log)
+  onShutdown(log, config.shutdownGraceMs, () => service.close())
+}

@@ -1,0 +1,16 @@
+/** Service is what every server's `start()` returns: something that can be drained and closed. */
+export interface Service {
+  /**
+   * close stops accepting, lets in-flight work finish within the grace period, then
+   * destroys what is left. Idempotent: a second call returns the first call's promise.
+   */
+  close(): Promise<CloseSummary>
+}
+
+/** CloseSummary counts what a close did, for the `shutdown complete` log line. */
+export interface CloseSummary {
+  /** connections (or requests) that finished on their own during the drain */
+  readonly drained: number
+  /** connections destroyed because the grace period ran out */
+  readonly destroyed: number
+}

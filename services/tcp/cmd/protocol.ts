@@ -1,0 +1,130 @@
+/**
+ * cmd (port 9998): a newline-framed request/reply protocol over a byte stream.
+ *
+ *   request:  <COMMAND>[ <argument>]\n      (CRLF accepted; blank lines ignored)
+ *   reply:    OK[ <text>]\n  |  ERR <CODE> <message>\n
+ *
+ * Requests on one connection are answered in order, one at a time, so replies match
+ * requests even when a client pipelines them; a SLEEP holds only its own connection.
+ * Errors never close the connection, except BUSY, IDLE_TIMEOUT and SHUTTING_DOWN.
+ */
+import { type LineEvent, LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import type { Conn, ProtocolHandler } from '../connection.ts'
+import { errLine, TcpErrorCode } from '../errors.ts'
+import { type CommandContext, CommandError, type CommandResult, commands } from './commands.ts'
+
+/** Lines waiting behind a slow command before reading pauses. */
+const MAX_QUEUED_LINES = 64
+
+/** ParsedLine is a request split into its command (upper-cased) and argument. */
+export interface ParsedLine {
+  readonly name: string
+  readonly arg: string
+}
+
+/** parseLine splits `NAME arg...` at the first space; the argument keeps inner spaces. */
+export function parseLine(line: string): ParsedLine {
+  const space = line.indexOf(' ')
+  if (space === -1) return { name: line.toUpperCase(), arg: '' }
+  return { name: line.slice(0, space).toUpperCase(), arg: line.slice(space + 1) }
+}
+
+/** execute runs one request line and returns the reply line (with its newline). */
+export async function execute(line: string, ctx: CommandContext): Promise<CommandResult & { ok: boolean }> {
+  const { name, arg } = parseLine(line)
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (!command) {
+    const shown = name.length > 32 ? `${name.slice(0, 32)}...` : name
+    return {
+      ok: false,
+      reply: errLine(TcpErrorCode.UNKNOWN_COMMAND, `unknown command ${JSON.stringify(shown)}; try HELP`),
+    }
+  }
+  try {
+    const result = await command.run(arg, ctx)
+    return {
+      ok: true,
+      reply: result.reply === '' ? 'OK\n' : `OK ${result.reply}\n`,
+      ...(result.close ? { close: true } : {}),
+    }
+  } catch (err) {
+    if (err instanceof CommandError) return { ok: false, reply: errLine(err.code, err.message) }
+    throw err
+  }
+}
+
+/** cmdHandler serves the cmd protocol on one connection. */
+export function cmdHandler(
+  conn: Conn,
+  ctx: Omit<CommandContext, 'signal'>,
+  maxLineBytes: number,
+  onCommand: (ok: boolean) => void,
+): ProtocolHandler {
+  const splitter = new LineSplitter({ maxLineBytes })
+  const queue: LineEvent[] = []
+  const aborter = new AbortController()
+  const commandCtx: CommandContext = { ...ctx, signal: aborter.signal }
+  let running = false
+  let peerEnded = false
+  conn.socket.once('close', () => aborter.abort())
+
+  const finishIfDone = () => {
+    if (running) return
+    if (conn.draining) {
+      // Shutdown: the command in progress has finished and been answered; nothing queued runs.
+      if (queue.length > 0) conn.write(errLine(TcpErrorCode.SHUTTING_DOWN, 'server is shutting down'))
+      queue.length = 0
+      conn.close('server shutdown')
+    } else if (peerEnded && queue.length === 0) conn.close('peer closed')
+  }
+
+  const run = async () => {
+    running = true
+    while (queue.length > 0 && !conn.socket.destroyed && !conn.draining) {
+      const event = queue.shift() as LineEvent
+      if (queue.length < MAX_QUEUED_LINES / 2) conn.resume('queue')
+      if (typeof event !== 'string') {
+        conn.write(errLine(TcpErrorCode.LINE_TOO_LONG, `line exceeds ${event.maxLineBytes} bytes`))
+        onCommand(false)
+        conn.log.info({ code: TcpErrorCode.LINE_TOO_LONG }, 'bad request')
+        continue
+      }
+      conn.commands++
+      try {
+        const result = await execute(event, commandCtx)
+        onCommand(result.ok)
+        conn.write(result.reply)
+        if (!result.ok) conn.log.info({ code: result.reply.split(' ', 2)[1] }, 'bad request')
+        else conn.log.debug({ command: parseLine(event).name }, 'command')
+        if (result.close) {
+          queue.length = 0
+          conn.close('QUIT')
+          break
+        }
+      } catch (err) {
+        if (aborter.signal.aborted) break // the peer went away mid-SLEEP
+        conn.log.error({ err }, 'command failed')
+        conn.destroy('internal error')
+        break
+      }
+    }
+    running = false
+    finishIfDone()
+  }
+
+  return {
+    onData(chunk) {
+      for (const event of splitter.push(chunk)) {
+        if (event === '') continue
+        queue.push(event)
+      }
+      if (queue.length >= MAX_QUEUED_LINES) conn.pause('queue')
+      if (!running && queue.length > 0) void run()
+    },
+    onEnd() {
+      peerEnded = true
+      finishIfDone()
+    },
+    drain: finishIfDone,
+  }
+}

@@ -1,0 +1,78 @@
+/** The TCP service's configuration: every TCP_* variable, its default, bounds and unit. */
+import {
+  type ConfigOf,
+  type Env,
+  hostVar,
+  intVar,
+  loadConfig,
+  logLevelVar,
+  portVar,
+  workersVar,
+} from '../../lib/config.ts'
+
+export const tcpConfigSpec = {
+  host: hostVar('TCP_HOST', 'address the listeners bind to', '0.0.0.0'),
+  upperPort: portVar('TCP_UPPER_PORT', 'upper-casing service (seeds 001/003)', 9999),
+  echoPort: portVar('TCP_ECHO_PORT', 'byte-exact echo service (seed 004)', 20000),
+  cmdPort: portVar('TCP_CMD_PORT', 'newline-framed command protocol', 9998),
+  workers: workersVar('TCP_WORKERS', 'worker threads, each with its own SO_REUSEPORT listener per port'),
+  maxConnections: intVar(
+    'TCP_MAX_CONNECTIONS',
+    'concurrent connections across all ports and threads; over it: ERR BUSY and close',
+    {
+      default: 1000,
+      min: 1,
+      max: 100_000,
+    },
+  ),
+  idleTimeoutMs: intVar(
+    'TCP_IDLE_TIMEOUT_MS',
+    'a connection with no traffic either way for this long is closed',
+    {
+      default: 60_000,
+      min: 100,
+      max: 3_600_000,
+      unit: 'ms',
+    },
+  ),
+  maxLineBytes: intVar(
+    'TCP_MAX_LINE_BYTES',
+    'longest cmd line, without its newline; longer: ERR LINE_TOO_LONG',
+    {
+      default: 8192,
+      min: 16,
+      max: 1_048_576,
+      unit: 'bytes',
+    },
+  ),
+  maxBufferedBytes: intVar(
+    'TCP_MAX_BUFFERED_BYTES',
+    'unsent reply bytes a connection may hold while its peer does not read; reading pauses at this mark',
+    { default: 1_048_576, min: 1024, max: 67_108_864, unit: 'bytes' },
+  ),
+  maxSleepMs: intVar('TCP_MAX_SLEEP_MS', 'longest SLEEP a cmd client may ask for', {
+    default: 30_000,
+    min: 0,
+    max: 600_000,
+    unit: 'ms',
+  }),
+  shutdownGraceMs: intVar(
+    'SHUTDOWN_GRACE_MS',
+    'on SIGTERM, how long in-flight work may take before connections are destroyed',
+    {
+      default: 10_000,
+      min: 0,
+      max: 600_000,
+      unit: 'ms',
+    },
+  ),
+  logLevel: logLevelVar,
+} as const
+
+/** TcpConfig is the validated, frozen configuration of the TCP service. */
+export type TcpConfig = ConfigOf<typeof tcpConfigSpec>
+
+/** loadTcpConfig reads the TCP_* variables; throws ConfigError naming every bad one. */
+export function loadTcpConfig(env: Env): TcpConfig {
+  return loadConfig(tcpConfigSpec, env)
+}

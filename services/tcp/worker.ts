@@ -1,0 +1,145 @@
+/**
+ * One worker thread: its own listener on each port (SO_REUSEPORT, so the kernel spreads
+ * incoming connections across threads), a registry of its connections, and a drain on
+ * request from the main thread. Worker threads receive no signals; the main thread posts
+ * `{ type: 'drain' }` and waits for `{ type: 'drained' }`.
+ */
+import { once } from 'node:events'
+import { createServer, type Server, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parentPort, threadId, workerData } from 'node:worker_threads'
+import { createLogger, type Logger } from '../../lib/log.ts'
+import { cmdHandler } from './cmd/protocol.ts'
+import type { TcpConfig } from './config.ts'
+import { Conn, type Proto, type ProtocolHandler } from './connection.ts'
+import { SharedCounters } from './counters.ts'
+import { echoHandler } from './echo.ts'
+import { errLine, TcpErrorCode } from './errors.ts'
+import { upperHandler } from './upper.ts'
+
+/** WorkerInit is the workerData the main thread passes to each worker. */
+export interface WorkerInit {
+  readonly config: TcpConfig
+  readonly worker: number
+  readonly reusePort: boolean
+  readonly counters: SharedArrayBuffer
+  readonly ports: Readonly<Record<Proto, number>>
+}
+
+/** Messages between the main thread and a worker. */
+export type ToWorker = { readonly type: 'drain' }
+export type FromWorker =
+  | { readonly type: 'listening' }
+  | { readonly type: 'drained'; readonly drained: number; readonly destroyed: number }
+
+class TcpWorker {
+  readonly #init: WorkerInit
+  readonly #log: Logger
+  readonly #counters: SharedCounters
+  readonly #servers: Server[] = []
+  readonly #conns = new Set<Conn>()
+
+  constructor(init: WorkerInit) {
+    this.#init = init
+    this.#log = createLogger('tcp', init.config.logLevel).child({ worker: init.worker })
+    this.#counters = new SharedCounters(init.config.workers, init.counters)
+  }
+
+  async listen(): Promise<void> {
+    for (const proto of ['upper', 'echo', 'cmd'] as const) {
+      const server = createServer({ pauseOnConnect: false }, (socket) => this.#accept(proto, socket))
+      server.listen({
+        host: this.#init.config.host,
+        port: this.#init.ports[proto],
+        reusePort: this.#init.reusePort,
+      })
+      await once(server, 'listening')
+      this.#servers.push(server)
+    }
+  }
+
+  #accept(proto: Proto, socket: Socket): void {
+    const { config, worker } = this.#init
+    const id = this.#counters.tryAcquire(config.maxConnections, worker)
+    if (id === 0) {
+      this.#log.warn(
+        { proto, remote: `${socket.remoteAddress}:${socket.remotePort}`, code: TcpErrorCode.BUSY },
+        'connection refused: busy',
+      )
+      socket.on('error', () => {})
+      socket.end(errLine(TcpErrorCode.BUSY, `server at its limit of ${config.maxConnections} connections`))
+      return
+    }
+    const conn = new Conn(id, proto, socket, this.#log, config, () => this.#counters.countBackpressureCut())
+    this.#conns.add(conn)
+    void conn.closed.then(() => {
+      this.#conns.delete(conn)
+      this.#counters.release()
+    })
+    conn.attach(this.#handler(proto, conn))
+  }
+
+  #handler(proto: Proto, conn: Conn): ProtocolHandler {
+    switch (proto) {
+      case 'upper':
+        return upperHandler(conn)
+      case 'echo':
+        return echoHandler(conn)
+      case 'cmd':
+        return cmdHandler(
+          conn,
+          {
+            worker: this.#init.worker,
+            threadId,
+            conn: conn.id,
+            remote: `${conn.socket.remoteAddress}:${conn.socket.remotePort}`,
+            maxSleepMs: this.#init.config.maxSleepMs,
+            stats: () => ({
+              workers: this.#init.config.workers,
+              mode: this.#init.reusePort ? 'reuseport' : 'single',
+              ...this.#counters.snapshot(),
+            }),
+          },
+          this.#init.config.maxLineBytes,
+          (ok) => this.#counters.countCommand(ok),
+        )
+    }
+  }
+
+  /** drain: stop accepting, let each connection finish its request, destroy stragglers. */
+  async drain(): Promise<{ drained: number; destroyed: number }> {
+    for (const server of this.#servers) server.close()
+    const open = [...this.#conns]
+    for (const conn of open) conn.drain()
+    const all = Promise.all(open.map((c) => c.closed))
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      sleep(this.#init.config.shutdownGraceMs, true),
+    ])
+    let destroyed = 0
+    if (timedOut) {
+      for (const conn of this.#conns) {
+        conn.destroy('shutdown grace period over')
+        destroyed++
+      }
+      if (destroyed > 0) this.#log.warn({ destroyed }, 'connections destroyed at end of grace period')
+      await all
+    }
+    return { drained: open.length - destroyed, destroyed }
+  }
+}
+
+if (parentPort) {
+  const port = parentPort
+  const w = new TcpWorker(workerData as WorkerInit)
+  await w.listen()
+  port.postMessage({ type: 'listening' } satisfies FromWorker)
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'drain') {
+      void w.drain().then((summary) => {
+        port.postMessage({ type: 'drained', ...summary } satisfies FromWorker)
+        port.close()
+      })
+    }
+  })
+}
