@@ -1,0 +1,109 @@
+/** `netlab tcp upper|echo|cmd`: the TCP service's three protocols. */
+import { type Command, InvalidArgumentError } from 'commander'
+import { exchange, LineClient } from '../net/tcp-client.ts'
+import type { Result } from '../output.ts'
+import type { ServicePorts } from '../targets.ts'
+
+/** Runner executes an action and renders its Result (shared by every command group). */
+export type Runner = (action: () => Promise<Result>) => Promise<void>
+
+interface ConnOpts {
+  readonly host: string
+  readonly port?: number
+  readonly timeout: number
+}
+
+export function parseTimeout(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 600_000)
+    throw new InvalidArgumentError('expected milliseconds from 1 to 600000')
+  return n
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('expected a port from 1 to 65535')
+  return n
+}
+
+async function stdinText(): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function withConnOptions(cmd: Command, defaults: ServicePorts, proto: string): Command {
+  return cmd
+    .option('--host <host>', 'server host', defaults.host)
+    .option('--port <port>', `server port (default: ${defaults.ports[proto]})`, parsePort)
+    .option('--timeout <ms>', 'connect and reply deadline', parseTimeout, 5000)
+}
+
+/** registerTcp adds the `tcp` command group to `program`. */
+export function registerTcp(program: Command, defaults: ServicePorts, run: Runner): void {
+  const tcp = program
+    .command('tcp')
+    .description('threaded TCP service: upper (9999), echo (20000), cmd (9998)')
+
+  for (const proto of ['upper', 'echo'] as const) {
+    const description =
+      proto === 'upper'
+        ? 'send text, print it upper-cased by the server'
+        : 'send text (or stdin), print the byte-exact echo'
+    withConnOptions(
+      tcp.command(proto).argument('[text...]', 'text to send (default: stdin)').description(description),
+      defaults,
+      proto,
+    )
+      .option('--hex', 'print the reply as hex')
+      .action((words: string[], opts: ConnOpts & { hex?: boolean }) =>
+        run(async () => {
+          const port = opts.port ?? (defaults.ports[proto] as number)
+          const data = words.length > 0 ? Buffer.from(words.join(' '), 'utf8') : await stdinText()
+          const started = performance.now()
+          const reply = await exchange({ host: opts.host, port }, data, opts.timeout)
+          const elapsedMs = Math.round((performance.now() - started) * 100) / 100
+          const text = opts.hex ? reply.toString('hex') : reply.toString('utf8')
+          return {
+            text,
+            data: {
+              service: 'tcp',
+              proto,
+              host: opts.host,
+              port,
+              bytesSent: data.length,
+              bytesReceived: reply.length,
+              reply: text,
+              elapsedMs,
+            },
+          }
+        }),
+      )
+  }
+
+  withConnOptions(
+    tcp
+      .command('cmd')
+      .argument('<line...>', 'one or more command lines, e.g. "UPPER hi" TIME STATS (see HELP)')
+      .description('send command lines on one connection and print each reply (exit 1 if any is ERR)'),
+    defaults,
+    'cmd',
+  ).action((lines: string[], opts: ConnOpts) =>
+    run(async () => {
+      const port = opts.port ?? (defaults.ports.cmd as number)
+      await using client = await LineClient.connect({ host: opts.host, port }, opts.timeout)
+      const replies: string[] = []
+      for (const line of lines) {
+        replies.push(await client.request(line))
+        if (/^quit$/i.test(line.trim())) break
+      }
+      const failed = replies.some((r) => r.startsWith('ERR '))
+      return {
+        text: replies.join('\n'),
+        data: { service: 'tcp', proto: 'cmd', host: opts.host, port, requests: lines, replies },
+        exitCode: failed ? 1 : 0,
+      }
+    }),
+  )
+}

@@ -1,0 +1,158 @@
+/**
+ * Small TCP clients for the CLI and the tests: a one-shot exchange (send, half-close,
+ * read to EOF) for upper and echo, and a line client for the cmd protocol. Every
+ * operation has a deadline; failures are LabErrors naming the target.
+ */
+import { connect, type Socket } from 'node:net'
+import { isErrnoException, LabError } from '../../../lib/errors.ts'
+import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
+
+/** Target is where to connect. */
+export interface Target {
+  readonly host: string
+  readonly port: number
+}
+
+const describe = (t: Target) => `${t.host}:${t.port}`
+
+function connectError(target: Target, err: unknown): LabError {
+  const code = isErrnoException(err) ? err.code : undefined
+  const why = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `unknown host (${code})` : (code ?? String(err))
+  return new LabError('CONNECT_FAILED', `cannot connect to ${describe(target)}: ${why}`, { cause: err })
+}
+
+/** open connects within `timeoutMs`. */
+export function open(target: Target, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.host, port: target.port })
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new LabError('TIMEOUT', `connecting to ${describe(target)} timed out after ${timeoutMs} ms`))
+    }, timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.removeAllListeners('error')
+      resolve(socket)
+    })
+    socket.once('error', (err) => {
+      clearTimeout(timer)
+      reject(connectError(target, err))
+    })
+  })
+}
+
+/**
+ * exchange sends `data`, half-closes, and returns everything the server sends until it
+ * closes: the whole reply of a stream service such as upper or echo.
+ */
+export async function exchange(target: Target, data: Buffer, timeoutMs: number): Promise<Buffer> {
+  const socket = await open(target, timeoutMs)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new LabError('TIMEOUT', `no reply from ${describe(target)} within ${timeoutMs} ms`)),
+    )
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    socket.on('error', (err) => reject(err instanceof LabError ? err : connectError(target, err)))
+    socket.on('close', (hadError) => {
+      if (!hadError) resolve(Buffer.concat(chunks))
+    })
+    socket.end(data)
+  })
+}
+
+/** LineClient speaks a newline-framed request/reply protocol on one connection. */
+export class LineClient implements AsyncDisposable {
+  readonly target: Target
+  readonly #socket: Socket
+  readonly #timeoutMs: number
+  readonly #lines: string[] = []
+  #waiter: (() => void) | undefined
+  #closed: Error | undefined
+
+  private constructor(target: Target, socket: Socket, timeoutMs: number) {
+    this.target = target
+    this.#socket = socket
+    this.#timeoutMs = timeoutMs
+    const splitter = new LineSplitter({ maxLineBytes: 16 * 1024 * 1024 })
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of splitter.push(chunk)) if (typeof line === 'string') this.#lines.push(line)
+      this.#wake()
+    })
+    socket.on('error', (err) => {
+      this.#closed = connectError(target, err)
+      this.#wake()
+    })
+    socket.on('close', () => {
+      this.#closed ??= new LabError('CLOSED', `${describe(target)} closed the connection`)
+      this.#wake()
+    })
+  }
+
+  static async connect(target: Target, timeoutMs = 5000): Promise<LineClient> {
+    return new LineClient(target, await open(target, timeoutMs), timeoutMs)
+  }
+
+  /** send writes one line (the newline is added). */
+  send(line: string): void {
+    this.#socket.write(`${line}\n`)
+  }
+
+  /** sendRaw writes bytes as they are (for over-long or binary input). */
+  sendRaw(data: string | Buffer): void {
+    this.#socket.write(data)
+  }
+
+  /** readLine resolves with the next line, or rejects on close or timeout. */
+  async readLine(timeoutMs = this.#timeoutMs): Promise<string> {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      const line = this.#lines.shift()
+      if (line !== undefined) return line
+      if (this.#closed) throw this.#closed
+      const left = deadline - performance.now()
+      if (left <= 0)
+        throw new LabError('TIMEOUT', `no reply from ${describe(this.target)} within ${timeoutMs} ms`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.#waiter = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+  }
+
+  /** request sends one line and returns the reply line. */
+  async request(line: string, timeoutMs?: number): Promise<string> {
+    this.send(line)
+    return this.readLine(timeoutMs)
+  }
+
+  /** closed resolves when the server closes the connection. */
+  async waitClosed(timeoutMs = this.#timeoutMs): Promise<void> {
+    const deadline = performance.now() + timeoutMs
+    while (!this.#closed || this.#socket.readableLength > 0) {
+      if (performance.now() > deadline)
+        throw new LabError('TIMEOUT', `${describe(this.target)} did not close within ${timeoutMs} ms`)
+      await new Promise<void>((resolve) => {
+        this.#waiter = resolve
+        setTimeout(resolve, 50)
+      })
+    }
+  }
+
+  close(): void {
+    this.#socket.destroy()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+  }
+
+  #wake(): void {
+    const w = this.#waiter
+    this.#waiter = undefined
+    w?.()
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Where each service is by default. Inside the lab (the client container sets
+ * NETLAB_IN_LAB=1) services are reached by compose service name and container port;
+ * on the host, through 127.0.0.1 and the host ports compose publishes (same variables).
+ */
+import type { Env } from '../../lib/config.ts'
+
+export interface ServicePorts {
+  readonly host: string
+  readonly ports: Readonly<Record<string, number>>
+}
+
+function port(env: Env, name: string, def: number): number {
+  const v = Number(env[name])
+  return Number.isInteger(v) && v > 0 && v < 65536 ? v : def
+}
+
+/** defaultTargets returns the default host and ports of each service for this environment. */
+export function defaultTargets(env: Env): Readonly<Record<'tcp', ServicePorts>> {
+  const inLab = env.NETLAB_IN_LAB === '1'
+  const host = (service: string) =>
+    env[`NETLAB_${service.toUpperCase()}_HOST`] || (inLab ? service : '127.0.0.1')
+  const p = (varName: string, def: number) => (inLab ? def : port(env, varName, def))
+  return {
+    tcp: {
+      host: host('tcp'),
+      ports: {
+        upper: p('TCP_UPPER_HOST_PORT', 9999),
+        echo: p('TCP_ECHO_HOST_PORT', 20000),
+        cmd: p('TCP_CMD_HOST_PORT', 9998),
+      },
+    },
+  }
+}
