@@ -1,0 +1,79 @@
+# netlab: `make up` launches the lab, `make test` runs everything, `make down` cleans up.
+# Every target that needs them runs the idempotent machine set-up first (scripts/setup.sh).
+
+SHELL := bash
+.DEFAULT_GOAL := help
+# A project-local Node 24 (installed by setup on machines whose Node is too old) comes first.
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
+COMPOSE := docker compose
+TEST_ARGS ?=
+ARGS ?=
+
+##@ Lab
+.PHONY: up
+up: images ## Set up the machine, build the images, start every service and print the table
+	$(COMPOSE) up -d --wait --remove-orphans
+	@node scripts/lab-status.ts
+
+.PHONY: down
+down: ## Remove every container, network and volume the lab created
+	-$(COMPOSE) --profile tools down --volumes --remove-orphans
+
+.PHONY: ps
+ps: ## Show the running services, their addresses, ports and an example each
+	@node scripts/lab-status.ts
+
+.PHONY: logs
+logs: ## Follow the services' JSON logs
+	$(COMPOSE) logs -f --tail=100
+
+.PHONY: client
+client: ## Run the client in the lab: make client ARGS='tcp upper hi' (no ARGS: a session)
+	$(COMPOSE) run --rm client $(ARGS)
+
+##@ Build
+.PHONY: setup
+setup: ## Install what is missing: Node >= 22.22, npm deps, Docker engine, Compose v2, base image
+	@bash scripts/setup.sh
+
+.PHONY: build
+build: ## Compile TypeScript to dist/ and stage the image contents in .build/image
+	@bash scripts/setup.sh node
+	@bash scripts/stage.sh
+
+.PHONY: images
+images: setup build ## Build every image (services and client)
+	$(COMPOSE) --profile tools build -q
+
+##@ Test
+.PHONY: test
+test: images ## Run the whole suite: unit, then cross-container integration
+	npx vitest run $(TEST_ARGS)
+
+.PHONY: test-unit
+test-unit: ## Unit tests only (no Docker)
+	@bash scripts/setup.sh node
+	npx vitest run --project unit $(TEST_ARGS)
+
+.PHONY: test-integration
+test-integration: images ## Integration tests only (containers)
+	npx vitest run --project integration $(TEST_ARGS)
+
+.PHONY: lint
+lint: ## Lint and check formatting (Biome)
+	@bash scripts/setup.sh node
+	npx biome ci .
+
+.PHONY: format
+format: ## Format and apply safe lint fixes
+	npx biome check --write .
+
+.PHONY: typecheck
+typecheck: ## Type-check everything, tests included (tsc --noEmit)
+	@bash scripts/setup.sh node
+	npx tsc --noEmit
+
+##@ Help
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*##"} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} /^[a-z-]+:.*##/ {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)

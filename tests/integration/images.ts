@@ -1,0 +1,12 @@
+/** The images `make images` builds and the tests run: the same ones `make up` starts. */
+const tag = process.env.NETLAB_TAG || 'dev'
+
+export const images = {
+  tcp: `netlab-tcp:${tag}`,
+  client: `netlab-client:${tag}`,
+} as const
+
+export type ServiceName = Exclude<keyof typeof images, 'client'>
+
+/** Every container the tests start carries this label; global teardown sweeps by it. */
+export const testLabel = { 'netlab.test': '1' } as const
