@@ -39,7 +39,12 @@ if (rows.length === 0) {
 } else {
   const table: string[][] = [['SERVICE', 'CONTAINER', 'STATE', 'CONTAINER ADDRESS', 'HOST PORT', 'EXAMPLE']]
   for (const row of rows.sort((a, b) => a.Service.localeCompare(b.Service))) {
-    const ip = docker('inspect', row.Name, '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}').trim()
+    const ip = docker(
+      'inspect',
+      row.Name,
+      '--format',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+    ).trim()
     const state = row.Health ? `${row.State} (${row.Health})` : row.State
     const seen = new Set<string>()
     for (const p of row.Publishers ?? []) {
@@ -47,9 +52,22 @@ if (rows.length === 0) {
       if (seen.has(key)) continue // the same port published on IPv4 and IPv6
       seen.add(key)
       const hostPort = p.PublishedPort ? `${p.URL}:${p.PublishedPort}/${p.Protocol}` : '-'
-      table.push([row.Service, row.Name, state, `${row.Service} (${ip}):${p.TargetPort}/${p.Protocol}`, hostPort, examples[row.Service]?.[p.TargetPort] ?? ''])
+      table.push([
+        row.Service,
+        row.Name,
+        state,
+        `${row.Service} (${ip}):${p.TargetPort}/${p.Protocol}`,
+        hostPort,
+        examples[row.Service]?.[p.TargetPort] ?? '',
+      ])
     }
   }
   const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? []
-  for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
+  for (const r of table)
+    console.log(
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
 }

@@ -47,7 +47,7 @@ export const tcpConfigSpec = {
   ),
   maxBufferedBytes: intVar(
     'TCP_MAX_BUFFERED_BYTES',
-    'unsent reply bytes a connection may hold while its peer does not read; reading pauses at this mark',
+    'most unsent reply bytes one connection may hold (reading already pauses while the peer is not reading); over it the connection is cut',
     { default: 1_048_576, min: 1024, max: 67_108_864, unit: 'bytes' },
   ),
   maxSleepMs: intVar('TCP_MAX_SLEEP_MS', 'longest SLEEP a cmd client may ask for', {

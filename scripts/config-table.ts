@@ -1,0 +1,26 @@
+/**
+ * Prints a service's environment variables as the Markdown table README.md shows,
+ * from the same VarSpec list the service validates with:
+ *   node scripts/config-table.ts tcp
+ */
+import { describeConfig } from '../lib/config.ts'
+import { tcpConfigSpec } from '../services/tcp/config.ts'
+
+const specs = { tcp: tcpConfigSpec } as const
+
+/** configTable renders the Markdown table of one service's variables. */
+export function configTable(service: keyof typeof specs): string {
+  const rows = describeConfig(specs[service]).map(
+    (cells) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`,
+  )
+  return ['| Variable | Default | Accepted values | Meaning |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  )
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const service = process.argv[2] ?? 'tcp'
+  if (!(service in specs))
+    throw new Error(`unknown service ${service}; one of ${Object.keys(specs).join(', ')}`)
+  console.log(configTable(service as keyof typeof specs))
+}

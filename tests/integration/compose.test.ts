@@ -1,0 +1,65 @@
+/**
+ * The real docker-compose.yml, under a unique project name with random host ports: the
+ * services come up healthy, and `docker compose run --rm client ...` reaches them by
+ * service name, both for one command and for an interactive session fed on stdin.
+ */
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const execFileP = promisify(execFile)
+const root = join(import.meta.dirname, '..', '..')
+const project = `netlab-test-${randomUUID().slice(0, 8)}`
+// Empty host-port variables publish on random ports, so a running `make up` lab is not disturbed.
+const env = { TCP_UPPER_HOST_PORT: '', TCP_ECHO_HOST_PORT: '', TCP_CMD_HOST_PORT: '' }
+
+function compose(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const child = execFileP('docker', ['compose', '-p', project, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  })
+  if (input !== undefined) child.child.stdin?.end(input)
+  return child
+}
+
+describe('docker-compose.yml', { timeout: 60_000 }, () => {
+  let lab: StartedDockerComposeEnvironment
+  beforeAll(async () => {
+    lab = await new DockerComposeEnvironment(root, 'docker-compose.yml')
+      .withProjectName(project)
+      .withEnvironment(env)
+      .withWaitStrategy('tcp-1', Wait.forHealthCheck())
+      .up(['tcp'])
+  })
+  afterAll(async () => {
+    await compose(['--profile', 'tools', 'down', '--volumes', '--remove-orphans'])
+  })
+
+  it('starts the tcp service healthy, published on 127.0.0.1 only', async () => {
+    const tcp = lab.getContainer('tcp-1')
+    const { stdout } = await execFileP('docker', ['port', tcp.getId()])
+    const bindings = stdout.trim().split('\n')
+    expect(bindings).toHaveLength(3)
+    for (const b of bindings) expect(b).toMatch(/^\d+\/tcp -> 127\.0\.0\.1:\d+$/)
+  })
+
+  it('`docker compose run --rm client tcp upper "hello world"` prints HELLO WORLD', async () => {
+    const { stdout } = await compose(['run', '--rm', '-T', 'client', 'tcp', 'upper', 'hello world'])
+    expect(stdout).toBe('HELLO WORLD\n')
+  })
+
+  it('`docker compose run --rm client` with no arguments is an interactive session', async () => {
+    const { stdout } = await compose(
+      ['run', '--rm', '-T', 'client'],
+      'help\ntcp upper "two words"\ntcp cmd PING\nexit\n',
+    )
+    expect(stdout).toContain('netlab interactive session')
+    expect(stdout).toContain('Commands:\n  tcp ')
+    expect(stdout).toContain('TWO WORDS\n')
+    expect(stdout).toContain('OK PONG\n')
+  })
+})

@@ -1,0 +1,32 @@
+/**
+ * SIGTERM drains: a request in flight when the signal arrives still gets its reply,
+ * the connection is then closed, the process exits 0, and the logs end with
+ * `shutting down` ... `shutdown complete`. (close-with-grace's pattern, in a container.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Lab, startLab } from './lab.ts'
+
+describe('tcp service shutdown', { timeout: 30_000 }, () => {
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await startLab(['tcp'], { env: { tcp: { SHUTDOWN_GRACE_MS: '5000' } } })
+  })
+  afterAll(() => lab?.stop())
+
+  it('finishes an in-flight SLEEP 2000, then exits 0', async () => {
+    await using conn = await lab.connect('tcp', 9998)
+    expect(await conn.request('PING')).toBe('OK PONG')
+    conn.send('SLEEP 2000')
+    await new Promise((r) => setTimeout(r, 200)) // let the SLEEP start before the signal
+    const [exitCode, reply] = await Promise.all([lab.terminate('tcp', 10_000), conn.readLine(8000)])
+    expect(reply).toMatch(/^OK slept 20\d\d$/)
+    expect(exitCode).toBe(0)
+    const messages = (await lab.logs('tcp')).map((l) => l.msg)
+    expect(messages.slice(messages.indexOf('shutting down'))).toEqual(
+      expect.arrayContaining(['shutting down', 'connection closed', 'shutdown complete']),
+    )
+    expect(messages.at(-1)).toBe('shutdown complete')
+    const summary = (await lab.logs('tcp')).at(-1)
+    expect(summary).toMatchObject({ drained: 1, destroyed: 0 })
+  })
+})
