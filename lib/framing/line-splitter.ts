@@ -3,7 +3,7 @@
  * (so telnet, nc -C and CRLF clients all work), decoded as UTF-8. A line longer than
  * `maxLineBytes` (not counting the terminator) is reported once as LINE_TOO_LONG and the
  * rest of it is discarded up to the next `\n`, so the stream stays usable and the
- * buffered bytes never exceed `maxLineBytes`.
+ * buffered bytes never exceed `maxLineBytes` + 1 (room for the `\r` of a CRLF).
  */
 
 /** LineTooLong marks the place of an over-long line in the output of `push`. */
@@ -36,8 +36,9 @@ export class LineSplitter {
       const end = nl === -1 ? chunk.length : nl
       if (!this.#discarding) {
         const piece = chunk.subarray(start, end)
-        // One more byte is allowed while buffering: it may be the `\r` of a CRLF.
-        if (this.#buffered + piece.length > this.maxLineBytes + (nl === -1 ? 1 : 0)) {
+        // One more byte is allowed, also when `\n` is in this chunk: it may be the `\r` of a
+        // CRLF; #endLine strips it and rejects the line if that byte was not a `\r`.
+        if (this.#buffered + piece.length > this.maxLineBytes + 1) {
           this.#tooLong(out)
         } else if (piece.length > 0) {
           this.#parts.push(piece)

@@ -125,6 +125,7 @@ export class Conn {
     this.#reason = reason
     this.socket.end()
     // A peer that never reads never lets end() flush: don't wait for it beyond the idle limit.
+    this.socket.removeAllListeners('timeout')
     this.socket.setTimeout(this.#limits.idleTimeoutMs, () => this.destroy(`${reason}, unflushed`))
   }
 
