@@ -6,14 +6,13 @@
  */
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { Worker } from 'node:worker_threads'
-import { LabError } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
-import type { CloseSummary, Service } from '../../lib/service.ts'
+import type { Service } from '../../lib/service.ts'
+import { startWorkerPool } from '../../lib/worker-pool.ts'
 import type { TcpConfig } from './config.ts'
 import type { Proto } from './connection.ts'
 import { SharedCounters } from './counters.ts'
-import type { FromWorker, ToWorker, WorkerInit } from './worker.ts'
+import type { WorkerInit } from './worker.ts'
 
 /** TcpService is the running server; `ports` are the bound ports (resolved when configured as 0). */
 export interface TcpService extends Service {
@@ -58,60 +57,28 @@ export async function startTcpService(config: TcpConfig, log: Logger): Promise<T
     cmd: config.cmdPort || (await listenOnce(config.host, 0, reusePort)),
   }
   const counters = new SharedCounters(workers)
-  const threads = Array.from({ length: workers }, (_, worker) => {
-    const init: WorkerInit = {
+  const pool = await startWorkerPool({
+    name: 'tcp',
+    url: workerUrl,
+    size: workers,
+    log,
+    data: (worker): WorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
       counters: counters.buffer,
       ports,
-    }
-    return new Worker(workerUrl, { workerData: init, name: `tcp-worker-${worker}` })
+    }),
   })
-  await Promise.all(
-    threads.map(
-      (t, i) =>
-        new Promise<void>((resolve, reject) => {
-          t.once('error', (err) =>
-            reject(
-              new LabError('WORKER_FAILED', `tcp worker ${i} failed to start: ${err.message}`, {
-                cause: err,
-              }),
-            ),
-          )
-          t.once('message', (msg: FromWorker) => (msg.type === 'listening' ? resolve() : undefined))
-        }),
-    ),
-  )
-  for (const t of threads) t.on('error', (err) => log.error({ err, thread: t.threadId }, 'worker crashed'))
   const mode = reusePort ? 'reuseport' : 'single'
   for (const [proto, port] of Object.entries(ports)) {
     log.info({ proto, host: config.host, port, workers, mode }, 'listening')
   }
 
-  let closing: Promise<CloseSummary> | undefined
-  const close = async (): Promise<CloseSummary> => {
-    const results = await Promise.all(
-      threads.map(async (t) => {
-        const drained = new Promise<FromWorker>((resolve) => t.on('message', resolve))
-        t.postMessage({ type: 'drain' } satisfies ToWorker)
-        const msg = await drained
-        await t.terminate()
-        return msg.type === 'drained' ? msg : { drained: 0, destroyed: 0 }
-      }),
-    )
-    return {
-      drained: results.reduce((n, r) => n + r.drained, 0),
-      destroyed: results.reduce((n, r) => n + r.destroyed, 0),
-    }
-  }
   return {
     ports,
     mode,
     workers,
-    close: () => {
-      closing ??= close()
-      return closing
-    },
+    close: () => pool.close(),
   }
 }

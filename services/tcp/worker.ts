@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
+import { serveWorker } from '../../lib/worker-pool.ts'
 import { cmdHandler } from './cmd/protocol.ts'
 import type { TcpConfig } from './config.ts'
 import { Conn, type Proto, type ProtocolHandler } from './connection.ts'
@@ -25,12 +26,6 @@ export interface WorkerInit {
   readonly counters: SharedArrayBuffer
   readonly ports: Readonly<Record<Proto, number>>
 }
-
-/** Messages between the main thread and a worker. */
-export type ToWorker = { readonly type: 'drain' }
-export type FromWorker =
-  | { readonly type: 'listening' }
-  | { readonly type: 'drained'; readonly drained: number; readonly destroyed: number }
 
 class TcpWorker {
   readonly #init: WorkerInit
@@ -130,16 +125,10 @@ class TcpWorker {
 }
 
 if (parentPort) {
-  const port = parentPort
   const w = new TcpWorker(workerData as WorkerInit)
-  await w.listen()
-  port.postMessage({ type: 'listening' } satisfies FromWorker)
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'drain') {
-      void w.drain().then((summary) => {
-        port.postMessage({ type: 'drained', ...summary } satisfies FromWorker)
-        port.close()
-      })
-    }
-  })
+  await serveWorker(
+    parentPort,
+    () => w.listen(),
+    () => w.drain(),
+  )
 }
