@@ -48,6 +48,7 @@ images: setup build ## Build every image (services and client)
 ##@ Test
 .PHONY: test
 test: images ## Run the whole suite: unit, then cross-container integration
+	@bash scripts/setup.sh test
 	npx vitest run $(TEST_ARGS)
 
 .PHONY: test-unit
@@ -57,6 +58,7 @@ test-unit: ## Unit tests only (no Docker)
 
 .PHONY: test-integration
 test-integration: images ## Integration tests only (containers)
+	@bash scripts/setup.sh test
 	npx vitest run --project integration $(TEST_ARGS)
 
 .PHONY: lint

@@ -26,6 +26,13 @@ const examples: Readonly<Record<string, Readonly<Record<number, string>>>> = {
     20000: 'docker compose run --rm client tcp echo "any bytes"',
     9998: 'docker compose run --rm client tcp cmd HELP',
   },
+  udp: {
+    20000: 'docker compose run --rm client udp time',
+    9999: 'docker compose run --rm client udp hello Michael',
+    37: 'docker compose run --rm client udp rfc868',
+    123: 'docker compose run --rm client udp sntp',
+    9000: 'docker compose run --rm client udp probe --count 2000 --rate 1000',
+  },
 }
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' })

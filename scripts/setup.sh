@@ -6,6 +6,7 @@
 #
 #   scripts/setup.sh            everything
 #   scripts/setup.sh node       only the Node runtime + npm ci (no Docker)
+#   scripts/setup.sh test       everything, plus the protocol peers the tests drive (chrony, rdate)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,7 +67,9 @@ start_dockerd() {
   fi
   if ! pgrep -x dockerd >/dev/null; then
     say "starting dockerd (log: /var/log/dockerd.log)"
-    nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+    # --userland-proxy=false: published ports use iptables DNAT, not docker-proxy, whose UDP
+    # loop cannot forward a zero-length datagram (the seeds' `sendto(b"", addr)`, rdate -u).
+    nohup dockerd --userland-proxy=false >/var/log/dockerd.log 2>&1 </dev/null &
   fi
   for _ in $(seq 1 60); do docker_answers && return 0; sleep 0.5; done
   die "dockerd did not answer within 30 s; see /var/log/dockerd.log"
@@ -117,8 +120,24 @@ setup_base_image() {
   say "Node runtime image: $image"
 }
 
+# --- Third-party protocol peers the integration tests drive ------------------------
+# chronyd (-Q only measures, never sets the clock) and rdate check the UDP time service
+# against clients netlab did not write. Where they cannot be installed those tests skip.
+setup_test_tools() {
+  local missing=()
+  command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
+  command -v rdate >/dev/null || [ -x /usr/sbin/rdate ] || missing+=(rdate)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if is_root && is_debian; then
+    apt_install "${missing[@]}"
+  else
+    say "note: ${missing[*]} not installed; the tests that use them will be skipped"
+  fi
+}
+
 case "${1:-all}" in
   node) setup_node ;;
   all) setup_node; setup_docker; setup_base_image ;;
-  *) die "usage: scripts/setup.sh [all|node]" ;;
+  test) setup_node; setup_docker; setup_base_image; setup_test_tools ;;
+  *) die "usage: scripts/setup.sh [all|node|test]" ;;
 esac

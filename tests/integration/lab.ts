@@ -6,10 +6,13 @@
  * Host-side helpers reach the services through ephemeral mapped ports.
  */
 import { execFile } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { once } from 'node:events'
 import { promisify } from 'node:util'
 import {
   GenericContainer,
   Network,
+  type PortWithOptionalBinding,
   type StartedNetwork,
   type StartedTestContainer,
   type StopOptions,
@@ -21,8 +24,9 @@ import { images, type ServiceName, testLabel } from './images.ts'
 const run = promisify(execFile)
 
 /** The container ports each service publishes. */
-const servicePorts: Readonly<Record<ServiceName, readonly number[]>> = {
+const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBinding[]>> = {
   tcp: [9999, 20000, 9998],
+  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp'],
 }
 
 /** A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000. */
@@ -30,6 +34,8 @@ class HardenedContainer extends GenericContainer {
   constructor(image: string) {
     super(image)
     this.hostConfig.ReadonlyRootfs = true
+    // As in docker-compose.yml: uid 1000 may bind low ports (SNTP 123) without a capability.
+    this.hostConfig.Sysctls = { 'net.ipv4.ip_unprivileged_port_start': '0' }
     this.withDroppedCapabilities('ALL')
       .withSecurityOpt('no-new-privileges:true')
       .withUser('1000:1000')
@@ -54,10 +60,20 @@ export interface Lab {
   container(service: ServiceName): StartedTestContainer
   /** runs `netlab ...args` in the client container on the lab network */
   client(...args: string[]): Promise<ClientRun>
-  /** the host port mapped to a service's container port */
-  hostPort(service: ServiceName, port: number): number
+  /** the host port mapped to a service's container port (TCP unless `protocol` is 'udp') */
+  hostPort(service: ServiceName, port: number, protocol?: 'tcp' | 'udp'): number
   /** a line client from the host to a service's mapped port */
   connect(service: ServiceName, port: number, timeoutMs?: number): Promise<LineClient>
+  /** sends one datagram from the host to a service's mapped UDP port; the replies within `waitMs` */
+  udp(service: ServiceName, port: number, payload: Buffer, waitMs?: number): Promise<Buffer[]>
+  /** sends `count` datagrams at once from one socket; how many replies arrive within `waitMs` */
+  udpBurst(
+    service: ServiceName,
+    port: number,
+    payload: Buffer,
+    count: number,
+    waitMs: number,
+  ): Promise<number>
   /** the service's JSON log lines so far */
   logs(service: ServiceName): Promise<LogLine[]>
   /** starts a service container that is expected to exit at once (e.g. bad config) */
@@ -73,6 +89,28 @@ export interface Lab {
 export interface LabOptions {
   /** extra environment per service, e.g. { tcp: { TCP_MAX_CONNECTIONS: '2' } } */
   readonly env?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>
+}
+
+/** udpExchange sends `payloads` from one fresh socket and collects every reply for `waitMs`. */
+async function udpExchange(
+  host: string,
+  port: number,
+  payloads: readonly Buffer[],
+  waitMs: number,
+): Promise<Buffer[]> {
+  const socket = createSocket('udp4')
+  const replies: Buffer[] = []
+  socket.on('message', (msg) => replies.push(msg))
+  socket.on('error', () => undefined) // ICMP port unreachable: no reply is the answer
+  try {
+    socket.connect(port, host)
+    await once(socket, 'connect')
+    for (const p of payloads) socket.send(p)
+    await new Promise((r) => setTimeout(r, waitMs))
+    return replies
+  } finally {
+    socket.close()
+  }
 }
 
 function parseLogLines(text: string): LogLine[] {
@@ -135,12 +173,24 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
       })
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }
     },
-    hostPort: (service, port) => container(service).getMappedPort(port),
+    hostPort: (service, port, protocol = 'tcp') => container(service).getMappedPort(port, protocol),
     connect: (service, port, timeoutMs = 5000) =>
       LineClient.connect(
         { host: container(service).getHost(), port: container(service).getMappedPort(port) },
         timeoutMs,
       ),
+    udp: (service, port, payload, waitMs = 500) =>
+      udpExchange(
+        container(service).getHost(),
+        container(service).getMappedPort(port, 'udp'),
+        [payload],
+        waitMs,
+      ),
+    udpBurst: async (service, port, payload, count, waitMs) => {
+      const host = container(service).getHost()
+      const payloads = Array.from({ length: count }, () => payload)
+      return (await udpExchange(host, container(service).getMappedPort(port, 'udp'), payloads, waitMs)).length
+    },
     async logs(service) {
       const { stdout } = await run('docker', ['logs', container(service).getId()], {
         maxBuffer: 64 * 1024 * 1024,

@@ -1,0 +1,134 @@
+/**
+ * One UDP worker thread: a socket per port (SO_REUSEPORT, so the kernel spreads
+ * datagrams across threads by source), the per-source rate limit, and the handlers.
+ *
+ *   datagram ──▶ size check ──▶ rate limit ──▶ handler ──▶ reply (or a counted drop)
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parentPort, workerData } from 'node:worker_threads'
+import { createLogger, type Logger } from '../../lib/log.ts'
+import { nowMs } from '../../lib/ntp-time.ts'
+import type { CloseSummary } from '../../lib/service.ts'
+import { serveWorker } from '../../lib/worker-pool.ts'
+import type { UdpConfig } from './config.ts'
+import { type CountedDrop, createUdpCounters, udpStats } from './counters.ts'
+import { createHandlers, type Handler, type UdpProto, udpProtos } from './handlers.ts'
+import { createRateLimiter, type RateLimiter } from './rate-limit.ts'
+
+/** WorkerInit is the workerData the main thread passes to each UDP worker. */
+export interface UdpWorkerInit {
+  readonly config: UdpConfig
+  readonly worker: number
+  readonly reusePort: boolean
+  readonly counters: SharedArrayBuffer
+  readonly ports: Readonly<Record<UdpProto, number>>
+}
+
+/** A rate-limited source is logged at most once per this interval. */
+const RATE_WARN_INTERVAL_MS = 10_000
+
+class UdpWorker {
+  readonly #init: UdpWorkerInit
+  readonly #log: Logger
+  readonly #counters
+  readonly #limiter: RateLimiter
+  readonly #handlers: Readonly<Record<UdpProto, Handler>>
+  readonly #sockets: Socket[] = []
+  readonly #warned = new Map<string, number>()
+  #inFlight = 0
+  #sent = 0
+
+  constructor(init: UdpWorkerInit) {
+    const { config } = init
+    this.#init = init
+    this.#log = createLogger('udp', config.logLevel).child({ worker: init.worker })
+    this.#counters = createUdpCounters(init.counters)
+    this.#limiter = createRateLimiter({
+      perSecond: config.rateLimitPps,
+      burst: config.rateLimitBurst,
+      maxSources: config.maxSources,
+    })
+    const clock = {
+      stratum: config.sntpStratum,
+      refId: config.sntpRefId,
+      precision: -20,
+      rootDispersionMs: 1,
+      referenceMs: Math.floor(nowMs() / 1000) * 1000,
+    }
+    const mode = init.reusePort ? 'reuseport' : 'single'
+    this.#handlers = createHandlers(clock, () => udpStats(this.#counters, config.workers, mode))
+  }
+
+  async listen(): Promise<void> {
+    for (const proto of udpProtos) {
+      const socket = createSocket({ type: 'udp4', reuseAddr: false, reusePort: this.#init.reusePort })
+      socket.on('message', (msg, rinfo) => this.#onMessage(proto, socket, msg, rinfo))
+      socket.on('error', (err) => this.#log.error({ err, proto }, 'socket error'))
+      socket.bind(this.#init.ports[proto], this.#init.config.host)
+      await once(socket, 'listening')
+      this.#sockets.push(socket)
+    }
+  }
+
+  #onMessage(proto: UdpProto, socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
+    const receivedMs = nowMs()
+    this.#counters.add(`received.${proto}`)
+    if (msg.length > this.#init.config.maxDatagramBytes)
+      return this.#drop(proto, 'oversize', rinfo, msg.length)
+    if (!this.#limiter.take(rinfo.address, receivedMs))
+      return this.#drop(proto, 'rateLimited', rinfo, msg.length)
+    const reply = this.#handlers[proto](msg, receivedMs)
+    if (typeof reply === 'string') return this.#drop(proto, reply, rinfo, msg.length)
+    this.#inFlight++
+    socket.send(reply, rinfo.port, rinfo.address, (err) => {
+      this.#inFlight--
+      if (err) {
+        this.#counters.add('dropped.sendFailed')
+        this.#log.warn({ err, proto, remote: `${rinfo.address}:${rinfo.port}` }, 'reply not sent')
+      } else {
+        this.#sent++
+        this.#counters.add(`replied.${proto}`)
+      }
+    })
+    this.#log.debug(
+      { proto, remote: `${rinfo.address}:${rinfo.port}`, bytesIn: msg.length, bytesOut: reply.length },
+      'datagram',
+    )
+  }
+
+  #drop(proto: UdpProto, reason: CountedDrop, rinfo: RemoteInfo, bytes: number): void {
+    this.#counters.add(`dropped.${reason}`)
+    const remote = `${rinfo.address}:${rinfo.port}`
+    if (reason !== 'rateLimited') {
+      this.#log.debug({ proto, remote, bytesIn: bytes, code: reason }, 'datagram dropped')
+      return
+    }
+    // A flood must not become a flood of log lines: warn once per source per interval.
+    const now = Date.now()
+    if (now - (this.#warned.get(rinfo.address) ?? 0) < RATE_WARN_INTERVAL_MS) return
+    this.#warned.set(rinfo.address, now)
+    if (this.#warned.size > 1000) this.#warned.clear()
+    this.#log.warn({ proto, remote, code: 'RATE_LIMITED' }, 'source rate-limited')
+  }
+
+  /** drain: stop receiving, let replies already queued in the kernel path flush, close. */
+  async drain(): Promise<CloseSummary> {
+    for (const s of this.#sockets) s.removeAllListeners('message')
+    const deadline = Date.now() + this.#init.config.shutdownGraceMs
+    while (this.#inFlight > 0 && Date.now() < deadline) await sleep(10)
+    const unsent = this.#inFlight
+    await Promise.all(this.#sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+    return { drained: this.#sent, destroyed: unsent }
+  }
+}
+
+if (parentPort) {
+  const w = new UdpWorker(workerData as UdpWorkerInit)
+  await serveWorker(
+    parentPort,
+    () => w.listen(),
+    () => w.drain(),
+  )
+}
