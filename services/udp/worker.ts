@@ -75,12 +75,11 @@ class UdpWorker {
   #onMessage(proto: UdpProto, socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
     const receivedMs = nowMs()
     this.#counters.add(`received.${proto}`)
-    if (msg.length > this.#init.config.maxDatagramBytes)
-      return this.#drop(proto, 'oversize', rinfo, msg.length)
-    if (!this.#limiter.take(rinfo.address, receivedMs))
-      return this.#drop(proto, 'rateLimited', rinfo, msg.length)
-    const reply = this.#handlers[proto](msg, receivedMs)
-    if (typeof reply === 'string') return this.#drop(proto, reply, rinfo, msg.length)
+    const reply = this.#answer(proto, msg, rinfo, receivedMs)
+    if (typeof reply === 'string') {
+      this.#drop(proto, reply, rinfo, msg.length)
+      return
+    }
     this.#inFlight++
     socket.send(reply, rinfo.port, rinfo.address, (err) => {
       this.#inFlight--
@@ -96,6 +95,13 @@ class UdpWorker {
       { proto, remote: `${rinfo.address}:${rinfo.port}`, bytesIn: msg.length, bytesOut: reply.length },
       'datagram',
     )
+  }
+
+  /** #answer is the pipeline: size check, then rate limit, then the port's handler. */
+  #answer(proto: UdpProto, msg: Buffer, rinfo: RemoteInfo, receivedMs: number): Buffer | CountedDrop {
+    if (msg.length > this.#init.config.maxDatagramBytes) return 'oversize'
+    if (!this.#limiter.take(rinfo.address, receivedMs)) return 'rateLimited'
+    return this.#handlers[proto](msg, receivedMs)
   }
 
   #drop(proto: UdpProto, reason: CountedDrop, rinfo: RemoteInfo, bytes: number): void {
