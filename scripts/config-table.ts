@@ -5,8 +5,9 @@
  */
 import { describeConfig } from '../lib/config.ts'
 import { tcpConfigSpec } from '../services/tcp/config.ts'
+import { udpConfigSpec } from '../services/udp/config.ts'
 
-const specs = { tcp: tcpConfigSpec } as const
+const specs = { tcp: tcpConfigSpec, udp: udpConfigSpec } as const
 
 /** configTable renders the Markdown table of one service's variables. */
 export function configTable(service: keyof typeof specs): string {

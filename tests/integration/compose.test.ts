@@ -14,7 +14,16 @@ const execFileP = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
 const project = `netlab-test-${randomUUID().slice(0, 8)}`
 // Empty host-port variables publish on random ports, so a running `make up` lab is not disturbed.
-const env = { TCP_UPPER_HOST_PORT: '', TCP_ECHO_HOST_PORT: '', TCP_CMD_HOST_PORT: '' }
+const env = {
+  TCP_UPPER_HOST_PORT: '',
+  TCP_ECHO_HOST_PORT: '',
+  TCP_CMD_HOST_PORT: '',
+  UDP_CTIME_HOST_PORT: '',
+  UDP_HELLO_HOST_PORT: '',
+  UDP_TIME_HOST_PORT: '',
+  UDP_SNTP_HOST_PORT: '',
+  UDP_PROBE_HOST_PORT: '',
+}
 
 function compose(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
   const child = execFileP('docker', ['compose', '-p', project, ...args], {
@@ -33,18 +42,31 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
       .withProjectName(project)
       .withEnvironment(env)
       .withWaitStrategy('tcp-1', Wait.forHealthCheck())
-      .up(['tcp'])
+      .withWaitStrategy('udp-1', Wait.forHealthCheck())
+      .up(['tcp', 'udp'])
   })
   afterAll(async () => {
     await compose(['--profile', 'tools', 'down', '--volumes', '--remove-orphans'])
   })
 
-  it('starts the tcp service healthy, published on 127.0.0.1 only', async () => {
-    const tcp = lab.getContainer('tcp-1')
-    const { stdout } = await execFileP('docker', ['port', tcp.getId()])
+  it.each([
+    ['tcp', 3, 'tcp'],
+    ['udp', 5, 'udp'],
+  ])('starts the %s service healthy, its %d ports published on 127.0.0.1 only', async (service, count, proto) => {
+    const { stdout } = await execFileP('docker', ['port', lab.getContainer(`${service}-1`).getId()])
     const bindings = stdout.trim().split('\n')
-    expect(bindings).toHaveLength(3)
-    for (const b of bindings) expect(b).toMatch(/^\d+\/tcp -> 127\.0\.0\.1:\d+$/)
+    expect(bindings).toHaveLength(count)
+    for (const b of bindings) expect(b).toMatch(new RegExp(`^\\d+/${proto} -> 127\\.0\\.0\\.1:\\d+$`))
+  })
+
+  it('runs the udp service as uid 1000 with no capabilities, and it still binds port 123', async () => {
+    const { stdout } = await execFileP('docker', [
+      'inspect',
+      lab.getContainer('udp-1').getId(),
+      '--format',
+      '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.ReadonlyRootfs}} {{index .HostConfig.Sysctls "net.ipv4.ip_unprivileged_port_start"}}',
+    ])
+    expect(stdout.trim()).toBe('1000:1000 [ALL] [] true 0')
   })
 
   it('`docker compose run --rm client tcp upper "hello world"` prints HELLO WORLD', async () => {

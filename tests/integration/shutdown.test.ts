@@ -6,6 +6,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, startLab } from './lab.ts'
 
+describe('udp service shutdown', { timeout: 30_000 }, () => {
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await startLab(['udp'])
+  })
+  afterAll(() => lab?.stop())
+
+  it('stops on SIGTERM with exit code 0 after answering what it received', async () => {
+    expect(await lab.udp('udp', 9999, Buffer.from('before'))).toEqual([Buffer.from('Hello, before!')])
+    expect(await lab.terminate('udp', 10_000)).toBe(0)
+    const messages = (await lab.logs('udp')).map((l) => l.msg)
+    expect(messages.slice(-2)).toEqual(['shutting down', 'shutdown complete'])
+  })
+})
+
 describe('tcp service shutdown', { timeout: 30_000 }, () => {
   let lab: Lab
   beforeAll(async () => {
