@@ -116,8 +116,8 @@ setup_base_image() {
   local line="NETLAB_NODE_IMAGE=$image"
   if [ ! -f .env ] || ! grep -qx "$line" .env; then
     { grep -v '^NETLAB_NODE_IMAGE=' .env 2>/dev/null || true; echo "$line"; } >.env.tmp && mv .env.tmp .env
+    say "Node runtime image: $image (written to .env as NETLAB_NODE_IMAGE)"
   fi
-  say "Node runtime image: $image"
 }
 
 # --- Third-party protocol peers the integration tests drive ------------------------

@@ -7,7 +7,10 @@ import { configTable } from '../../scripts/config-table.ts'
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
 
 describe('README.md', () => {
-  it.each(['tcp', 'udp'] as const)('shows the %s configuration table exactly as `node scripts/config-table.ts` prints it', (service) => {
+  it.each([
+    'tcp',
+    'udp',
+  ] as const)('shows the %s configuration table exactly as `node scripts/config-table.ts` prints it', (service) => {
     expect(readme).toContain(configTable(service))
   })
 })
