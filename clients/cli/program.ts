@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import type { Env } from '../../lib/config.ts'
 import { LabError } from '../../lib/errors.ts'
 import { registerTcp } from './commands/tcp.ts'
+import { registerUdp } from './commands/udp.ts'
 import { type Io, type Result, render } from './output.ts'
 import { defaultTargets } from './targets.ts'
 
@@ -29,7 +30,9 @@ export function buildProgram(io: Io, env: Env, onExit: (code: number) => void): 
     }
   }
 
-  registerTcp(program, defaultTargets(env).tcp, run)
+  const targets = defaultTargets(env)
+  registerTcp(program, targets.tcp, run)
+  registerUdp(program, targets.udp, run, io.stderr)
   return program
 }
 

@@ -16,11 +16,12 @@ function port(env: Env, name: string, def: number): number {
 }
 
 /** defaultTargets returns the default host and ports of each service for this environment. */
-export function defaultTargets(env: Env): Readonly<Record<'tcp', ServicePorts>> {
+export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp', ServicePorts>> {
   const inLab = env.NETLAB_IN_LAB === '1'
   const host = (service: string) =>
     env[`NETLAB_${service.toUpperCase()}_HOST`] || (inLab ? service : '127.0.0.1')
-  const p = (varName: string, def: number) => (inLab ? def : port(env, varName, def))
+  // `def` is the container port; `hostDef` the host port compose publishes it on by default
+  const p = (varName: string, def: number, hostDef = def) => (inLab ? def : port(env, varName, hostDef))
   return {
     tcp: {
       host: host('tcp'),
@@ -28,6 +29,16 @@ export function defaultTargets(env: Env): Readonly<Record<'tcp', ServicePorts>> 
         upper: p('TCP_UPPER_HOST_PORT', 9999),
         echo: p('TCP_ECHO_HOST_PORT', 20000),
         cmd: p('TCP_CMD_HOST_PORT', 9998),
+      },
+    },
+    udp: {
+      host: host('udp'),
+      ports: {
+        ctime: p('UDP_CTIME_HOST_PORT', 20000),
+        hello: p('UDP_HELLO_HOST_PORT', 9999),
+        time: p('UDP_TIME_HOST_PORT', 37, 3737),
+        sntp: p('UDP_SNTP_HOST_PORT', 123, 12300),
+        probe: p('UDP_PROBE_HOST_PORT', 9000),
       },
     },
   }
