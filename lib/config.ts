@@ -84,6 +84,11 @@ export function hostVar(name: string, doc: string, def: string): VarSpec<string>
   return stringVar(name, doc, { default: def })
 }
 
+/** shutdownGraceVar is SHUTDOWN_GRACE_MS, which every service has; `doc` says what it waits for. */
+export function shutdownGraceVar(doc: string, defaultMs: number): VarSpec<number> {
+  return intVar('SHUTDOWN_GRACE_MS', doc, { default: defaultMs, min: 0, max: 600_000, unit: 'ms' })
+}
+
 /** The log level variable every service shares. */
 export const logLevelVar = enumVar(
   'LOG_LEVEL',

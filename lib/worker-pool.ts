@@ -101,3 +101,54 @@ export async function serveWorker(
     })
   })
 }
+
+/** ThreadedService is a running pool of reuse-port workers and the ports they serve. */
+export interface ThreadedService<P extends string> {
+  readonly ports: Readonly<Record<P, number>>
+  readonly mode: 'reuseport' | 'single'
+  readonly workers: number
+  close(): Promise<CloseSummary>
+}
+
+/**
+ * startThreadedService is the shape every netlab server shares: probe SO_REUSEPORT with a
+ * throwaway bind (`bindOnce`), fall back to one thread where it is unsupported, resolve
+ * ports configured as 0 to one free port each (so every thread binds the same one), start
+ * the workers, and log one `listening` line per port with the mode.
+ */
+export async function startThreadedService<P extends string>(opts: {
+  readonly name: string
+  readonly url: URL
+  readonly host: string
+  readonly workers: number
+  readonly ports: Readonly<Record<P, number>>
+  /** binds host:port (0 = any) with or without reusePort, closes, returns the port bound */
+  readonly bindOnce: (host: string, port: number, reusePort: boolean) => Promise<number>
+  readonly data: (
+    worker: number,
+    ctx: { ports: Readonly<Record<P, number>>; reusePort: boolean; workers: number },
+  ) => unknown
+  readonly log: Logger
+}): Promise<ThreadedService<P>> {
+  const reusePort = await opts.bindOnce(opts.host, 0, true).then(
+    () => true,
+    () => false,
+  )
+  const workers = reusePort ? opts.workers : 1
+  const ports: Record<P, number> = { ...opts.ports }
+  for (const proto of Object.keys(ports) as P[]) {
+    if (ports[proto] === 0) ports[proto] = await opts.bindOnce(opts.host, 0, reusePort)
+  }
+  const pool = await startWorkerPool({
+    name: opts.name,
+    url: opts.url,
+    size: workers,
+    log: opts.log,
+    data: (worker) => opts.data(worker, { ports, reusePort, workers }),
+  })
+  const mode = reusePort ? 'reuseport' : 'single'
+  for (const [proto, port] of Object.entries(ports)) {
+    opts.log.info({ proto, host: opts.host, port, workers, mode }, 'listening')
+  }
+  return { ports, mode, workers, close: () => pool.close() }
+}

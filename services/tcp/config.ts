@@ -7,6 +7,7 @@ import {
   loadConfig,
   logLevelVar,
   portVar,
+  shutdownGraceVar,
   workersVar,
 } from '../../lib/config.ts'
 
@@ -56,15 +57,9 @@ export const tcpConfigSpec = {
     max: 600_000,
     unit: 'ms',
   }),
-  shutdownGraceMs: intVar(
-    'SHUTDOWN_GRACE_MS',
+  shutdownGraceMs: shutdownGraceVar(
     'on SIGTERM, how long in-flight work may take before connections are destroyed',
-    {
-      default: 10_000,
-      min: 0,
-      max: 600_000,
-      unit: 'ms',
-    },
+    10_000,
   ),
   logLevel: logLevelVar,
 } as const

@@ -7,19 +7,14 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
-import type { Service } from '../../lib/service.ts'
-import { startWorkerPool } from '../../lib/worker-pool.ts'
+import { startThreadedService, type ThreadedService } from '../../lib/worker-pool.ts'
 import type { TcpConfig } from './config.ts'
 import type { Proto } from './connection.ts'
 import { SharedCounters } from './counters.ts'
 import type { WorkerInit } from './worker.ts'
 
 /** TcpService is the running server; `ports` are the bound ports (resolved when configured as 0). */
-export interface TcpService extends Service {
-  readonly ports: Readonly<Record<Proto, number>>
-  readonly mode: 'reuseport' | 'single'
-  readonly workers: number
-}
+export type TcpService = ThreadedService<Proto>
 
 // Run from source (tsx, vitest, node's type stripping) or from the tsc build.
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
@@ -37,32 +32,18 @@ async function listenOnce(host: string, port: number, reusePort: boolean): Promi
   }
 }
 
-async function supportsReusePort(host: string): Promise<boolean> {
-  try {
-    await listenOnce(host, 0, true)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** startTcpService starts the workers and resolves once every listener is bound. */
 export async function startTcpService(config: TcpConfig, log: Logger): Promise<TcpService> {
-  const reusePort = await supportsReusePort(config.host)
-  const workers = reusePort ? config.workers : 1
-  // Port 0 means "any": pick one here so every worker binds the same port.
-  const ports: Record<Proto, number> = {
-    upper: config.upperPort || (await listenOnce(config.host, 0, reusePort)),
-    echo: config.echoPort || (await listenOnce(config.host, 0, reusePort)),
-    cmd: config.cmdPort || (await listenOnce(config.host, 0, reusePort)),
-  }
-  const counters = new SharedCounters(workers)
-  const pool = await startWorkerPool({
+  const counters = new SharedCounters(config.workers)
+  return startThreadedService({
     name: 'tcp',
     url: workerUrl,
-    size: workers,
+    host: config.host,
+    workers: config.workers,
+    ports: { upper: config.upperPort, echo: config.echoPort, cmd: config.cmdPort },
+    bindOnce: listenOnce,
     log,
-    data: (worker): WorkerInit => ({
+    data: (worker, { ports, reusePort, workers }): WorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
@@ -70,15 +51,4 @@ export async function startTcpService(config: TcpConfig, log: Logger): Promise<T
       ports,
     }),
   })
-  const mode = reusePort ? 'reuseport' : 'single'
-  for (const [proto, port] of Object.entries(ports)) {
-    log.info({ proto, host: config.host, port, workers, mode }, 'listening')
-  }
-
-  return {
-    ports,
-    mode,
-    workers,
-    close: () => pool.close(),
-  }
 }

@@ -7,6 +7,7 @@ import {
   loadConfig,
   logLevelVar,
   portVar,
+  shutdownGraceVar,
   stringVar,
   workersVar,
 } from '../../lib/config.ts'
@@ -58,12 +59,7 @@ export const udpConfigSpec = {
       default: 'LOCL',
     },
   ),
-  shutdownGraceMs: intVar('SHUTDOWN_GRACE_MS', 'on SIGTERM, how long queued replies may take to flush', {
-    default: 2000,
-    min: 0,
-    max: 600_000,
-    unit: 'ms',
-  }),
+  shutdownGraceMs: shutdownGraceVar('on SIGTERM, how long queued replies may take to flush', 2000),
   logLevel: logLevelVar,
 } as const
 

@@ -6,19 +6,14 @@
 import { createSocket } from 'node:dgram'
 import { once } from 'node:events'
 import type { Logger } from '../../lib/log.ts'
-import type { Service } from '../../lib/service.ts'
-import { startWorkerPool } from '../../lib/worker-pool.ts'
+import { startThreadedService, type ThreadedService } from '../../lib/worker-pool.ts'
 import type { UdpConfig } from './config.ts'
 import { createUdpCounters } from './counters.ts'
 import type { UdpProto } from './handlers.ts'
 import type { UdpWorkerInit } from './worker.ts'
 
 /** UdpService is the running server; `ports` are the bound ports (resolved when configured as 0). */
-export interface UdpService extends Service {
-  readonly ports: Readonly<Record<UdpProto, number>>
-  readonly mode: 'reuseport' | 'single'
-  readonly workers: number
-}
+export type UdpService = ThreadedService<UdpProto>
 
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
 
@@ -40,25 +35,22 @@ async function bindOnce(host: string, port: number, reusePort: boolean): Promise
 }
 
 export async function startUdpService(config: UdpConfig, log: Logger): Promise<UdpService> {
-  const reusePort = await bindOnce(config.host, 0, true).then(
-    () => true,
-    () => false,
-  )
-  const workers = reusePort ? config.workers : 1
-  const ports: Record<UdpProto, number> = {
-    ctime: config.ctimePort || (await bindOnce(config.host, 0, reusePort)),
-    hello: config.helloPort || (await bindOnce(config.host, 0, reusePort)),
-    time: config.timePort || (await bindOnce(config.host, 0, reusePort)),
-    sntp: config.sntpPort || (await bindOnce(config.host, 0, reusePort)),
-    probe: config.probePort || (await bindOnce(config.host, 0, reusePort)),
-  }
   const counters = createUdpCounters()
-  const pool = await startWorkerPool({
+  return startThreadedService({
     name: 'udp',
     url: workerUrl,
-    size: workers,
+    host: config.host,
+    workers: config.workers,
+    ports: {
+      ctime: config.ctimePort,
+      hello: config.helloPort,
+      time: config.timePort,
+      sntp: config.sntpPort,
+      probe: config.probePort,
+    },
+    bindOnce,
     log,
-    data: (worker): UdpWorkerInit => ({
+    data: (worker, { ports, reusePort, workers }): UdpWorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
@@ -66,8 +58,4 @@ export async function startUdpService(config: UdpConfig, log: Logger): Promise<U
       ports,
     }),
   })
-  const mode = reusePort ? 'reuseport' : 'single'
-  for (const [proto, port] of Object.entries(ports))
-    log.info({ proto, host: config.host, port, workers, mode }, 'listening')
-  return { ports, mode, workers, close: () => pool.close() }
 }
