@@ -33,6 +33,9 @@ const examples: Readonly<Record<string, Readonly<Record<number, string>>>> = {
     123: 'docker compose run --rm client udp sntp',
     9000: 'docker compose run --rm client udp probe --count 2000 --rate 1000',
   },
+  http: {
+    8080: 'curl -s 127.0.0.1:8080/get?name=Dave  |  docker compose run --rm client http post-data',
+  },
 }
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' })

@@ -6,7 +6,7 @@
 #
 #   scripts/setup.sh            everything
 #   scripts/setup.sh node       only the Node runtime + npm ci (no Docker)
-#   scripts/setup.sh test       everything, plus the protocol peers the tests drive (chrony, rdate)
+#   scripts/setup.sh test       everything, plus the protocol peers the tests drive (chrony, rdate, curl, python3-requests)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -127,6 +127,9 @@ setup_test_tools() {
   local missing=()
   command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
   command -v rdate >/dev/null || [ -x /usr/sbin/rdate ] || missing+=(rdate)
+  command -v curl >/dev/null || missing+=(curl)
+  # the seed 004 snippets use requests; Debian's build is what /usr/bin/python3 imports
+  [ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
   [ ${#missing[@]} -eq 0 ] && return 0
   if is_root && is_debian; then
     apt_install "${missing[@]}"

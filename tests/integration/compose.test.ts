@@ -23,6 +23,7 @@ const env = {
   UDP_TIME_HOST_PORT: '',
   UDP_SNTP_HOST_PORT: '',
   UDP_PROBE_HOST_PORT: '',
+  HTTP_HOST_PORT: '',
 }
 
 function compose(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
@@ -43,7 +44,8 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
       .withEnvironment(env)
       .withWaitStrategy('tcp-1', Wait.forHealthCheck())
       .withWaitStrategy('udp-1', Wait.forHealthCheck())
-      .up(['tcp', 'udp'])
+      .withWaitStrategy('http-1', Wait.forHealthCheck())
+      .up(['tcp', 'udp', 'http'])
   })
   afterAll(async () => {
     await compose(['--profile', 'tools', 'down', '--volumes', '--remove-orphans'])
@@ -52,6 +54,7 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
   it.each([
     ['tcp', 3, 'tcp'],
     ['udp', 5, 'udp'],
+    ['http', 1, 'tcp'],
   ])('starts the %s service healthy, its %d ports published on 127.0.0.1 only', async (service, count, proto) => {
     const { stdout } = await execFileP('docker', ['port', lab.getContainer(`${service}-1`).getId()])
     const bindings = stdout.trim().split('\n')
@@ -72,6 +75,18 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
   it('`docker compose run --rm client tcp upper "hello world"` prints HELLO WORLD', async () => {
     const { stdout } = await compose(['run', '--rm', '-T', 'client', 'tcp', 'upper', 'hello world'])
     expect(stdout).toBe('HELLO WORLD\n')
+  })
+
+  it('the http service answers curl on its 127.0.0.1 host port', async () => {
+    const { stdout } = await execFileP('docker', ['port', lab.getContainer('http-1').getId(), '8080/tcp'])
+    const hostPort = stdout.trim().split('\n')[0]?.split(':').at(-1)
+    const { stdout: page } = await execFileP('curl', [
+      '-sS',
+      '--max-time',
+      '5',
+      `http://127.0.0.1:${hostPort}/hello/curl`,
+    ])
+    expect(page).toBe('<h1>hello, curl!</h1>')
   })
 
   it('`docker compose run --rm client` with no arguments is an interactive session', async () => {

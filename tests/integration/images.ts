@@ -4,6 +4,7 @@ const tag = process.env.NETLAB_TAG || 'dev'
 export const images = {
   tcp: `netlab-tcp:${tag}`,
   udp: `netlab-udp:${tag}`,
+  http: `netlab-http:${tag}`,
   client: `netlab-client:${tag}`,
 } as const
 

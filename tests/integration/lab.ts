@@ -27,6 +27,7 @@ const run = promisify(execFile)
 const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBinding[]>> = {
   tcp: [9999, 20000, 9998],
   udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp'],
+  http: [8080],
 }
 
 /** A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000. */
@@ -62,6 +63,8 @@ export interface Lab {
   client(...args: string[]): Promise<ClientRun>
   /** the host port mapped to a service's container port (TCP unless `protocol` is 'udp') */
   hostPort(service: ServiceName, port: number, protocol?: 'tcp' | 'udp'): number
+  /** `http://127.0.0.1:<mapped port>` for a service's container TCP port, from the host */
+  baseUrl(service: ServiceName, port: number): string
   /** a line client from the host to a service's mapped port */
   connect(service: ServiceName, port: number, timeoutMs?: number): Promise<LineClient>
   /** sends one datagram from the host to a service's mapped UDP port; the replies within `waitMs` */
@@ -174,6 +177,7 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }
     },
     hostPort: (service, port, protocol = 'tcp') => container(service).getMappedPort(port, protocol),
+    baseUrl: (service, port) => `http://127.0.0.1:${container(service).getMappedPort(port)}`,
     connect: (service, port, timeoutMs = 5000) =>
       LineClient.connect(
         { host: container(service).getHost(), port: container(service).getMappedPort(port) },

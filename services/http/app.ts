@@ -1,0 +1,143 @@
+/**
+ * The HTTP application: one Fastify instance per worker thread. It holds the service's
+ * cross-cutting rules (body handling and limits, the JSON error form, 404/405, access log)
+ * and registers the route groups:
+ *
+ *   routes/seeds.ts    /  /hello/{name}  /hello?name=  /localtime        (seeds 002, 004)
+ *   routes/data.ts     GET|POST /data/                                   (seed 000's experiment)
+ *   routes/httpbin/    /get /post ... /anything /status /delay ...       (httpbin's surface)
+ *   /health            the container's health check
+ *
+ * buildApp never listens: the worker binds it (SO_REUSEPORT), tests drive it with inject().
+ */
+import multipart from '@fastify/multipart'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import type { Logger } from '../../lib/log.ts'
+import type { HttpConfig } from './config.ts'
+import { errorBody, HttpError, type HttpErrorCode } from './errors.ts'
+import { registerDataRoutes } from './routes/data.ts'
+import { registerHttpbinRoutes } from './routes/httpbin/index.ts'
+import { registerSeedRoutes } from './routes/seeds.ts'
+
+/** RouteGroup is how each file under routes/ plugs in. */
+export type RouteGroup = (app: FastifyInstance, config: HttpConfig) => void
+
+const METHODS: readonly HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']
+
+/** Fastify's own client-error codes, mapped to ours. */
+const FASTIFY_CODES: Readonly<Record<string, HttpErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_PARTS_LIMIT: 'body_too_large',
+  FST_FILES_LIMIT: 'body_too_large',
+  FST_FIELDS_LIMIT: 'body_too_large',
+  FST_REQ_FILE_TOO_LARGE: 'body_too_large',
+  FST_PROTO_VIOLATION: 'invalid_body',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
+}
+
+/** toHttpError classifies anything a route or Fastify threw. */
+function toHttpError(err: FastifyError | Error): HttpError {
+  if (err instanceof HttpError) return err
+  const fe = err as FastifyError
+  if (fe.validation) return new HttpError('invalid_parameter', fe.message, { cause: err })
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
+  if (mapped) return new HttpError(mapped, fe.message, { cause: err })
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+    return new HttpError('bad_request', fe.message, { cause: err })
+  return new HttpError('internal_error', 'internal error', { cause: err })
+}
+
+/** buildApp creates the application for one worker; `ready()` is left to the caller. */
+export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.maxBodyBytes,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      maxHeaderSize: config.maxHeaderBytes,
+      // How often Node checks the header and request deadlines (its default is 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, config.headersTimeoutMs / 4)),
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  })
+  app.server.headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs)
+  app.server.maxConnections = config.maxConnections
+
+  // Every body arrives as bytes (routes decide how to read it: body.ts); multipart streams.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  void app.register(multipart, {
+    limits: {
+      fileSize: config.maxBodyBytes,
+      fieldSize: config.maxBodyBytes,
+      parts: config.maxMultipartParts,
+      headerPairs: 100,
+    },
+  })
+
+  // A second router that knows every route, to tell 405 (path exists, method does not) from 404.
+  const known = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 })
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const m of methods)
+      if (METHODS.includes(m as HTTPMethod)) known.on(m as HTTPMethod, route.url, () => {})
+  })
+
+  app.addHook('onResponse', (request, reply, done) => {
+    log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    )
+    done()
+  })
+
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toHttpError(err)
+    if (e.status >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed')
+    else
+      log.info({ code: e.code, method: request.method, url: request.url, message: e.message }, 'client error')
+    if (e.code === 'unauthorized' && !reply.hasHeader('www-authenticate'))
+      reply.header('www-authenticate', 'Basic realm="Fake Realm"')
+    return reply
+      .code(e.status)
+      .type('application/json')
+      .send(errorBody(e.code, e.message, e.status))
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '/'
+    const allowed = METHODS.filter((m) => known.find(m, path) !== null)
+    if (allowed.length > 0) {
+      log.info({ code: 'method_not_allowed', method: request.method, url: request.url }, 'client error')
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(
+          errorBody(
+            'method_not_allowed',
+            `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+          ),
+        )
+    }
+    log.info({ code: 'not_found', method: request.method, url: request.url }, 'client error')
+    return reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${path}`))
+  })
+
+  app.get('/health', () => ({ status: 'ok' }))
+  for (const group of [registerSeedRoutes, registerDataRoutes, registerHttpbinRoutes] satisfies RouteGroup[])
+    group(app, config)
+  return app
+}

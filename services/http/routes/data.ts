@@ -1,0 +1,95 @@
+/**
+ * Seed 000's timed REST endpoint, `/data/`.
+ *
+ *   GET  /data/[?items=N]  {"data": {"0": {"name": "tigerrose", "tag": "cool"}, ...}}   (N = 1000)
+ *   POST /data/            a JSON object; answers what it received and how long it took:
+ *                          {"result": "success", "items": 100000, "bytes": 3188890,
+ *                           "parse_ms": 9.1, "unpack_ms": 4.2}
+ *                          Server-Timing: parse;dur=9.1, unpack;dur=4.2
+ *
+ * The GET body is written the way Python's json.dumps writes it (", " and ": "), so its
+ * size matches the seed's. "parse" is JSON.parse (the seed's json.loads); "unpack" is the
+ * seed's timed loop, copying every item into a fresh map. A body without Content-Type is
+ * read as JSON, since the seed's httplib client sends none; any other non-JSON type is 415.
+ */
+import { performance } from 'node:perf_hooks'
+import type { FastifyInstance } from 'fastify'
+import { isJsonType, mediaType, parseJson, rawBody } from '../body.ts'
+import type { HttpConfig } from '../config.ts'
+import { HttpError } from '../errors.ts'
+
+export const DEFAULT_ITEMS = 1000
+export const MAX_ITEMS = 100_000
+
+/** dataDocument is GET /data/'s body for `items` items, in Python's json.dumps spacing. */
+export function dataDocument(items: number): string {
+  const parts = new Array<string>(items)
+  for (let i = 0; i < items; i++) parts[i] = `"${i}": {"name": "tigerrose", "tag": "cool"}`
+  return `{"data": {${parts.join(', ')}}}`
+}
+
+/** DataReceipt is POST /data/'s answer. */
+export interface DataReceipt {
+  readonly result: 'success'
+  readonly items: number
+  readonly bytes: number
+  readonly parse_ms: number
+  readonly unpack_ms: number
+}
+
+const round3 = (ms: number): number => Math.round(ms * 1000) / 1000
+
+/** unpack is the seed's server loop: copy every top-level item into a new map; returns the count. */
+function unpack(doc: Record<string, unknown>): number {
+  const copy = new Map<string, unknown>()
+  for (const key in doc) copy.set(key, doc[key])
+  return copy.size
+}
+
+export function registerDataRoutes(app: FastifyInstance, config: HttpConfig): void {
+  const cached = Buffer.from(dataDocument(DEFAULT_ITEMS))
+
+  app.get<{ Querystring: { items?: number } }>(
+    '/data/',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { items: { type: 'integer', minimum: 0, maximum: MAX_ITEMS } },
+        },
+      },
+    },
+    (req, reply) => {
+      const items = req.query.items ?? DEFAULT_ITEMS
+      const body = items === DEFAULT_ITEMS ? cached : dataDocument(items)
+      return reply.type('application/json').send(body)
+    },
+  )
+
+  app.post('/data/', (req, reply) => {
+    const type = mediaType(req)
+    if (type !== '' && !isJsonType(type))
+      throw new HttpError('unsupported_media_type', `POST /data/ takes application/json, not ${type}`)
+    const bytes = rawBody(req)
+    const t0 = performance.now()
+    const doc = parseJson(bytes, config.maxJsonDepth)
+    const t1 = performance.now()
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw new HttpError(
+        'invalid_body',
+        'POST /data/ takes a JSON object, like {"0": {"name": "tigerrose"}}',
+      )
+    const items = unpack(doc as Record<string, unknown>)
+    const t2 = performance.now()
+    const receipt: DataReceipt = {
+      result: 'success',
+      items,
+      bytes: bytes.length,
+      parse_ms: round3(t1 - t0),
+      unpack_ms: round3(t2 - t1),
+    }
+    return reply
+      .header('server-timing', `parse;dur=${receipt.parse_ms}, unpack;dur=${receipt.unpack_ms}`)
+      .send(receipt)
+  })
+}
