@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander'
 import type { Env } from '../../lib/config.ts'
 import { LabError } from '../../lib/errors.ts'
+import { registerHttp } from './commands/http.ts'
 import { registerTcp } from './commands/tcp.ts'
 import { registerUdp } from './commands/udp.ts'
 import { type Io, type Result, render } from './output.ts'
@@ -33,6 +34,7 @@ export function buildProgram(io: Io, env: Env, onExit: (code: number) => void): 
   const targets = defaultTargets(env)
   registerTcp(program, targets.tcp, run)
   registerUdp(program, targets.udp, run, io.stderr)
+  registerHttp(program, targets.http, run, io)
   return program
 }
 

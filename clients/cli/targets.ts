@@ -16,7 +16,7 @@ function port(env: Env, name: string, def: number): number {
 }
 
 /** defaultTargets returns the default host and ports of each service for this environment. */
-export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp', ServicePorts>> {
+export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp' | 'http', ServicePorts>> {
   const inLab = env.NETLAB_IN_LAB === '1'
   const host = (service: string) =>
     env[`NETLAB_${service.toUpperCase()}_HOST`] || (inLab ? service : '127.0.0.1')
@@ -40,6 +40,10 @@ export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp', Service
         sntp: p('UDP_SNTP_HOST_PORT', 123, 12300),
         probe: p('UDP_PROBE_HOST_PORT', 9000),
       },
+    },
+    http: {
+      host: host('http'),
+      ports: { http: p('HTTP_HOST_PORT', 8080) },
     },
   }
 }

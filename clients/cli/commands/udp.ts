@@ -42,7 +42,7 @@ interface ProbeOpts {
 }
 
 /** integer returns a commander parser for integers in [min, max]. */
-function integer(min: number, max: number, what: string): (value: string) => number {
+export function integer(min: number, max: number, what: string): (value: string) => number {
   return (value) => {
     const n = Number(value)
     if (!Number.isInteger(n) || n < min || n > max)

@@ -1,0 +1,465 @@
+/**
+ * `netlab http …` end to end inside the process: the real command tree against the real
+ * HTTP app on loopback (port 0, found through HTTP_HOST_PORT as on the host), plus small
+ * node:http and TCP doubles for what the app cannot show (request echo, a lying /data/,
+ * binary bodies, a server that never answers, a closed port).
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createServer as createTcpServer, type Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultTargets } from '../../../clients/cli/targets.ts'
+import type { Env } from '../../../lib/config.ts'
+import { createLogger } from '../../../lib/log.ts'
+import { buildApp } from '../../../services/http/app.ts'
+import { loadHttpConfig } from '../../../services/http/config.ts'
+import { dataDocument } from '../../../services/http/routes/data.ts'
+import { runCli } from './cli-harness.ts'
+
+/** Python's json.dumps size of {0: {'name': 'tigerrose'}, ...}: `"i": {"name": "tigerrose"}` joined by ", ". */
+function pythonSize(items: number): number {
+  let size = 2 // { }
+  for (let i = 0; i < items; i++) size += String(i).length + 25
+  return size + 2 * (items - 1)
+}
+
+/** JSON.stringify's size of the same document: `"i":{"name":"tigerrose"}` joined by ",". */
+function compactSize(items: number): number {
+  let size = 2
+  for (let i = 0; i < items; i++) size += String(i).length + 23
+  return size + (items - 1)
+}
+
+const grouped = (n: number) => n.toLocaleString('en-US')
+
+function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  )
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of req) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** lying receipt: POST /data/ on the double says it got 999 items in 5 bytes. */
+const LIE = { result: 'success', items: 999, bytes: 5, parse_ms: 1, unpack_ms: 1 }
+
+describe('netlab http', () => {
+  let env: Env
+  let base: string
+  let double: string
+  let silent: string
+  let closedPort: number
+
+  const app = buildApp(loadHttpConfig({ HTTP_PORT: '0' }), createLogger('http', 'silent'))
+  const small = buildApp(
+    loadHttpConfig({ HTTP_PORT: '0', HTTP_MAX_BODY_BYTES: '1024' }),
+    createLogger('http', 'silent'),
+  )
+  const echo = createHttpServer(async (req, res) => {
+    const body = await readAll(req)
+    if (req.url === '/binary') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0xff, 0x00, 0xfe]))
+    } else if (req.url === '/data/') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(LIE))
+    } else if (req.url === '/boom') {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('boom')
+    } else {
+      const reply = { method: req.method, url: req.url, headers: req.headers, body: body.toString('utf8') }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply))
+    }
+  })
+  const sockets = new Set<Socket>()
+  const never = createTcpServer((s) => {
+    sockets.add(s) // accepts, reads, never answers
+    s.on('error', () => {})
+  })
+
+  beforeAll(async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    await small.listen({ host: '127.0.0.1', port: 0 })
+    const appPort = (app.server.address() as AddressInfo).port
+    env = { HTTP_HOST_PORT: String(appPort) }
+    base = `http://127.0.0.1:${appPort}`
+    double = `http://127.0.0.1:${await listen(echo)}`
+    silent = `http://127.0.0.1:${await listen(never)}`
+    const closed = createTcpServer()
+    closedPort = await listen(closed)
+    await new Promise((resolve) => closed.close(resolve))
+  })
+
+  afterAll(async () => {
+    for (const s of sockets) s.destroy()
+    await Promise.all([
+      app.close(),
+      small.close(),
+      new Promise((resolve) => echo.close(resolve)),
+      new Promise((resolve) => never.close(resolve)),
+    ])
+  })
+
+  it('http get prints the body', async () => {
+    const r = await runCli(env, ['http', 'get', '/hello/Michael'])
+    expect(r).toMatchObject({
+      stdout: '<h1>hello, Michael!</h1>\n',
+      stderr: '',
+      code: 0,
+    })
+  })
+
+  it('a full http:// URL works too', async () => {
+    const r = await runCli({}, ['http', 'get', `${base}/hello/Ann`])
+    expect(r.stdout).toBe('<h1>hello, Ann!</h1>\n')
+    expect(r.code).toBe(0)
+  })
+
+  it('--json gives status, headers, body and timing', async () => {
+    const r = await runCli(env, ['--json', 'http', 'get', '/hello/Michael'])
+    expect(r.code).toBe(0)
+    const data = JSON.parse(r.stdout) as Record<string, unknown> & {
+      headers: Record<string, string>
+      timing: { ttfb_ms: number; total_ms: number }
+    }
+    expect(Object.keys(data)).toEqual(['method', 'url', 'status', 'headers', 'body', 'timing'])
+    expect(data).toMatchObject({
+      method: 'GET',
+      url: `${base}/hello/Michael`,
+      status: 200,
+      body: '<h1>hello, Michael!</h1>',
+    })
+    expect(data.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(data.timing.ttfb_ms).toBeGreaterThan(0)
+    expect(data.timing.total_ms).toBeGreaterThanOrEqual(data.timing.ttfb_ms)
+  })
+
+  it('--json parses a JSON body and adds the /data/ breakdown', async () => {
+    const r = await runCli(env, ['--json', 'http', 'get', '/data/?items=2'])
+    const data = JSON.parse(r.stdout) as { body: unknown; breakdown: Record<string, unknown> }
+    expect(data.body).toEqual({
+      data: { 0: { name: 'tigerrose', tag: 'cool' }, 1: { name: 'tigerrose', tag: 'cool' } },
+    })
+    expect(data.breakdown).toMatchObject({ bytes: Buffer.byteLength(dataDocument(2)), items: 2 })
+    expect(r.stderr).toBe('')
+  })
+
+  it('get /data/ prints the body, and the seed-style breakdown on stderr', async () => {
+    const r = await runCli(env, ['http', 'get', '/data/'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(`${dataDocument(1000)}\n`)
+    const size = grouped(Buffer.byteLength(dataDocument(1000)))
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^size {11}${size} B\\nttfb {11}[\\d.]+ ms\\ntransfer {7}[\\d.]+ ms\\ntotal {10}[\\d.]+ ms\\n` +
+          'client unpack  [\\d.]+ ms \\(JSON\\.parse\\)\\nitems {10}1000\\n$',
+      ),
+    )
+  })
+
+  it('--timing adds the breakdown anywhere; not-JSON bodies have no unpack or items', async () => {
+    const r = await runCli(env, ['http', 'get', '/hello/x', '--timing'])
+    expect(r.stderr).toMatch(/^size {11}18 B\n[\s\S]*\nclient unpack {2}n\/a \(not JSON\)\nitems {10}n\/a\n$/)
+  })
+
+  it('--include prints the status line and headers first', async () => {
+    const r = await runCli(env, ['http', 'get', '-i', '/hello/Michael'])
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 200 OK\n/)
+    expect(r.stdout).toContain('\ncontent-type: text/html; charset=utf-8\n')
+    expect(r.stdout).toContain('\ncontent-length: 24\n')
+    expect(r.stdout.endsWith('\n\n<h1>hello, Michael!</h1>\n')).toBe(true)
+  })
+
+  it('head prints nothing but exits 0; with -i the headers', async () => {
+    expect(await runCli(env, ['http', 'head', '/hello/Michael'])).toMatchObject({
+      stdout: '',
+      stderr: '',
+      code: 0,
+    })
+    const r = await runCli(env, ['http', 'head', '-i', '/hello/Michael'])
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 200 OK\n[\s\S]*\ncontent-length: 24\n[\s\S]*[^\n]\n\n$/)
+  })
+
+  it('404: the body on stdout, the error line on stderr, exit 1', async () => {
+    const r = await runCli(env, ['http', 'get', '/nope'])
+    expect(r).toMatchObject({
+      stdout: '{"error":"not_found","message":"no route for GET /nope","status":404}\n',
+      stderr: 'netlab: GET /nope → 404 not_found: no route for GET /nope\n',
+      code: 1,
+    })
+  })
+
+  it('405 from delete on a GET route', async () => {
+    const r = await runCli(env, ['http', 'delete', '/hello/x'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'netlab: DELETE /hello/x → 405 method_not_allowed: DELETE is not allowed on /hello/x; allowed: GET, HEAD\n',
+    )
+  })
+
+  it('--json with an error status still prints the response object, and exits 1', async () => {
+    const r = await runCli(env, ['--json', 'http', 'get', '/nope'])
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no route for GET /nope', status: 404 },
+    })
+    expect(r.stderr).toBe('netlab: GET /nope → 404 not_found: no route for GET /nope\n')
+    expect(r.code).toBe(1)
+  })
+
+  it('a non-JSON error names the status and reason', async () => {
+    const r = await runCli({}, ['http', 'get', `${double}/boom`])
+    expect(r).toMatchObject({
+      stdout: 'boom\n',
+      stderr: `netlab: GET ${double}/boom → 500 Internal Server Error\n`,
+      code: 1,
+    })
+  })
+
+  it('-H headers reach the server (a Content-Type the /data/ route refuses)', async () => {
+    const r = await runCli(env, ['http', 'post', '/data/', '--data', '{}', '-H', 'Content-Type: text/plain'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      'netlab: POST /data/ → 415 unsupported_media_type: POST /data/ takes application/json, not text/plain\n',
+    )
+  })
+
+  it('-H headers, repeated, reach the server as sent', async () => {
+    const r = await runCli({}, [
+      'http',
+      'get',
+      `${double}/h`,
+      '-H',
+      'X-Lab: one',
+      '-H',
+      'x-lab:two',
+      '-H',
+      'Accept: text/plain',
+    ])
+    const seen = JSON.parse(r.stdout) as { method: string; headers: Record<string, string> }
+    expect(seen.method).toBe('GET')
+    expect(seen.headers).toMatchObject({ 'x-lab': 'one, two', accept: 'text/plain', 'user-agent': 'netlab' })
+  })
+
+  it('post --json-body sends application/json; the /data/ route answers its receipt', async () => {
+    const r = await runCli(env, ['http', 'post', '/data/', '--json-body', '{"0": {"name": "tigerrose"}}'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ result: 'success', items: 1, bytes: 28 })
+  })
+
+  it('put --form sends a urlencoded form; patch --data sends text with no Content-Type', async () => {
+    const form = await runCli({}, ['http', 'put', `${double}/f`, '--form', 'a=1', '--form', 'b=x y&z'])
+    expect(JSON.parse(form.stdout)).toMatchObject({
+      method: 'PUT',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1&b=x+y%26z',
+    })
+    const text = await runCli({}, ['http', 'patch', `${double}/t`, '--data', 'raw text'])
+    const seen = JSON.parse(text.stdout) as { method: string; headers: Record<string, string>; body: string }
+    expect(seen).toMatchObject({ method: 'PATCH', body: 'raw text' })
+    expect(seen.headers['content-type']).toBeUndefined()
+  })
+
+  it('a binary body goes to stdout byte for byte, and as base64 with --json', async () => {
+    const r = await runCli({}, ['http', 'get', `${double}/binary`])
+    expect(r.raw).toEqual(Buffer.from([0xff, 0x00, 0xfe]))
+    const j = await runCli({}, ['--json', 'http', 'get', `${double}/binary`])
+    expect(JSON.parse(j.stdout)).toMatchObject({ body: '/wD+', body_encoding: 'base64' })
+  })
+
+  it('connection refused: exit 1 at once, naming the URL', async () => {
+    const r = await runCli({ HTTP_HOST_PORT: String(closedPort) }, [
+      'http',
+      'get',
+      '/get',
+      '--timeout',
+      '3000',
+    ])
+    expect(r).toMatchObject({
+      stdout: '',
+      stderr: `netlab: http://127.0.0.1:${closedPort}/get: connection refused\n`,
+      code: 1,
+    })
+    expect(r.elapsedMs).toBeLessThan(3000)
+  })
+
+  it('a server that never answers: exit 1 within the timeout', async () => {
+    const r = await runCli({}, ['http', 'get', `${silent}/slow`, '--timeout', '200'])
+    expect(r.stderr).toBe(`netlab: ${silent}/slow: no response within 200 ms\n`)
+    expect(r.code).toBe(1)
+    expect(r.elapsedMs).toBeLessThan(1500)
+  })
+
+  it('--json reports a connection failure as an error object', async () => {
+    const r = await runCli({}, ['--json', 'http', 'get', `http://127.0.0.1:${closedPort}/`])
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: 'HTTP_FAILED',
+      message: `http://127.0.0.1:${closedPort}/: connection refused`,
+    })
+  })
+
+  it('post-data --items 1000 --runs 3: the table, every phase, and the exact bytes', async () => {
+    const r = await runCli(env, ['http', 'post-data', '--items', '1000', '--runs', '3'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const bytes = grouped(pythonSize(1000))
+    expect(bytes).toBe('29,890')
+    const lines = r.stdout.split('\n')
+    expect(lines[0]).toBe(
+      `POST ${base}/data/: 1000 items, ${bytes} bytes (json.dumps spacing), 3 runs, 1 connection`,
+    )
+    expect(lines[1]).toMatch(/^phase +min +median +max +seed 000 +seed\/median$/)
+    const n = '\\d+\\.\\d{3}'
+    const phases: readonly (readonly [string, string])[] = [
+      ['pack', '368\\.087'],
+      ['transfer', '1012\\.829'],
+      ['server parse', 'n/a'],
+      ['server unpack', '106\\.405'],
+      ['client unpack', 'n/a'],
+      ['total', '1380\\.916'],
+    ]
+    for (const [phase, seed] of phases) {
+      const ratio = seed === 'n/a' ? 'n/a' : '\\d+\\.\\d{2}'
+      expect(r.stdout).toMatch(new RegExp(`^${phase} ms +${n} +${n} +${n} +${seed} +${ratio}$`, 'm'))
+    }
+    expect(r.stdout).toMatch(new RegExp(`^bytes +${bytes} +3,188,890 +106\\.69$`, 'm'))
+    expect(r.stdout).toContain(`\nreceived: 1000 items, ${bytes} bytes (as sent)\n`)
+    expect(lines.at(-2)).toBe('note: seed 000 sent 100000 items; the ratios compare unlike sizes')
+  })
+
+  it('post-data --compact sends JSON.stringify bytes', async () => {
+    const r = await runCli(env, ['http', 'post-data', '--items', '1000', '--compact'])
+    expect(r.code).toBe(0)
+    const bytes = grouped(compactSize(1000))
+    expect(r.stdout.split('\n')[0]).toBe(
+      `POST ${base}/data/: 1000 items, ${bytes} bytes (compact JSON.stringify), 1 run, 1 connection`,
+    )
+    expect(r.stdout).toMatch(/^phase +ours +seed 000 +seed\/ours$/m)
+    expect(r.stdout).toContain(`\nreceived: 1000 items, ${bytes} bytes (as sent)\n`)
+  })
+
+  it('post-data --json: phases with min/median/max per run, the seed and the ratios', async () => {
+    const r = await runCli(env, ['--json', 'http', 'post-data', '--items', '500', '--runs', '2'])
+    const data = JSON.parse(r.stdout) as Record<string, unknown> & {
+      phases_ms: Record<string, { min: number; median: number; max: number; values: number[] } | null>
+      ratio_seed_to_ours: Record<string, number | null>
+    }
+    expect(data).toMatchObject({
+      service: 'http',
+      proto: 'post-data',
+      url: `${base}/data/`,
+      items: 500,
+      runs: 2,
+      spacing: 'python',
+      bytes: pythonSize(500),
+      received: { items: 500, bytes: pythonSize(500) },
+      connections: 1,
+      seed: {
+        items: 100000,
+        bytes: 3188890,
+        pack_ms: 368.087,
+        transfer_ms: 1012.829,
+        server_parse_ms: null,
+        server_unpack_ms: 106.405,
+        client_unpack_ms: null,
+        total_ms: 1380.916,
+      },
+    })
+    expect(Object.keys(data.phases_ms)).toEqual([
+      'pack',
+      'transfer',
+      'server_parse',
+      'server_unpack',
+      'client_unpack',
+      'total',
+    ])
+    for (const s of Object.values(data.phases_ms)) {
+      expect(s?.values).toHaveLength(2)
+      expect(s?.min).toBeLessThanOrEqual(s?.median ?? Number.NaN)
+      expect(s?.median).toBeLessThanOrEqual(s?.max ?? Number.NaN)
+    }
+    expect(data.ratio_seed_to_ours.server_parse).toBeNull()
+    expect(data.ratio_seed_to_ours.bytes).toBe(Math.round((3188890 / pythonSize(500)) * 100) / 100)
+  })
+
+  it('post-data fails when the server did not receive what was sent', async () => {
+    const r = await runCli({}, ['http', 'post-data', `${double}/data/`, '--items', '10'])
+    expect(r).toMatchObject({
+      stdout: '',
+      stderr:
+        `netlab: POST ${double}/data/: the server received 999 items in 5 bytes, ` +
+        `but 10 items in ${pythonSize(10)} bytes were sent (run 1)\n`,
+      code: 1,
+    })
+  })
+
+  it("post-data names the server's body limit on 413", async () => {
+    const url = `http://127.0.0.1:${(small.server.address() as AddressInfo).port}/data/`
+    const r = await runCli({}, ['http', 'post-data', url, '--items', '100'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      `netlab: POST ${url} → 413 body_too_large: Request body is too large ` +
+        `(100 items are ${pythonSize(100)} bytes, over the server's body limit: HTTP_MAX_BODY_BYTES)\n`,
+    )
+  })
+
+  it.each([
+    [['http', 'get', 'https://example.com/'], 'netlab: only http:// URLs are supported, not https://\n'],
+    [['http', 'get', 'hello'], 'netlab: target must be a path such as /get or an http:// URL, not "hello"\n'],
+    [['http', 'post', '/data/', '--json-body', '{nope'], /^netlab: --json-body is not valid JSON: /],
+    [
+      ['http', 'post', '/x', '--data-file', '/no/such/file'],
+      'netlab: cannot read --data-file /no/such/file: ENOENT\n',
+    ],
+  ])('rejects %j', async (args, message) => {
+    const r = await runCli(env, args)
+    expect(r.code).toBe(1)
+    if (typeof message === 'string') expect(r.stderr).toBe(message)
+    else expect(r.stderr).toMatch(message)
+  })
+
+  it.each([
+    [
+      ['http', 'post-data', '--items', '0'],
+      "option '--items <n>' argument '0' is invalid. expected an item count from 1 to 1000000",
+    ],
+    [['http', 'post-data', '--items', '1000001'], 'expected an item count from 1 to 1000000'],
+    [['http', 'post-data', '--runs', '51'], 'expected a run count from 1 to 50'],
+    [['http', 'get', '/x', '--timeout', '0'], 'expected milliseconds from 1 to 600000'],
+    [['http', 'get', '/x', '-H', 'no colon'], 'expected "Name: value"'],
+    [['http', 'get', '/x', '-H', 'Bad Name: v'], 'expected "Name: value"'],
+    [['http', 'post', '/x', '--form', 'novalue'], 'expected name=value'],
+    [
+      ['http', 'post', '/x', '--data', 'a', '--json-body', '{}'],
+      "option '--data <text>' cannot be used with option '--json-body <json>'",
+    ],
+  ])('rejects bad options: %j', async (args, message) => {
+    const r = await runCli(env, args)
+    expect(r.code).toBe(1) // commander's usage errors
+    expect(r.stderr).toContain(message)
+  })
+})
+
+describe('defaultTargets().http', () => {
+  it.each([
+    { name: 'on the host', env: {}, want: { host: '127.0.0.1', ports: { http: 8080 } } },
+    {
+      name: 'on the host, published elsewhere',
+      env: { HTTP_HOST_PORT: '18080' },
+      want: { host: '127.0.0.1', ports: { http: 18080 } },
+    },
+    {
+      name: 'in the lab',
+      env: { NETLAB_IN_LAB: '1', HTTP_HOST_PORT: '18080' },
+      want: { host: 'http', ports: { http: 8080 } },
+    },
+    {
+      name: 'with NETLAB_HTTP_HOST',
+      env: { NETLAB_HTTP_HOST: '10.0.0.9' },
+      want: { host: '10.0.0.9', ports: { http: 8080 } },
+    },
+  ])('$name', ({ env, want }) => {
+    expect(defaultTargets(env).http).toEqual(want)
+  })
+})
