@@ -21,7 +21,8 @@ export function createLogger(service: string, level: string, dest?: DestinationS
       base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: ['config.rpcAuthkey'],
+      // secrets never reach a log line, whatever logs the config
+      redact: ['config.authkey', 'authkey'],
     },
     dest ?? pino.destination({ dest: 1, sync: true }),
   )

@@ -4,10 +4,11 @@
  *   node scripts/config-table.ts tcp
  */
 import { describeConfig } from '../lib/config.ts'
+import { httpConfigSpec } from '../services/http/config.ts'
 import { tcpConfigSpec } from '../services/tcp/config.ts'
 import { udpConfigSpec } from '../services/udp/config.ts'
 
-const specs = { tcp: tcpConfigSpec, udp: udpConfigSpec } as const
+const specs = { tcp: tcpConfigSpec, udp: udpConfigSpec, http: httpConfigSpec } as const
 
 /** configTable renders the Markdown table of one service's variables. */
 export function configTable(service: keyof typeof specs): string {

@@ -192,6 +192,134 @@ describe('http service', { timeout: 30_000 }, () => {
     })
   })
 
+  describe('the httpbin surface, from the host', () => {
+    const json = async (path: string, init?: RequestInit) => {
+      const res = await fetch(`${base}${path}`, init)
+      return { res, body: (await res.json()) as Record<string, unknown> }
+    }
+
+    it('echoes requests: /get, /post form and JSON, /anything with its method, multipart files', async () => {
+      const get = await json('/get?name=Dave&n=37&n=38', { headers: { 'User-Agent': 'goaway/1.0' } })
+      expect(get.body.args).toEqual({ name: 'Dave', n: ['37', '38'] })
+      expect((get.body.headers as Record<string, string>)['User-Agent']).toBe('goaway/1.0')
+      expect(get.body.url).toBe(`${base}/get?name=Dave&n=37&n=38`)
+      const form = await json('/post', { method: 'POST', body: new URLSearchParams({ name1: 'value1' }) })
+      expect(form.body).toMatchObject({ form: { name1: 'value1' }, json: null, data: '', files: {} })
+      const posted = await json('/post', {
+        method: 'POST',
+        body: '{"a": [1, 2]}',
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(posted.body).toMatchObject({ json: { a: [1, 2] }, data: '{"a": [1, 2]}', form: {} })
+      const any = await json('/anything/x/y', { method: 'PUT', body: 'raw' })
+      expect(any.body).toMatchObject({ method: 'PUT', data: 'raw' })
+      const fd = new FormData()
+      fd.append('file', new Blob(['Hello, world.']), 'file.txt')
+      fd.append('field', 'v')
+      const multi = await json('/post', { method: 'POST', body: fd })
+      expect(multi.body).toMatchObject({ files: { file: 'Hello, world.' }, form: { field: 'v' } })
+    })
+
+    it('keeps cookies, checks basic and bearer auth, follows redirects', async () => {
+      const set = await fetch(`${base}/cookies/set?session=abc`, { redirect: 'manual' })
+      expect(set.status).toBe(302)
+      expect(set.headers.get('location')).toBe('/cookies')
+      const cookie = (set.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+      expect((await json('/cookies', { headers: { cookie } })).body).toEqual({ cookies: { session: 'abc' } })
+      const auth = `Basic ${Buffer.from('user:passwd').toString('base64')}`
+      expect((await json('/basic-auth/user/passwd', { headers: { authorization: auth } })).body).toEqual({
+        authenticated: true,
+        user: 'user',
+      })
+      const denied = await fetch(`${base}/basic-auth/user/other`, { headers: { authorization: auth } })
+      expect(denied.status).toBe(401)
+      expect(denied.headers.get('www-authenticate')).toBe('Basic realm="Fake Realm"')
+      expect((await json('/bearer', { headers: { authorization: 'Bearer t0k' } })).body).toEqual({
+        authenticated: true,
+        token: 't0k',
+      })
+      const followed = await fetch(`${base}/redirect/3`)
+      expect(followed.url).toBe(`${base}/get`)
+      expect(
+        (await fetch(`${base}/redirect-to?url=http://example.com/`, { redirect: 'manual' })).status,
+      ).toBe(400)
+    })
+
+    it('serves dynamic data within its limits: /delay, /bytes, /stream, /status, /gzip, /uuid', async () => {
+      const t0 = performance.now()
+      expect((await fetch(`${base}/delay/0.3`)).status).toBe(200)
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(290)
+      const tooLong = await json('/delay/11')
+      expect(tooLong.res.status).toBe(400)
+      expect(tooLong.body.error).toBe('invalid_parameter')
+      const bytes = Buffer.from(await (await fetch(`${base}/bytes/1000?seed=7`)).arrayBuffer())
+      expect(bytes).toHaveLength(1000)
+      expect(Buffer.from(await (await fetch(`${base}/bytes/1000?seed=7`)).arrayBuffer())).toEqual(bytes)
+      expect((await fetch(`${base}/bytes/200000`)).status).toBe(400)
+      const lines = (await (await fetch(`${base}/stream/5`)).text()).trim().split('\n')
+      expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([0, 1, 2, 3, 4])
+      expect((await fetch(`${base}/status/418`)).status).toBe(418)
+      expect((await fetch(`${base}/status/200:0,503:1`)).status).toBe(503)
+      expect((await json('/gzip')).body.gzipped).toBe(true)
+      expect((await json('/uuid')).body.uuid).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      )
+      const head = await fetch(`${base}/json`, { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0)
+    })
+  })
+
+  describe('from the client container (docker compose run --rm client http ...)', () => {
+    it('http get prints the body and sends -H headers', async () => {
+      const r = await lab.client('http', 'get', '/headers', '-H', 'X-Lab: yes')
+      expect(r.exitCode).toBe(0)
+      const headers = (JSON.parse(r.stdout) as { headers: Record<string, string> }).headers
+      expect(headers['X-Lab']).toBe('yes')
+      expect(headers.Host).toBe('http:8080')
+    })
+
+    it('http post --form and --json output', async () => {
+      const r = await lab.client(
+        '--json',
+        'http',
+        'post',
+        '/post',
+        '--form',
+        'name1=value1',
+        '--form',
+        'name2=value2',
+      )
+      expect(r.exitCode).toBe(0)
+      const out = JSON.parse(r.stdout) as { status: number; body: { form: unknown } }
+      expect(out.status).toBe(200)
+      expect(out.body.form).toEqual({ name1: 'value1', name2: 'value2' })
+    })
+
+    it('an error status exits 1 with the JSON error on stderr', async () => {
+      const r = await lab.client('http', 'get', '/nope')
+      expect(r.exitCode).toBe(1)
+      expect(r.stderr).toBe('netlab: GET /nope → 404 not_found: no route for GET /nope\n')
+    })
+
+    it("http get /data/ prints the seed's GET breakdown", async () => {
+      const r = await lab.client('http', 'get', '/data/')
+      expect(r.exitCode).toBe(0)
+      expect(r.stdout.startsWith('{"data": {"0": {"name": "tigerrose", "tag": "cool"}')).toBe(true)
+      expect(r.stderr).toContain('44,900')
+      expect(r.stderr).toContain('1000')
+    })
+
+    it("http post-data reproduces seed 000's experiment across containers, bytes and items checked", async () => {
+      const r = await lab.client('http', 'post-data', '--items', '100000', '--runs', '3')
+      expect(r.exitCode).toBe(0)
+      expect(r.stdout).toContain('received: 100000 items, 3,188,890 bytes (as sent)')
+      for (const phase of ['pack', 'transfer', 'server parse', 'server unpack', 'client unpack', 'total'])
+        expect(r.stdout).toMatch(new RegExp(`^${phase} ms`, 'm'))
+      expect(r.stdout).toContain('368.087') // the seed's pack time, printed beside ours
+    })
+  })
+
   it('serves from both worker threads (SO_REUSEPORT)', async () => {
     // Fresh connections (no keep-alive reuse), so the kernel picks a listener for each.
     for (let i = 0; i < 24; i++)

@@ -45,3 +45,23 @@ describe('tcp service shutdown', { timeout: 30_000 }, () => {
     expect(summary).toMatchObject({ drained: 1, destroyed: 0 })
   })
 })
+
+describe('http service shutdown', { timeout: 30_000 }, () => {
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await startLab(['http'], { env: { http: { SHUTDOWN_GRACE_MS: '5000' } } })
+  })
+  afterAll(() => lab?.stop())
+
+  it('finishes an in-flight /delay/2, then exits 0', async () => {
+    const base = lab.baseUrl('http', 8080)
+    const inflight = fetch(`${base}/delay/2`)
+    await new Promise((r) => setTimeout(r, 300)) // let the request start before the signal
+    const [exitCode, res] = await Promise.all([lab.terminate('http', 10_000), inflight])
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { url: string }).url).toMatch(/\/delay\/2$/)
+    expect(exitCode).toBe(0)
+    const logs = await lab.logs('http')
+    expect(logs.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: 1, destroyed: 0 })
+  })
+})

@@ -10,6 +10,7 @@ describe('README.md', () => {
   it.each([
     'tcp',
     'udp',
+    'http',
   ] as const)('shows the %s configuration table exactly as `node scripts/config-table.ts` prints it', (service) => {
     expect(readme).toContain(configTable(service))
   })
