@@ -17,3 +17,5 @@ if [ ! -f "$out/node_modules/.netlab-lock-hash" ] || [ "$(cat "$out/node_modules
 fi
 cp package.json "$out/package.json"
 rm -rf "$out/dist" && cp -r dist "$out/dist"
+# an empty directory the RPC image copies to /data (owned by uid 1000) for its store volume
+mkdir -p "$out/empty-dir"

@@ -24,6 +24,10 @@ const env = {
   UDP_SNTP_HOST_PORT: '',
   UDP_PROBE_HOST_PORT: '',
   HTTP_HOST_PORT: '',
+  RPC_HTTP_HOST_PORT: '',
+  RPC_JSONRPC_HOST_PORT: '',
+  RPC_MPCONN_RPC_HOST_PORT: '',
+  RPC_MPCONN_ECHO_HOST_PORT: '',
 }
 
 function compose(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
@@ -45,7 +49,8 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
       .withWaitStrategy('tcp-1', Wait.forHealthCheck())
       .withWaitStrategy('udp-1', Wait.forHealthCheck())
       .withWaitStrategy('http-1', Wait.forHealthCheck())
-      .up(['tcp', 'udp', 'http'])
+      .withWaitStrategy('rpc-1', Wait.forHealthCheck())
+      .up(['tcp', 'udp', 'http', 'rpc'])
   })
   afterAll(async () => {
     await compose(['--profile', 'tools', 'down', '--volumes', '--remove-orphans'])
@@ -55,6 +60,7 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
     ['tcp', 3, 'tcp'],
     ['udp', 5, 'udp'],
     ['http', 1, 'tcp'],
+    ['rpc', 4, 'tcp'],
   ])('starts the %s service healthy, its %d ports published on 127.0.0.1 only', async (service, count, proto) => {
     const { stdout } = await execFileP('docker', ['port', lab.getContainer(`${service}-1`).getId()])
     const bindings = stdout.trim().split('\n')

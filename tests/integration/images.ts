@@ -5,6 +5,7 @@ export const images = {
   tcp: `netlab-tcp:${tag}`,
   udp: `netlab-udp:${tag}`,
   http: `netlab-http:${tag}`,
+  rpc: `netlab-rpc:${tag}`,
   client: `netlab-client:${tag}`,
 } as const
 

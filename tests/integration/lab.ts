@@ -28,6 +28,12 @@ const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBindin
   tcp: [9999, 20000, 9998],
   udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp'],
   http: [8080],
+  rpc: [15000, 15001, 17000, 25000],
+}
+
+/** Environment each service gets unless a test overrides it. */
+const defaultEnv: Partial<Record<ServiceName, Readonly<Record<string, string>>>> = {
+  rpc: { RPC_MODE: 'development' },
 }
 
 /** A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000. */
@@ -141,7 +147,7 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
         const container = await new HardenedContainer(images[service])
           .withNetwork(network)
           .withNetworkAliases(service)
-          .withEnvironment({ LOG_LEVEL: 'info', ...options.env?.[service] })
+          .withEnvironment({ LOG_LEVEL: 'info', ...defaultEnv[service], ...options.env?.[service] })
           .withExposedPorts(...servicePorts[service])
           .withWaitStrategy(Wait.forHealthCheck())
           .withStartupTimeout(30_000)

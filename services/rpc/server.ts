@@ -1,0 +1,130 @@
+/**
+ * The RPC service: one process, one thread, one durable store, four ports. Every
+ * transport dispatches to the same method registry (methods/):
+ *
+ *   15000  HTTP   XML-RPC (POST / and /RPC2) and JSON-RPC (POST /jsonrpc)
+ *   15001  TCP    JSON-RPC 2.0, newline-delimited
+ *   25000  TCP    multiprocessing.connection echo (authkey), safe pickle subset
+ *   17000  TCP    multiprocessing.connection RPC (the seed's RPCProxy), safe pickle subset
+ *
+ * It is single-threaded on purpose: the store has one owner, so a write's order and
+ * its acknowledgement are simple to reason about (see store/kv-store.ts).
+ */
+import { once } from 'node:events'
+import { createServer, type Server, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Logger } from '../../lib/log.ts'
+import type { CloseSummary } from '../../lib/service.ts'
+import { DEVELOPMENT_AUTHKEY, type RpcConfig } from './config.ts'
+import { arithMethods } from './methods/arith.ts'
+import { kvMethods } from './methods/kv.ts'
+import { Registry } from './methods/registry.ts'
+import { KvStore } from './store/kv-store.ts'
+import type { Drainable } from './transports/drainable.ts'
+import { buildRpcHttpApp } from './transports/http.ts'
+import { serveJsonRpcConnection } from './transports/jsonrpc-tcp.ts'
+import { serveMpConnection } from './transports/mpconn.ts'
+
+export type RpcPort = 'http' | 'jsonrpc' | 'mpEcho' | 'mpRpc'
+
+export interface RpcService {
+  readonly ports: Readonly<Record<RpcPort, number>>
+  readonly store: KvStore
+  close(): Promise<CloseSummary>
+}
+
+/** startRpcService opens the store, then binds every port; resolves when all listen. */
+export async function startRpcService(config: RpcConfig, log: Logger): Promise<RpcService> {
+  const store = await KvStore.open(
+    config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'kv.log'),
+    { maxKeys: config.maxKeys, maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes },
+    log,
+  )
+  const registry = new Registry().register(...arithMethods, ...kvMethods(store))
+  const authkey = Buffer.from(config.authkey, 'utf8')
+  if (config.mode === 'development' && config.authkey === DEVELOPMENT_AUTHKEY)
+    log.warn(
+      { code: 'DEVELOPMENT_AUTHKEY' },
+      'RPC_AUTHKEY is unset: the mp-connection ports use the seed key; set RPC_AUTHKEY outside the lab',
+    )
+
+  const sockets = new Map<Socket, Drainable>()
+  const tcp = (proto: RpcPort, serve: (socket: Socket) => Drainable): Server => {
+    const server = createServer((socket) => {
+      sockets.set(socket, serve(socket))
+      socket.once('close', () => sockets.delete(socket))
+    })
+    server.maxConnections = config.maxConnections
+    server.on('drop', (data) =>
+      log.warn({ proto, remote: data?.remoteAddress, code: 'BUSY' }, 'connection refused: busy'),
+    )
+    return server
+  }
+  const servers: Record<Exclude<RpcPort, 'http'>, Server> = {
+    jsonrpc: tcp('jsonrpc', (s) =>
+      serveJsonRpcConnection(
+        s,
+        registry,
+        {
+          maxLineBytes: config.maxRequestBytes,
+          maxDepth: config.maxDepth,
+          idleTimeoutMs: config.idleTimeoutMs,
+        },
+        log.child({ proto: 'jsonrpc' }),
+      ),
+    ),
+    mpEcho: tcp('mpEcho', (s) =>
+      serveMpConnection(s, 'echo', registry, authkey, config, log.child({ proto: 'mp-echo' })),
+    ),
+    mpRpc: tcp('mpRpc', (s) =>
+      serveMpConnection(s, 'rpc', registry, authkey, config, log.child({ proto: 'mp-rpc' })),
+    ),
+  }
+  const http = buildRpcHttpApp(registry, config, log.child({ proto: 'http' }))
+
+  const ports = {} as Record<RpcPort, number>
+  await http.listen({ host: config.host, port: config.httpPort })
+  const httpAddr = http.server.address()
+  ports.http = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort
+  const wanted = { jsonrpc: config.jsonrpcPort, mpEcho: config.mpEchoPort, mpRpc: config.mpRpcPort }
+  for (const [proto, server] of Object.entries(servers) as [Exclude<RpcPort, 'http'>, Server][]) {
+    server.listen({ host: config.host, port: wanted[proto] })
+    await once(server, 'listening')
+    const addr = server.address()
+    ports[proto] = typeof addr === 'object' && addr ? addr.port : wanted[proto]
+  }
+  for (const [proto, port] of Object.entries(ports)) log.info({ proto, host: config.host, port }, 'listening')
+
+  let closing: Promise<CloseSummary> | undefined
+  const close = async (): Promise<CloseSummary> => {
+    for (const server of Object.values(servers)) server.close()
+    // Idle connections end now; a call in flight finishes (its write reaches the disk) first.
+    for (const conn of sockets.values()) conn.drain()
+    const open = sockets.size
+    const httpClosed = http.close()
+    const drained = Promise.all([httpClosed, ...[...sockets.keys()].map((s) => once(s, 'close'))]).then(
+      () => false,
+    )
+    const timedOut = await Promise.race([drained, sleep(config.shutdownGraceMs, true)])
+    let destroyed = 0
+    if (timedOut) {
+      for (const socket of sockets.keys()) {
+        socket.destroy()
+        destroyed++
+      }
+      http.server.closeAllConnections()
+      log.warn({ destroyed }, 'connections destroyed at end of grace period')
+    }
+    await store.close()
+    return { drained: Math.max(0, open - destroyed), destroyed }
+  }
+  return {
+    ports,
+    store,
+    close: () => {
+      closing ??= close()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * RpcValue is what every RPC transport (XML-RPC, JSON-RPC, mp-connection) carries to and
+ * from the one method registry. int and float stay distinct, as they are in Python:
+ * an int is a `bigint`, a float a `number`, so `set('n', 1)` then `get('n')` answers
+ * `<int>1</int>`, never `<double>1.0</double>`.
+ *
+ *   Python    XML-RPC                 RpcValue
+ *   None      <nil/>                  null
+ *   bool      <boolean>               boolean
+ *   int       <int> <i4> <i8>         bigint
+ *   float     <double>                number
+ *   str       <string>, bare text     string
+ *   bytes     <base64>                Uint8Array
+ *   datetime  <dateTime.iso8601>      Date (read and written as UTC, no zone)
+ *   list      <array>                 readonly RpcValue[]
+ *   dict      <struct>                RpcStruct (string keys, null prototype)
+ */
+export type RpcValue =
+  | null
+  | boolean
+  | bigint
+  | number
+  | string
+  | Uint8Array
+  | Date
+  | readonly RpcValue[]
+  | RpcStruct
+
+/** RpcStruct is a string-keyed map; build it with `struct()` so `__proto__` is just a key. */
+export interface RpcStruct {
+  readonly [key: string]: RpcValue
+}
+
+/** struct builds an RpcStruct with a null prototype from entries. */
+export function struct(entries: Iterable<readonly [string, RpcValue]>): RpcStruct {
+  const out: Record<string, RpcValue> = Object.create(null)
+  for (const [k, v] of entries) out[k] = v
+  return out
+}
+
+/** isStruct tells an RpcStruct from the other object-shaped RpcValues. */
+export function isStruct(v: RpcValue): v is RpcStruct {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof Date)
+  )
+}
+
+/** pyTypeName is Python's name for the type a value would have there (for error text). */
+export function pyTypeName(v: RpcValue): string {
+  if (v === null) return 'NoneType'
+  switch (typeof v) {
+    case 'boolean':
+      return 'bool'
+    case 'bigint':
+      return 'int'
+    case 'number':
+      return 'float'
+    case 'string':
+      return 'str'
+  }
+  if (v instanceof Uint8Array) return 'bytes'
+  if (v instanceof Date) return 'datetime'
+  if (Array.isArray(v)) return 'list'
+  return 'dict'
+}
