@@ -6,6 +6,8 @@
  *   main thread ──workerData──▶ worker i: bind listeners ──▶ { type: 'listening' }
  *   close()     ──{drain}────▶ worker i: stop, finish, cut ──▶ { type: 'drained', ... }
  */
+import { once } from 'node:events'
+import { createServer } from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { LabError } from './errors.ts'
 import type { Logger } from './log.ts'
@@ -151,4 +153,20 @@ export async function startThreadedService<P extends string>(opts: {
     opts.log.info({ proto, host: opts.host, port, workers, mode }, 'listening')
   }
   return { ports, mode, workers, close: () => pool.close() }
+}
+
+/**
+ * tcpBindOnce is the `bindOnce` of TCP services (HTTP included): bind a throwaway
+ * listener, to probe SO_REUSEPORT or to find a free port, and return the port bound.
+ */
+export async function tcpBindOnce(host: string, port: number, reusePort: boolean): Promise<number> {
+  const server = createServer()
+  server.listen({ host, port, reusePort })
+  try {
+    await once(server, 'listening')
+    const addr = server.address()
+    return typeof addr === 'object' && addr ? addr.port : port
+  } finally {
+    server.close()
+  }
 }

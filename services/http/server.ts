@@ -4,10 +4,8 @@
  * cluster processes: one process, one PID 1, one memory limit). Where SO_REUSEPORT is
  * unsupported one thread serves everything; the mode is logged at start.
  */
-import { once } from 'node:events'
-import { createServer } from 'node:http'
 import type { Logger } from '../../lib/log.ts'
-import { startThreadedService, type ThreadedService } from '../../lib/worker-pool.ts'
+import { startThreadedService, type ThreadedService, tcpBindOnce } from '../../lib/worker-pool.ts'
 import type { HttpConfig } from './config.ts'
 import type { WorkerInit } from './worker.ts'
 
@@ -15,18 +13,6 @@ import type { WorkerInit } from './worker.ts'
 export type HttpService = ThreadedService<'http'>
 
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
-
-async function listenOnce(host: string, port: number, reusePort: boolean): Promise<number> {
-  const server = createServer()
-  server.listen({ host, port, reusePort })
-  try {
-    await once(server, 'listening')
-    const addr = server.address()
-    return typeof addr === 'object' && addr ? addr.port : port
-  } finally {
-    server.close()
-  }
-}
 
 /** startHttpService starts the workers and resolves once every listener is bound. */
 export async function startHttpService(config: HttpConfig, log: Logger): Promise<HttpService> {
@@ -36,7 +22,7 @@ export async function startHttpService(config: HttpConfig, log: Logger): Promise
     host: config.host,
     workers: config.workers,
     ports: { http: config.port },
-    bindOnce: listenOnce,
+    bindOnce: tcpBindOnce,
     log,
     data: (worker, { ports, reusePort, workers }): WorkerInit => ({
       config: { ...config, workers },

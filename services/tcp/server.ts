@@ -4,10 +4,8 @@
  * connections across the threads' listeners; where the option is unsupported, one
  * thread serves everything. The mode is logged at start and reported by STATS.
  */
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
-import { startThreadedService, type ThreadedService } from '../../lib/worker-pool.ts'
+import { startThreadedService, type ThreadedService, tcpBindOnce } from '../../lib/worker-pool.ts'
 import type { TcpConfig } from './config.ts'
 import type { Proto } from './connection.ts'
 import { SharedCounters } from './counters.ts'
@@ -19,19 +17,6 @@ export type TcpService = ThreadedService<Proto>
 // Run from source (tsx, vitest, node's type stripping) or from the tsc build.
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
 
-/** listenOnce binds a throwaway listener: to probe an option, or to find a free port. */
-async function listenOnce(host: string, port: number, reusePort: boolean): Promise<number> {
-  const server = createServer()
-  server.listen({ host, port, reusePort })
-  try {
-    await once(server, 'listening')
-    const addr = server.address()
-    return typeof addr === 'object' && addr ? addr.port : port
-  } finally {
-    server.close()
-  }
-}
-
 /** startTcpService starts the workers and resolves once every listener is bound. */
 export async function startTcpService(config: TcpConfig, log: Logger): Promise<TcpService> {
   const counters = new SharedCounters(config.workers)
@@ -41,7 +26,7 @@ export async function startTcpService(config: TcpConfig, log: Logger): Promise<T
     host: config.host,
     workers: config.workers,
     ports: { upper: config.upperPort, echo: config.echoPort, cmd: config.cmdPort },
-    bindOnce: listenOnce,
+    bindOnce: tcpBindOnce,
     log,
     data: (worker, { ports, reusePort, workers }): WorkerInit => ({
       config: { ...config, workers },
