@@ -5,10 +5,11 @@
  */
 import { describeConfig } from '../lib/config.ts'
 import { httpConfigSpec } from '../services/http/config.ts'
+import { rpcConfigSpec } from '../services/rpc/config.ts'
 import { tcpConfigSpec } from '../services/tcp/config.ts'
 import { udpConfigSpec } from '../services/udp/config.ts'
 
-const specs = { tcp: tcpConfigSpec, udp: udpConfigSpec, http: httpConfigSpec } as const
+const specs = { tcp: tcpConfigSpec, udp: udpConfigSpec, http: httpConfigSpec, rpc: rpcConfigSpec } as const
 
 /** configTable renders the Markdown table of one service's variables. */
 export function configTable(service: keyof typeof specs): string {

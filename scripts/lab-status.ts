@@ -33,6 +33,14 @@ const examples: Readonly<Record<string, Readonly<Record<number, string>>>> = {
     123: 'docker compose run --rm client udp sntp',
     9000: 'docker compose run --rm client udp probe --count 2000 --rate 1000',
   },
+  rpc: {
+    15000:
+      'python3 -c "from xmlrpc.client import ServerProxy; print(ServerProxy(\'http://127.0.0.1:15000\').add(2, 3))"',
+    15001: 'echo \'{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}\' | nc -N 127.0.0.1 15001',
+    17000: 'docker compose run --rm client rpc call add 2 3 --via mpconn',
+    25000:
+      "python3 -c \"from multiprocessing.connection import Client; c = Client(('127.0.0.1', 25000), authkey=b'peekaboo'); c.send({1, 2.5}); print(c.recv())\"",
+  },
   http: {
     8080: 'curl -s 127.0.0.1:8080/get?name=Dave  |  docker compose run --rm client http post-data',
   },

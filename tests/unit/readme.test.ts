@@ -11,6 +11,7 @@ describe('README.md', () => {
     'tcp',
     'udp',
     'http',
+    'rpc',
   ] as const)('shows the %s configuration table exactly as `node scripts/config-table.ts` prints it', (service) => {
     expect(readme).toContain(configTable(service))
   })
