@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import type { Env } from '../../lib/config.ts'
 import { LabError } from '../../lib/errors.ts'
 import { registerHttp } from './commands/http.ts'
+import { registerRpc } from './commands/rpc.ts'
 import { registerTcp } from './commands/tcp.ts'
 import { registerUdp } from './commands/udp.ts'
 import { type Io, type Result, render } from './output.ts'
@@ -35,6 +36,7 @@ export function buildProgram(io: Io, env: Env, onExit: (code: number) => void): 
   registerTcp(program, targets.tcp, run)
   registerUdp(program, targets.udp, run, io.stderr)
   registerHttp(program, targets.http, run, io)
+  registerRpc(program, targets.rpc, run, io, env.RPC_AUTHKEY)
   return program
 }
 

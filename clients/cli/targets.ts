@@ -16,7 +16,7 @@ function port(env: Env, name: string, def: number): number {
 }
 
 /** defaultTargets returns the default host and ports of each service for this environment. */
-export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp' | 'http', ServicePorts>> {
+export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp' | 'http' | 'rpc', ServicePorts>> {
   const inLab = env.NETLAB_IN_LAB === '1'
   const host = (service: string) =>
     env[`NETLAB_${service.toUpperCase()}_HOST`] || (inLab ? service : '127.0.0.1')
@@ -44,6 +44,15 @@ export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp' | 'http'
     http: {
       host: host('http'),
       ports: { http: p('HTTP_HOST_PORT', 8080) },
+    },
+    rpc: {
+      host: host('rpc'),
+      ports: {
+        http: p('RPC_HTTP_HOST_PORT', 15000),
+        jsonrpc: p('RPC_JSONRPC_HOST_PORT', 15001),
+        mpRpc: p('RPC_MPCONN_RPC_HOST_PORT', 17000),
+        mpEcho: p('RPC_MPCONN_ECHO_HOST_PORT', 25000),
+      },
     },
   }
 }

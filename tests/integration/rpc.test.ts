@@ -250,6 +250,29 @@ describe('rpc service', { timeout: 60_000 }, () => {
     expect(values).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 
+  it('the client container drives every transport: rpc call, rpc kv, --via', async () => {
+    const env = ['--authkey', 'lab-test-key']
+    for (const via of ['xmlrpc', 'jsonrpc', 'jsonrpc-http', 'mpconn']) {
+      const r = await lab.client('rpc', 'call', 'add', '2', '3', '--via', via, ...env)
+      expect(r.stdout).toBe('5\n')
+      expect(r.exitCode).toBe(0)
+    }
+    expect((await lab.client('rpc', 'kv', 'set', 'cli', '[1,2,3]', '--via', 'xmlrpc', ...env)).exitCode).toBe(
+      0,
+    )
+    expect((await lab.client('rpc', 'kv', 'get', 'cli', '--via', 'mpconn', ...env)).stdout).toBe(
+      '[1, 2, 3]\n',
+    )
+    const raised = await lab.client('rpc', 'call', 'sub', '[1,2]', '4', '--via', 'mpconn', ...env)
+    expect(raised.exitCode).toBe(1)
+    expect(raised.stderr).toBe(
+      "netlab: rpc sub via mpconn raised TypeError: unsupported operand type(s) for -: 'list' and 'int'\n",
+    )
+    const wrongKey = await lab.client('rpc', 'call', 'add', '1', '2', '--via', 'mpconn', '--authkey', 'nope')
+    expect(wrongKey.exitCode).toBe(1)
+    expect(wrongKey.stderr).toContain('authentication failed: digest sent was rejected (check RPC_AUTHKEY)')
+  })
+
   it('refuses to start in production mode without RPC_AUTHKEY (exit 2, naming the variable)', async () => {
     const { exitCode, logs } = await lab.runOnce('rpc', { RPC_MODE: 'production' })
     expect(exitCode).toBe(2)

@@ -1,0 +1,427 @@
+/**
+ * RPC clients for the CLI: one interface, RpcClient, over the RPC service's wire
+ * protocols, each built on the service's own codecs so both ends agree byte for byte:
+ *
+ *   xmlrpc        POST http://host:15000/RPC2    xmlrpc/codec.ts (what xmlrpc.client sends)
+ *   jsonrpc       TCP host:15001, one line each   jsonrpc/codec.ts
+ *   jsonrpc-http  POST http://host:15000/jsonrpc  jsonrpc/codec.ts
+ *   mpconn        TCP host:17000                  the seed's RPCProxy: authkey handshake, then
+ *                                                 pickle(bytes(pickle((name, args, {})))) each way
+ *
+ * A call has two outcomes: the method's result, or the exception it raised (a fault, a
+ * JSON-RPC error, a pickled exception), read back into Python's class name and text.
+ * Anything else (refused, timed out, authkey rejected, a reply that is not the
+ * protocol) is a LabError naming the target. Each call, connecting included, has one
+ * deadline. Connections are opened on the first call and kept for the next ones.
+ */
+import type { Socket } from 'node:net'
+import { LabError } from '../../../lib/errors.ts'
+import {
+  DEFAULT_JSONRPC_LIMITS,
+  encodeRequest,
+  type JsonRpcErrorObject,
+  type JsonRpcLimits,
+  type JsonRpcResponse,
+  parseResponse,
+} from '../../../services/rpc/jsonrpc/codec.ts'
+import { MpConnection } from '../../../services/rpc/mpconn/connection.ts'
+import { clientHandshake } from '../../../services/rpc/mpconn/handshake.ts'
+import { pyToRpc, rpcToPy } from '../../../services/rpc/pickle/convert.ts'
+import {
+  DEFAULT_PICKLE_LIMITS,
+  decodePickle,
+  type PickleLimits,
+} from '../../../services/rpc/pickle/decode.ts'
+import { encodePickle, unwrapBytes, wrapBytes } from '../../../services/rpc/pickle/encode.ts'
+import { PyDict, PyException, PyTuple, type PyValue } from '../../../services/rpc/pickle/value.ts'
+import { isStruct, type RpcValue } from '../../../services/rpc/value.ts'
+import {
+  DEFAULT_XMLRPC_LIMITS,
+  decodeMethodResponse,
+  encodeMethodCall,
+  type XmlRpcLimits,
+} from '../../../services/rpc/xmlrpc/codec.ts'
+import { HttpClient, MAX_RESPONSE_BYTES, statusSummary } from './http-client.ts'
+import { LineClient, open, type Target } from './tcp-client.ts'
+
+/** Via is the protocol a call travels by. */
+export type Via = 'xmlrpc' | 'jsonrpc' | 'jsonrpc-http' | 'mpconn'
+export const VIAS: readonly Via[] = ['xmlrpc', 'jsonrpc', 'jsonrpc-http', 'mpconn']
+
+/** The RPC service's ports a client may use. */
+export interface RpcPorts {
+  /** XML-RPC and JSON-RPC over HTTP */
+  readonly http: number
+  /** JSON-RPC over TCP, one line each */
+  readonly jsonrpc: number
+  /** multiprocessing.connection RPC */
+  readonly mpRpc: number
+}
+
+export interface RpcClientOptions {
+  readonly host: string
+  readonly ports: RpcPorts
+  /** deadline for each call, connecting included, ms */
+  readonly timeoutMs: number
+  /** the multiprocessing.connection authkey (mpconn only) */
+  readonly authkey: string
+}
+
+/** Raised is an exception the called method raised, as Python names and prints it. */
+export interface Raised {
+  /** the exception class: `TypeError`, `KeyError`, `Exception` */
+  readonly type: string
+  /** str(exc): `unsupported operand type(s) for -: 'list' and 'int'`, `'k'` for a KeyError */
+  readonly message: string
+  /** JSON-RPC only: the error's code and message (`-32601`, `Method not found`) */
+  readonly jsonrpc?: { readonly code: number; readonly message: string }
+}
+
+export type RpcOutcome =
+  | { readonly kind: 'result'; readonly value: RpcValue }
+  | { readonly kind: 'raised'; readonly raised: Raised }
+
+/** RpcClient calls methods over one protocol; dispose it to close its connection. */
+export interface RpcClient extends AsyncDisposable {
+  readonly via: Via
+  /** where the calls go: a URL or host:port */
+  readonly target: string
+  call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome>
+  close(): Promise<void>
+}
+
+export const DEFAULT_RPC_TIMEOUT_MS = 5000
+
+const MAX_REPLY_BYTES = MAX_RESPONSE_BYTES
+/** Replies may nest a little deeper than the server's request limit (64): the envelope adds levels. */
+const MAX_REPLY_DEPTH = 256
+
+const XMLRPC_LIMITS: XmlRpcLimits = {
+  ...DEFAULT_XMLRPC_LIMITS,
+  maxBytes: MAX_REPLY_BYTES,
+  maxDepth: MAX_REPLY_DEPTH,
+  maxMembers: 10_000_000,
+  maxStringBytes: MAX_REPLY_BYTES,
+}
+const JSONRPC_LIMITS: JsonRpcLimits = {
+  ...DEFAULT_JSONRPC_LIMITS,
+  maxBytes: MAX_REPLY_BYTES,
+  maxDepth: MAX_REPLY_DEPTH,
+}
+const PICKLE_LIMITS: PickleLimits = {
+  ...DEFAULT_PICKLE_LIMITS,
+  maxBytes: MAX_REPLY_BYTES,
+  maxDepth: MAX_REPLY_DEPTH,
+  maxItems: 10_000_000,
+  maxMemo: 10_000_000,
+  allowExceptions: true,
+}
+
+const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`
+
+function badReply(target: string, what: string, err?: unknown): LabError {
+  const why = err instanceof Error ? `: ${err.message}` : ''
+  return new LabError('RPC_BAD_REPLY', `${target}: ${what}${why}`, { cause: err })
+}
+
+/** openRpcClient returns the client for `via`; it connects on the first call. */
+export function openRpcClient(via: Via, opts: RpcClientOptions): RpcClient {
+  switch (via) {
+    case 'xmlrpc':
+      return new XmlRpcClient(opts)
+    case 'jsonrpc':
+      return new JsonRpcTcpClient(opts)
+    case 'jsonrpc-http':
+      return new JsonRpcHttpClient(opts)
+    case 'mpconn':
+      return new MpConnClient(opts)
+  }
+}
+
+/** HttpRpcClient POSTs one document per call on a keep-alive connection. */
+abstract class HttpRpcClient implements RpcClient {
+  abstract readonly via: Via
+  readonly target: string
+  readonly #url: URL
+  readonly #http: HttpClient
+  readonly #contentType: string
+
+  constructor(opts: RpcClientOptions, path: string, contentType: string) {
+    this.#url = new URL(`http://${hostPort(opts.host, opts.ports.http)}${path}`)
+    this.target = this.#url.href
+    this.#http = new HttpClient({ timeoutMs: opts.timeoutMs, maxResponseBytes: MAX_REPLY_BYTES })
+    this.#contentType = contentType
+  }
+
+  async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
+    const res = await this.#http.send({
+      method: 'POST',
+      url: this.#url,
+      headers: { 'content-type': this.#contentType, 'user-agent': 'netlab' },
+      body: Buffer.from(this.encode(method, args), 'utf8'),
+    })
+    if (res.status !== 200) throw new LabError('RPC_FAILED', `${this.target}: ${statusSummary(res)}`)
+    return this.decode(res.body.toString('utf8'))
+  }
+
+  protected abstract encode(method: string, args: readonly RpcValue[]): string
+  protected abstract decode(text: string): RpcOutcome
+
+  close(): Promise<void> {
+    return this.#http.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
+
+/** FAULT is SimpleXMLRPCServer's faultString: `<class 'KeyError'>:'k'`. */
+const FAULT = /^<class '([^']+)'>:([\s\S]*)$/
+
+class XmlRpcClient extends HttpRpcClient {
+  readonly via = 'xmlrpc'
+
+  constructor(opts: RpcClientOptions) {
+    super(opts, '/RPC2', 'text/xml')
+  }
+
+  protected encode(method: string, args: readonly RpcValue[]): string {
+    return encodeMethodCall(method, args)
+  }
+
+  protected decode(text: string): RpcOutcome {
+    let res: ReturnType<typeof decodeMethodResponse>
+    try {
+      res = decodeMethodResponse(text, XMLRPC_LIMITS)
+    } catch (err) {
+      throw badReply(this.target, 'the reply is not an XML-RPC methodResponse', err)
+    }
+    if (res.kind === 'result') return { kind: 'result', value: res.value }
+    const m = FAULT.exec(res.message)
+    const raised = m
+      ? { type: m[1] as string, message: m[2] as string }
+      : { type: 'Fault', message: `${res.code}: ${res.message}` }
+    return { kind: 'raised', raised }
+  }
+}
+
+/** jsonRpcOutcome reads one response to request `id`: its result, or the error as raised. */
+function jsonRpcOutcome(target: string, text: string, id: bigint): RpcOutcome {
+  let res: JsonRpcResponse | JsonRpcResponse[]
+  try {
+    res = parseResponse(text, JSONRPC_LIMITS)
+  } catch (err) {
+    throw badReply(target, 'the reply is not a JSON-RPC 2.0 response', err)
+  }
+  if (Array.isArray(res) || res.id !== id)
+    throw badReply(target, `the reply does not answer request ${id}: ${text.slice(0, 200)}`)
+  if (res.kind === 'result') return { kind: 'result', value: res.value }
+  return { kind: 'raised', raised: jsonRpcRaised(res.error) }
+}
+
+/** jsonRpcRaised names the Python exception in `data` ({type, message}) when the server put it there. */
+function jsonRpcRaised(error: JsonRpcErrorObject): Raised {
+  const data = error.data
+  const jsonrpc = { code: error.code, message: error.message }
+  if (data !== undefined && data !== null && isStruct(data)) {
+    const { type, message } = data
+    if (typeof type === 'string' && typeof message === 'string') return { type, message, jsonrpc }
+  }
+  return { type: 'JSON-RPC error', message: `${error.code} ${error.message}`, jsonrpc }
+}
+
+class JsonRpcHttpClient extends HttpRpcClient {
+  readonly via = 'jsonrpc-http'
+  #id = 0n
+
+  constructor(opts: RpcClientOptions) {
+    super(opts, '/jsonrpc', 'application/json')
+  }
+
+  protected encode(method: string, args: readonly RpcValue[]): string {
+    return encodeRequest(++this.#id, method, args)
+  }
+
+  protected decode(text: string): RpcOutcome {
+    return jsonRpcOutcome(this.target, text, this.#id)
+  }
+}
+
+/** remaining is what is left of a call's `timeoutMs` since `started`; a TIMEOUT LabError when nothing is. */
+function remaining(target: string, started: number, timeoutMs: number): number {
+  const left = Math.ceil(timeoutMs - (performance.now() - started))
+  if (left <= 0) throw timeoutError(target, timeoutMs)
+  return left
+}
+
+function timeoutError(target: string, timeoutMs: number): LabError {
+  return new LabError('TIMEOUT', `no reply from ${target} within ${timeoutMs} ms`)
+}
+
+class JsonRpcTcpClient implements RpcClient {
+  readonly via = 'jsonrpc'
+  readonly target: string
+  readonly #where: Target
+  readonly #timeoutMs: number
+  #lines: LineClient | undefined
+  #id = 0n
+
+  constructor(opts: RpcClientOptions) {
+    this.#where = { host: opts.host, port: opts.ports.jsonrpc }
+    this.target = hostPort(opts.host, opts.ports.jsonrpc)
+    this.#timeoutMs = opts.timeoutMs
+  }
+
+  async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
+    const started = performance.now()
+    const lines = this.#lines ?? (await LineClient.connect(this.#where, this.#timeoutMs))
+    this.#lines = lines
+    const id = ++this.#id
+    try {
+      const line = await lines.request(
+        encodeRequest(id, method, args),
+        remaining(this.target, started, this.#timeoutMs),
+      )
+      return jsonRpcOutcome(this.target, line, id)
+    } catch (err) {
+      // a late reply would answer the next request: start over on a new connection
+      this.#lines = undefined
+      lines.close()
+      if (err instanceof LabError && err.code === 'TIMEOUT') throw timeoutError(this.target, this.#timeoutMs)
+      throw err
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#lines?.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
+
+/** mpError rewords the connection's and handshake's errors for a person at a terminal. */
+function mpError(target: string, err: unknown, timeoutMs: number): LabError {
+  const code = err instanceof LabError ? err.code : undefined
+  const message = err instanceof Error ? err.message : String(err)
+  if (code === 'AUTH_TIMEOUT')
+    return new LabError(
+      'TIMEOUT',
+      `${target}: the authkey handshake did not finish within ${timeoutMs} ms (is it a multiprocessing.connection port?)`,
+      { cause: err },
+    )
+  if (code === 'AUTH_FAILED') {
+    // the server said #FAILURE#: our key is not its key
+    const hint = message === 'digest sent was rejected' ? ' (check RPC_AUTHKEY)' : ''
+    return new LabError('AUTH_FAILED', `${target}: authentication failed: ${message}${hint}`, { cause: err })
+  }
+  if (code === 'CONNECTION_CLOSED' || code === 'TRUNCATED_FRAME')
+    return new LabError('CLOSED', `${target} closed the connection (${message})`, { cause: err })
+  if (err instanceof LabError && message.includes(target)) return err
+  return new LabError(code ?? 'RPC_FAILED', `${target}: ${message}`, { cause: err })
+}
+
+/**
+ * MpConnClient is the seed's RPCProxy: after the authkey handshake, each call sends
+ * pickle.dumps(pickle.dumps((name, args, {}))) and reads the reply wrapped the same way;
+ * a reply that is an exception means the call raised it.
+ */
+class MpConnClient implements RpcClient {
+  readonly via = 'mpconn'
+  readonly target: string
+  readonly #where: Target
+  readonly #timeoutMs: number
+  readonly #authkey: Buffer
+  #conn: MpConnection | undefined
+
+  constructor(opts: RpcClientOptions) {
+    this.#where = { host: opts.host, port: opts.ports.mpRpc }
+    this.target = hostPort(opts.host, opts.ports.mpRpc)
+    this.#timeoutMs = opts.timeoutMs
+    this.#authkey = Buffer.from(opts.authkey, 'utf8')
+  }
+
+  async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
+    const started = performance.now()
+    const conn = this.#conn ?? (await this.#connect(started))
+    const request = new PyTuple([method, new PyTuple(args.map(rpcToPy)), new PyDict()])
+    const frame = await this.#withDeadline(conn, started, async () => {
+      await conn.send(wrapBytes(encodePickle(request)))
+      return conn.recv()
+    })
+    return this.#outcome(frame)
+  }
+
+  async #connect(started: number): Promise<MpConnection> {
+    const socket: Socket = await open(this.#where, this.#timeoutMs)
+    socket.setNoDelay(true)
+    const conn = new MpConnection(socket, { maxFrameBytes: MAX_REPLY_BYTES, closeGraceMs: 500 })
+    try {
+      await clientHandshake(conn, this.#authkey, {
+        timeoutMs: remaining(this.target, started, this.#timeoutMs),
+      })
+    } catch (err) {
+      conn.destroy()
+      throw mpError(this.target, err, this.#timeoutMs)
+    }
+    this.#conn = conn
+    return conn
+  }
+
+  /** withDeadline runs one exchange; on timeout the connection is destroyed (the stream would be out of step). */
+  async #withDeadline<T>(conn: MpConnection, started: number, exchange: () => Promise<T>): Promise<T> {
+    const left = remaining(this.target, started, this.#timeoutMs)
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = timeoutError(this.target, this.#timeoutMs)
+        conn.destroy(err)
+        reject(err)
+      }, left)
+    })
+    try {
+      return await Promise.race([exchange(), timedOut])
+    } catch (err) {
+      this.#conn = undefined
+      conn.destroy()
+      throw mpError(this.target, err, this.#timeoutMs)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #outcome(frame: Buffer): RpcOutcome {
+    let reply: PyValue | PyException
+    try {
+      const outer = decodePickle(frame, PICKLE_LIMITS)
+      const inner = outer instanceof PyException ? undefined : unwrapBytes(outer)
+      reply = inner === undefined ? outer : decodePickle(inner, PICKLE_LIMITS)
+      if (inner === undefined && !(reply instanceof PyException))
+        throw new Error('expected pickle.dumps(bytes of a pickle), as RPCProxy sends')
+    } catch (err) {
+      throw badReply(this.target, 'the reply is not a pickled RPC reply', err)
+    }
+    if (reply instanceof PyException) {
+      const text = reply.toString()
+      const message = text === reply.name ? '' : text.slice(reply.name.length + 2)
+      return { kind: 'raised', raised: { type: reply.name, message } }
+    }
+    try {
+      return { kind: 'result', value: pyToRpc(reply) }
+    } catch (err) {
+      throw badReply(this.target, 'the reply holds a value the CLI cannot show', err)
+    }
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn
+    this.#conn = undefined
+    await conn?.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
