@@ -65,3 +65,24 @@ describe('http service shutdown', { timeout: 30_000 }, () => {
     expect(logs.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: 1, destroyed: 0 })
   })
 })
+
+describe('rpc service shutdown', { timeout: 30_000 }, () => {
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await startLab(['rpc'])
+  })
+  afterAll(() => lab?.stop())
+
+  it('answers the writes in flight, closes idle connections, and exits 0', async () => {
+    const base = lab.baseUrl('rpc', 15000)
+    const body = JSON.stringify(
+      Array.from({ length: 20 }, (_, i) => ({ jsonrpc: '2.0', method: 'set', params: [`k${i}`, i], id: i })),
+    )
+    const writes = fetch(`${base}/jsonrpc`, { method: 'POST', body })
+    const [exitCode, res] = await Promise.all([lab.terminate('rpc', 10_000), writes])
+    expect(res.status).toBe(200)
+    expect((JSON.parse(await res.text()) as unknown[]).length).toBe(20)
+    expect(exitCode).toBe(0)
+    expect((await lab.logs('rpc')).at(-1)).toMatchObject({ msg: 'shutdown complete' })
+  })
+})
