@@ -9,7 +9,7 @@
  *
  * The GET body is written the way Python's json.dumps writes it (", " and ": "), so its
  * size matches the seed's. "parse" is JSON.parse (the seed's json.loads); "unpack" is the
- * seed's timed loop, copying every item into a fresh map. A body without Content-Type is
+ * seed's timed loop, copying every item into a fresh dict. A body without Content-Type is
  * read as JSON, since the seed's httplib client sends none; any other non-JSON type is 415.
  */
 import { performance } from 'node:perf_hooks'
@@ -39,11 +39,19 @@ export interface DataReceipt {
 
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000
 
-/** unpack is the seed's server loop: copy every top-level item into a new map; returns the count. */
+/**
+ * unpack is the seed's server loop (`for d in json_data: tmp_data[d] = json_data[d]`): copy
+ * every top-level item into a fresh dict (a null-prototype object: `__proto__` is just a key,
+ * and integer-like keys get V8's fast element storage); returns the count.
+ */
 function unpack(doc: Record<string, unknown>): number {
-  const copy = new Map<string, unknown>()
-  for (const key in doc) copy.set(key, doc[key])
-  return copy.size
+  const copy: Record<string, unknown> = Object.create(null)
+  const keys = Object.keys(doc)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    copy[key] = doc[key]
+  }
+  return keys.length
 }
 
 export function registerDataRoutes(app: FastifyInstance, config: HttpConfig): void {
