@@ -54,7 +54,11 @@ export function integer(min: number, max: number, what: string): (value: string)
 export const parseRetries = integer(0, 20, 'a retry count')
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000
-const signed = (n: number) => `${n >= 0 ? '+' : ''}${round3(n).toFixed(3)}`
+/** signed always shows the sign: +0.000 (a tiny negative offset rounds to +0.000, not 0.000) */
+const signed = (n: number) => {
+  const r = round3(n)
+  return `${r < 0 ? '-' : '+'}${Math.abs(r).toFixed(3)}`
+}
 
 function withTarget(cmd: Command, defaults: ServicePorts, key: string): Command {
   return cmd
