@@ -3,8 +3,8 @@ import { type Command, Option } from 'commander'
 import { LabError } from '../../../lib/errors.ts'
 import { DEVELOPMENT_AUTHKEY } from '../../../services/rpc/config.ts'
 import { parseJsonValue, SERVER_ERROR } from '../../../services/rpc/jsonrpc/codec.ts'
+import { pyFloatRepr, pyRepr } from '../../../services/rpc/python.ts'
 import { isStruct, type RpcValue } from '../../../services/rpc/value.ts'
-import { pyFloatRepr, pyRepr } from '../../../services/rpc/xmlrpc/faults.ts'
 import {
   DEFAULT_RPC_TIMEOUT_MS,
   openRpcClient,

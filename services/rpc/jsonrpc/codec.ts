@@ -29,8 +29,9 @@
  * one -32600 Invalid Request (id null, the reason in `data`) — it may well be valid JSON,
  * we just will not read it — while text that is not JSON is -32700 Parse error.
  */
+
+import { pyFloatRepr } from '../python.ts'
 import { isStruct, type RpcStruct, type RpcValue, struct } from '../value.ts'
-import { pyFloatRepr } from '../xmlrpc/faults.ts'
 
 export interface JsonRpcLimits {
   readonly maxBytes: number

@@ -4,8 +4,8 @@
  * TypeError texts for a wrong call), and XML-RPC, JSON-RPC and mp-connection all call it.
  */
 import { PyError, typeError } from '../errors.ts'
+import { arityMessage } from '../python.ts'
 import type { RpcValue } from '../value.ts'
-import { arityMessage } from '../xmlrpc/faults.ts'
 
 /** MethodSpec is one method: its Python-style signature, its help text, and its body. */
 export interface MethodSpec {

@@ -21,7 +21,7 @@
  * one who rejects); on timeout it is destroyed at once.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { pyBytesRepr } from '../xmlrpc/faults.ts'
+import { pyBytesRepr } from '../python.ts'
 import type { MpConnection } from './connection.ts'
 import { AuthenticationError, HandshakeTimeoutError } from './errors.ts'
 

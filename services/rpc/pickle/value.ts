@@ -27,8 +27,9 @@
  * PyByteArray exists so a bytearray echoes back as one; PyException carries `state`, the
  * instance dict a BUILD opcode applies (3.11+ `add_note` puts `__notes__` there).
  */
+
+import { pyBytesRepr, pyRepr as scalarRepr } from '../python.ts'
 import { pyTypeName as scalarTypeName } from '../value.ts'
-import { pyBytesRepr, pyRepr as scalarRepr } from '../xmlrpc/faults.ts'
 
 export type PyValue =
   | null

@@ -19,8 +19,8 @@ import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Logger } from '../../../lib/log.ts'
 import { PyError, typeError, valueError } from '../errors.ts'
+import { pyRepr } from '../python.ts'
 import { pyTypeName, type RpcValue } from '../value.ts'
-import { pyRepr } from '../xmlrpc/faults.ts'
 import { fromTagged, toTagged } from './value-json.ts'
 
 export interface KvLimits {

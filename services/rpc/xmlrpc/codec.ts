@@ -34,8 +34,8 @@
  * `pyMessage` giving the fault Python's server would send.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
+import { pyFloatRepr, pyStrRepr } from '../python.ts'
 import { isStruct, type RpcValue, struct } from '../value.ts'
-import { pyFloatRepr, pyStrRepr } from './faults.ts'
 
 /** XmlRpcLimits bound what one document may cost. */
 export interface XmlRpcLimits {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { pyRepr } from '../../../../services/rpc/python.ts'
 import { type RpcValue, struct } from '../../../../services/rpc/value.ts'
 import {
   DEFAULT_XMLRPC_LIMITS,
@@ -12,7 +13,6 @@ import {
   type XmlRpcDecodeErrorCode,
   type XmlRpcLimits,
 } from '../../../../services/rpc/xmlrpc/codec.ts'
-import { pyRepr } from '../../../../services/rpc/xmlrpc/faults.ts'
 
 // Golden strings: `xmlrpc.client.dumps(...)` from CPython 3.11, pasted verbatim.
 const HEAD = "<?xml version='1.0'?>\n"

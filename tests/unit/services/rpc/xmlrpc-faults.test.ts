@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest'
+import {
+  arityMessage,
+  type PySignature,
+  pyBytesRepr,
+  pyFloatRepr,
+  pyRepr,
+  pyStrRepr,
+} from '../../../../services/rpc/python.ts'
 import { type RpcValue, struct } from '../../../../services/rpc/value.ts'
 import { decodeMethodCall, XmlRpcDecodeError } from '../../../../services/rpc/xmlrpc/codec.ts'
 import {
   arityFault,
-  arityMessage,
   decodeErrorFault,
   expatFault,
   keyErrorFault,
-  type PySignature,
-  pyBytesRepr,
   pyFault,
-  pyFloatRepr,
-  pyRepr,
-  pyStrRepr,
   unknownMethodFault,
 } from '../../../../services/rpc/xmlrpc/faults.ts'
 
