@@ -96,13 +96,15 @@ export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
       if (METHODS.includes(m as HTTPMethod)) known.on(m as HTTPMethod, route.url, () => {})
   })
 
-  app.addHook('onResponse', (request, reply, done) => {
-    log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'request',
-    )
-    done()
-  })
+  // The access log is debug-level: the hook exists only when it would write (hot path).
+  if (log.isLevelEnabled('debug'))
+    app.addHook('onResponse', (request, reply, done) => {
+      log.debug(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      )
+      done()
+    })
 
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toHttpError(err)

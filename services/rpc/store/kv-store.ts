@@ -102,9 +102,10 @@ export class KvStore {
   set(key: RpcValue, value: RpcValue): Promise<void> {
     const k = this.#key(key)
     const encoded = JSON.stringify(toTagged(value))
-    if (Buffer.byteLength(encoded) > this.#limits.maxValueBytes)
+    const size = Buffer.byteLength(encoded)
+    if (size > this.#limits.maxValueBytes)
       throw valueError(
-        `value is ${Buffer.byteLength(encoded)} bytes stored; the limit is ${this.#limits.maxValueBytes} (RPC_KV_MAX_VALUE_BYTES)`,
+        `value is ${size} bytes stored; the limit is ${this.#limits.maxValueBytes} (RPC_KV_MAX_VALUE_BYTES)`,
       )
     if (!this.#data.has(k) && this.#data.size >= this.#limits.maxKeys)
       throw valueError(`store is full: ${this.#limits.maxKeys} keys (RPC_KV_MAX_KEYS)`)

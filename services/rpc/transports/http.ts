@@ -14,6 +14,7 @@ import { gunzip } from 'node:zlib'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from '../../../lib/log.ts'
 import type { RpcConfig } from '../config.ts'
+import { DEFAULT_JSONRPC_LIMITS } from '../jsonrpc/codec.ts'
 import type { Registry } from '../methods/registry.ts'
 import { handleJsonRpc } from './jsonrpc.ts'
 import { handleXmlRpc } from './xmlrpc.ts'
@@ -71,7 +72,11 @@ export function buildRpcHttpApp(registry: Registry, config: RpcConfig, log: Logg
     maxMembers: config.maxItems,
     maxStringBytes: config.maxRequestBytes,
   }
-  const jsonLimits = { maxBytes: config.maxRequestBytes, maxDepth: config.maxDepth, maxBatch: 1000 }
+  const jsonLimits = {
+    maxBytes: config.maxRequestBytes,
+    maxDepth: config.maxDepth,
+    maxBatch: DEFAULT_JSONRPC_LIMITS.maxBatch,
+  }
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 

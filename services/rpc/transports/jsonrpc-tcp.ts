@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 import type { Logger } from '../../../lib/log.ts'
-import { encodeError, INVALID_REQUEST } from '../jsonrpc/codec.ts'
+import { DEFAULT_JSONRPC_LIMITS, encodeError, INVALID_REQUEST } from '../jsonrpc/codec.ts'
 import type { Registry } from '../methods/registry.ts'
 import type { Drainable } from './drainable.ts'
 import { handleJsonRpc } from './jsonrpc.ts'
@@ -29,7 +29,11 @@ export function serveJsonRpcConnection(
   log: Logger,
 ): Drainable {
   const splitter = new LineSplitter({ maxLineBytes: opts.maxLineBytes })
-  const limits = { maxBytes: opts.maxLineBytes, maxDepth: opts.maxDepth, maxBatch: 1000 }
+  const limits = {
+    maxBytes: opts.maxLineBytes,
+    maxDepth: opts.maxDepth,
+    maxBatch: DEFAULT_JSONRPC_LIMITS.maxBatch,
+  }
   // Answers leave in request order: each line's work chains on the previous one's.
   let queue: Promise<void> = Promise.resolve()
   let draining = false
