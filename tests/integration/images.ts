@@ -11,5 +11,8 @@ export const images = {
 
 export type ServiceName = Exclude<keyof typeof images, 'client'>
 
-/** Every container the tests start carries this label; global teardown sweeps by it. */
-export const testLabel = { 'netlab.test': '1' } as const
+/**
+ * Every container the tests start carries this label; global teardown sweeps by it. Its value
+ * is the image tag, so test runs of different tags (NETLAB_TAG) never sweep each other's.
+ */
+export const testLabel = { 'netlab.test': tag } as const
