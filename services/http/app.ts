@@ -10,6 +10,7 @@
  *
  * buildApp never listens: the worker binds it (SO_REUSEPORT), tests drive it with inject().
  */
+import { pipeline, Transform } from 'node:stream'
 import multipart from '@fastify/multipart'
 import Fastify, {
   type FastifyError,
@@ -19,6 +20,7 @@ import Fastify, {
 } from 'fastify'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import type { Logger } from '../../lib/log.ts'
+import { isJsonType, mediaType, scanWhileReceiving } from './body.ts'
 import type { HttpConfig } from './config.ts'
 import { errorBody, HttpError, type HttpErrorCode } from './errors.ts'
 import { registerDataRoutes } from './routes/data.ts'
@@ -79,6 +81,24 @@ export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
   // Every body arrives as bytes (routes decide how to read it: body.ts); multipart streams.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  // JSON (or untyped, which /data/ and the echo read as JSON) bodies get their nesting depth
+  // measured chunk by chunk as they arrive, so parseJson need not scan them again.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const type = mediaType(request)
+    if (type !== '' && !isJsonType(type)) return done(null, payload)
+    if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined)
+      return done(null, payload)
+    const scanner = scanWhileReceiving(request)
+    const scan = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        scanner.push(chunk)
+        next(null, chunk)
+      },
+    })
+    // errors (an aborted upload) reach Fastify through `scan`, which it reads instead
+    pipeline(payload, scan, () => undefined)
+    done(null, scan)
+  })
   void app.register(multipart, {
     limits: {
       fileSize: config.maxBodyBytes,

@@ -33,35 +33,75 @@ const QUOTE = 0x22
 const BACKSLASH = 0x5c
 
 /**
- * jsonDepth is the deepest nesting of arrays and objects in JSON text, found by one scan
- * that skips strings; it runs before JSON.parse so that hostile nesting costs O(n) and
- * never reaches the parser. It stops early once `limit` is exceeded.
+ * JsonDepthScanner finds the deepest nesting of arrays and objects in JSON text fed to it in
+ * pieces, skipping strings. The app runs one over each JSON-ish request body while it
+ * arrives (a preParsing hook), so the check overlaps the transfer; hostile nesting costs O(n)
+ * and never reaches JSON.parse (which would spend seconds and hundreds of MB on it).
  */
-export function jsonDepth(bytes: Uint8Array, limit: number): number {
-  let depth = 0
-  let max = 0
-  let inString = false
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]
-    if (inString) {
-      if (c === BACKSLASH) i++
-      else if (c === QUOTE) inString = false
-    } else if (c === QUOTE) inString = true
-    else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
-      depth++
-      if (depth > max) {
-        max = depth
-        if (max > limit) return max
-      }
-    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) depth--
+export class JsonDepthScanner {
+  /** the deepest nesting seen so far */
+  max = 0
+  /** how many bytes were scanned */
+  bytes = 0
+  #depth = 0
+  #inString = false
+  #escaped = false
+
+  push(chunk: Uint8Array): void {
+    let depth = this.#depth
+    let max = this.max
+    let inString = this.#inString
+    let i = 0
+    if (this.#escaped) {
+      i = 1 // the byte after a backslash that ended the previous chunk
+      this.#escaped = false
+    }
+    const n = chunk.length
+    for (; i < n; i++) {
+      const c = chunk[i]
+      if (inString) {
+        if (c === BACKSLASH) i++
+        else if (c === QUOTE) inString = false
+      } else if (c === QUOTE) inString = true
+      else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+        depth++
+        if (depth > max) max = depth
+      } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) depth--
+    }
+    if (i > n) this.#escaped = true
+    this.#depth = depth
+    this.max = max
+    this.#inString = inString
+    this.bytes += n
   }
-  return max
 }
 
-/** parseJson parses a JSON body within the depth limit; errors are 400 invalid_json / json_too_deep. */
-export function parseJson(bytes: Buffer, maxDepth: number): unknown {
+/** jsonDepth is the deepest nesting of arrays and objects in JSON text (see JsonDepthScanner). */
+export function jsonDepth(bytes: Uint8Array): number {
+  const scanner = new JsonDepthScanner()
+  scanner.push(bytes)
+  return scanner.max
+}
+
+const scanners = new WeakMap<FastifyRequest, JsonDepthScanner>()
+
+/** scanWhileReceiving gives `request` a depth scanner fed by every chunk of its body. */
+export function scanWhileReceiving(request: FastifyRequest): JsonDepthScanner {
+  const scanner = new JsonDepthScanner()
+  scanners.set(request, scanner)
+  return scanner
+}
+
+/**
+ * parseJson parses a JSON body within the depth limit; errors are 400 invalid_json /
+ * json_too_deep. The depth comes from the scan made while the body arrived when there was one
+ * over exactly these bytes, else from a scan now.
+ */
+export function parseJson(bytes: Buffer, maxDepth: number, request?: FastifyRequest): unknown {
   if (bytes.length === 0) throw new HttpError('invalid_json', 'request body is empty; expected JSON')
-  if (jsonDepth(bytes, maxDepth) > maxDepth)
+  const scanned = request === undefined ? undefined : scanners.get(request)
+  const depth = scanned !== undefined && scanned.bytes === bytes.length ? scanned.max : jsonDepth(bytes)
+  if (depth > maxDepth)
     throw new HttpError('json_too_deep', `JSON body is nested deeper than ${maxDepth} levels`)
   try {
     return JSON.parse(bytes.toString('utf8'))

@@ -80,7 +80,7 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig): vo
       throw new HttpError('unsupported_media_type', `POST /data/ takes application/json, not ${type}`)
     const bytes = rawBody(req)
     const t0 = performance.now()
-    const doc = parseJson(bytes, config.maxJsonDepth)
+    const doc = parseJson(bytes, config.maxJsonDepth, req)
     const t1 = performance.now()
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
       throw new HttpError(

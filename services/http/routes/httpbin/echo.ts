@@ -157,11 +157,11 @@ export interface BodyEcho {
  * tried as JSON as httpbin tries it (requests' `data=json.dumps(x)` sends no type), and
  * null when it is not JSON. An empty body is null either way.
  */
-function bodyJson(bytes: Buffer, type: string, maxDepth: number): unknown {
+function bodyJson(request: FastifyRequest, bytes: Buffer, type: string, maxDepth: number): unknown {
   if (bytes.length === 0) return null
-  if (isJsonType(type)) return parseJson(bytes, maxDepth)
+  if (isJsonType(type)) return parseJson(bytes, maxDepth, request)
   try {
-    return parseJson(bytes, maxDepth)
+    return parseJson(bytes, maxDepth, request)
   } catch {
     return null
   }
@@ -236,7 +236,7 @@ export async function readBody(request: FastifyRequest, config: HttpConfig): Pro
     data: dataText(bytes),
     files: Object.create(null),
     form: Object.create(null),
-    json: bodyJson(bytes, type, config.maxJsonDepth),
+    json: bodyJson(request, bytes, type, config.maxJsonDepth),
   }
 }
 

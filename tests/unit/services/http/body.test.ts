@@ -1,0 +1,88 @@
+/**
+ * The JSON depth scan the app runs while a body arrives: fed in any pieces it finds what one
+ * scan of the whole text finds, and over a real socket a hostile body is refused by it.
+ */
+import { request } from 'node:http'
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { JsonDepthScanner, jsonDepth } from '../../../../services/http/body.ts'
+import { httpbinApp, listen } from './httpbin-app.ts'
+
+function scanInPieces(text: Buffer, cuts: readonly number[]): number {
+  const scanner = new JsonDepthScanner()
+  let from = 0
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    scanner.push(text.subarray(from, cut))
+    from = cut
+  }
+  scanner.push(text.subarray(from))
+  expect(scanner.bytes).toBe(text.length)
+  return scanner.max
+}
+
+describe('JsonDepthScanner', () => {
+  it.each([
+    ['{}', 1],
+    ['[[1, [2]], {"a": {"b": []}}]', 4],
+    ['"[[[["', 0],
+    ['{"a\\"[[": [1]}', 2],
+    ['["\\\\", [[]]]', 3],
+  ])('%s is %i deep, whole or cut anywhere', (text, depth) => {
+    const bytes = Buffer.from(text)
+    expect(jsonDepth(bytes)).toBe(depth)
+    for (let cut = 0; cut <= bytes.length; cut++) expect(scanInPieces(bytes, [cut])).toBe(depth)
+  })
+
+  it('finds the same depth however the text is split', () => {
+    fc.assert(
+      fc.property(fc.json({ depthSize: 'medium' }), fc.array(fc.nat(), { maxLength: 8 }), (text, rawCuts) => {
+        const bytes = Buffer.from(text)
+        const cuts = rawCuts.map((c) => c % (bytes.length + 1))
+        expect(scanInPieces(bytes, cuts)).toBe(jsonDepth(bytes))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('the depth scan while receiving', () => {
+  const apps: ReturnType<typeof httpbinApp>[] = []
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()))
+  })
+
+  /** post sends `chunks` as a chunked body to `path`; resolves status and parsed JSON. */
+  async function post(base: string, path: string, chunks: readonly string[]) {
+    return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const req = request(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      })
+      req.on('error', reject)
+      req.on('response', (res) => {
+        const parts: Buffer[] = []
+        res.on('data', (c: Buffer) => parts.push(c))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString()) }),
+        )
+      })
+      for (const c of chunks) req.write(c)
+      req.end()
+    })
+  }
+
+  it('refuses nesting past HTTP_MAX_JSON_DEPTH sent in pieces, and takes the same body shallow', async () => {
+    const app = httpbinApp({ HTTP_MAX_JSON_DEPTH: '8' })
+    apps.push(app)
+    const base = await listen(app)
+    const deep = await post(base, '/data/', ['{"a": ', '[[[[[', '[[[[1]]]', ']]]]]}'])
+    expect(deep).toEqual({
+      status: 400,
+      body: { error: 'json_too_deep', message: 'JSON body is nested deeper than 8 levels', status: 400 },
+    })
+    const pieces = ['{"0": {"name": "tig', 'errose"}, "1": {"na', 'me": "x"}}']
+    const ok = await post(base, '/data/', pieces)
+    expect(ok.status).toBe(200)
+    expect(ok.body).toMatchObject({ result: 'success', items: 2, bytes: pieces.join('').length })
+  })
+})
