@@ -11,6 +11,7 @@ import { HttpClient } from '../../clients/cli/net/http-client.ts'
 import { openRpcClient, type RpcClient, type RpcOutcome } from '../../clients/cli/net/rpc-client.ts'
 import { exchange, type Target } from '../../clients/cli/net/tcp-client.ts'
 import { udpRequest } from '../../clients/cli/net/udp-client.ts'
+import { LabError } from '../../lib/errors.ts'
 import { dataDocument } from '../../services/http/routes/data.ts'
 import type { RpcValue } from '../../services/rpc/value.ts'
 import { decodeProbeReply, encodeProbe } from '../../services/udp/probe/packet.ts'
@@ -58,6 +59,18 @@ function resultOf(what: string, outcome: RpcOutcome): RpcValue {
   return outcome.value
 }
 
+/**
+ * tcpExchange is exchange() for a request that must be answered: a connection closed with no
+ * reply byte at all (a proxy whose backend is gone, a server killed mid-request) is a lost
+ * request, not an empty answer.
+ */
+async function tcpExchange(target: Target, data: Buffer, timeoutMs: number): Promise<Buffer> {
+  const reply = await exchange(target, data, timeoutMs)
+  if (reply.length === 0 && data.length > 0)
+    throw new LabError('CLOSED', `${target.host}:${target.port} closed the connection without a reply`)
+  return reply
+}
+
 /** tcpEcho sends 1 B to 8 KiB of random bytes to the echo port and expects them back exactly. */
 function tcpEcho(target: Target, timeoutMs: number): Check {
   return {
@@ -65,7 +78,7 @@ function tcpEcho(target: Target, timeoutMs: number): Check {
     service: 'tcp',
     async run() {
       const sent = randomBytes(randomInt(1, 8193))
-      const got = await exchange(target, sent, timeoutMs)
+      const got = await tcpExchange(target, sent, timeoutMs)
       if (!got.equals(sent))
         throw new WrongAnswer(`echo: ${got.length} bytes back for ${sent.length} sent, or different bytes`)
     },
@@ -80,7 +93,7 @@ function tcpUpper(target: Target, timeoutMs: number): Check {
     service: 'tcp',
     async run() {
       const text = randomText(randomInt(1, 200))
-      const got = await exchange(target, Buffer.from(text), timeoutMs)
+      const got = await tcpExchange(target, Buffer.from(text), timeoutMs)
       expectEqual('upper', got.toString('utf8'), text.toUpperCase())
     },
     async close() {},
