@@ -61,6 +61,10 @@ test-integration: images ## Integration tests only (containers)
 	@bash scripts/setup.sh test
 	npx vitest run --project integration $(TEST_ARGS)
 
+.PHONY: soak
+soak: images ## Bounded mixed load on a fresh lab, memory and sockets sampled: SOAK_SECONDS=180 SOAK_RATE=20
+	node tests/soak/main.ts
+
 .PHONY: lint
 lint: ## Lint and check formatting (Biome)
 	@bash scripts/setup.sh node

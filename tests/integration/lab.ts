@@ -36,11 +36,19 @@ const defaultEnv: Partial<Record<ServiceName, Readonly<Record<string, string>>>>
   rpc: { RPC_MODE: 'development' },
 }
 
-/** A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000. */
+/** The memory (bytes) and pids limits docker-compose.yml's x-hardened gives every container. */
+export const containerLimits = { memoryBytes: 512 * 1024 * 1024, pids: 256 } as const
+
+/**
+ * A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000,
+ * memory and pids limits.
+ */
 class HardenedContainer extends GenericContainer {
   constructor(image: string) {
     super(image)
     this.hostConfig.ReadonlyRootfs = true
+    this.hostConfig.Memory = containerLimits.memoryBytes
+    this.hostConfig.PidsLimit = containerLimits.pids
     // As in docker-compose.yml: uid 1000 may bind low ports (SNTP 123) without a capability.
     this.hostConfig.Sysctls = { 'net.ipv4.ip_unprivileged_port_start': '0' }
     this.withDroppedCapabilities('ALL')
