@@ -43,7 +43,9 @@ export function open(target: Target, timeoutMs: number): Promise<Socket> {
 
 /**
  * exchange sends `data`, half-closes, and returns everything the server sends until it
- * closes: the whole reply of a stream service such as upper or echo.
+ * closes: the whole reply of a stream service such as upper or echo. A server that closes
+ * without a byte of reply to a non-empty request (it died, or a proxy in front of a dead
+ * one accepted and closed) is an error, NO_REPLY, not an empty answer.
  */
 export async function exchange(target: Target, data: Buffer, timeoutMs: number): Promise<Buffer> {
   const socket = await open(target, timeoutMs)
@@ -55,7 +57,11 @@ export async function exchange(target: Target, data: Buffer, timeoutMs: number):
     socket.on('data', (c: Buffer) => chunks.push(c))
     socket.on('error', (err) => reject(err instanceof LabError ? err : connectError(target, err)))
     socket.on('close', (hadError) => {
-      if (!hadError) resolve(Buffer.concat(chunks))
+      if (hadError) return
+      const reply = Buffer.concat(chunks)
+      if (reply.length === 0 && data.length > 0)
+        reject(new LabError('NO_REPLY', `${describe(target)} closed the connection without a reply`))
+      else resolve(reply)
     })
     socket.end(data)
   })
