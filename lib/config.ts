@@ -45,10 +45,14 @@ export function portVar(name: string, doc: string, def: number): VarSpec<number>
   return intVar(name, doc, { default: def, min: 0, max: 65535 })
 }
 
-/** workersVar is a thread count defaulting to the number of CPUs this process may use. */
+/** DEFAULT_MAX_WORKERS caps the default thread count, so memory stays within the containers' limit on big hosts. */
+export const DEFAULT_MAX_WORKERS = 8
+
+/** workersVar is a thread count defaulting to the number of CPUs this process may use (at most 8). */
 export function workersVar(name: string, doc: string): VarSpec<number> {
-  const spec = intVar(name, doc, { default: availableParallelism(), min: 1, max: 256 })
-  return { ...spec, defaultText: 'CPU count' }
+  const def = Math.min(availableParallelism(), DEFAULT_MAX_WORKERS)
+  const spec = intVar(name, doc, { default: def, min: 1, max: 256 })
+  return { ...spec, defaultText: `CPU count, at most ${DEFAULT_MAX_WORKERS}` }
 }
 
 /** enumVar is one of a fixed set of words. */
