@@ -25,6 +25,8 @@ const createSchema = z
     upstream: z.string().max(300),
     enabled: z.boolean().default(true),
     protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    // toxiproxy ignores this field on create; netlab adds the toxics, so a proxy can start faulty
+    toxics: z.array(z.unknown()).max(256).default([]),
   })
   .strict()
 
@@ -83,6 +85,7 @@ export class ProxyRegistry {
       rng: this.#opts.rng,
       log: this.#opts.log,
     })
+    for (const toxic of b.toxics) proxy.toxics.add(toxic)
     if (b.enabled) await proxy.start()
     this.#proxies.set(b.name, proxy)
     this.#opts.log.info({ proxy: b.name, ...proxy.toJSON(), toxics: undefined }, 'proxy created')

@@ -97,6 +97,16 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
     expect(stdout).toBe('HELLO WORLD\n')
   })
 
+  it('runs the faults service hardened: uid 1000, read-only root, no capabilities, no-new-privileges', async () => {
+    const { stdout } = await execFileP('docker', [
+      'inspect',
+      lab.getContainer('faults-1').getId(),
+      '--format',
+      '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.SecurityOpt}}',
+    ])
+    expect(stdout.trim()).toBe('1000:1000 [ALL] [] true [no-new-privileges:true]')
+  })
+
   it('`docker compose run --rm client tcp upper --host faults --port 19999` goes through the faults proxy', async () => {
     const { stdout } = await compose([
       'run',

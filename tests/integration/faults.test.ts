@@ -29,7 +29,8 @@ describe('faults service (client container → faults → tcp, udp)', { timeout:
   })
   afterAll(() => lab?.stop())
   afterEach(async () => {
-    await fetch(`${api}/reset`, { method: 'POST' })
+    // every test starts clean; after the SIGTERM test there is no API left to reset
+    await fetch(`${api}/reset`, { method: 'POST' }).catch(() => undefined)
   })
 
   const faults = (...args: string[]) => lab.client('faults', ...args)
@@ -238,6 +239,30 @@ describe('faults service (client container → faults → tcp, udp)', { timeout:
     expect(await post('/proxies', '{"name":"tcp-upper","upstream":"tcp:9999"}')).toEqual([
       409,
       { error: 'proxy already exists', status: 409, code: 'PROXY_EXISTS' },
+    ])
+  })
+  it('refuses to start with a FAULTS_CONFIG it cannot use: exit 2 and the reason', async () => {
+    const { exitCode, logs } = await lab.runOnce('faults', { FAULTS_CONFIG: '/nope.json' })
+    expect(exitCode).toBe(2)
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'fatal',
+        msg: 'invalid configuration',
+        problems: [`FAULTS_CONFIG="/nope.json": ENOENT: no such file or directory, open '/nope.json'`],
+      }),
+    )
+  })
+
+  // last: it stops the lab's faults container
+  it('stops on SIGTERM with exit code 0, connections drained', async () => {
+    expect(JSON.parse((await upper('last')).stdout)).toMatchObject({ reply: 'LAST' })
+    expect(await lab.terminate('faults', 15_000)).toBe(0)
+    const messages = (await lab.logs('faults')).map((l) => l.msg)
+    // each of the 12 shipped proxies closes its listener, then the process reports
+    expect(messages.slice(messages.indexOf('shutting down'))).toEqual([
+      'shutting down',
+      ...Array(12).fill('proxy stopped'),
+      'shutdown complete',
     ])
   })
 })

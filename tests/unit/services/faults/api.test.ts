@@ -44,6 +44,29 @@ describe('faults API', () => {
     })
   })
 
+  it('creates a proxy with toxics given in the body (netlab: toxiproxy ignores them)', async () => {
+    const h = await startHarness()
+    const r = await h.call('POST', '/proxies', {
+      name: 'slow',
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${h.tcpEcho}`,
+      toxics: [{ type: 'latency', attributes: { latency: 7 } }],
+    })
+    expect(r.status).toBe(201)
+    expect((r.body as { toxics: unknown[] }).toxics).toEqual([
+      {
+        name: 'latency_downstream',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { latency: 7, jitter: 0 },
+      },
+    ])
+    const bad = await h.call('POST', '/proxies', { name: 'bad', upstream: 'x:1', toxics: [{ type: 'loss' }] })
+    expect(bad.status).toBe(400)
+    expect((await h.call('GET', '/proxies/bad')).status).toBe(404)
+  })
+
   it('fills toxiproxy’s toxic defaults: name <type>_<stream>, downstream, toxicity 1', async () => {
     const h = await startHarness()
     await h.proxy('echo', 'tcp', h.tcpEcho)

@@ -119,6 +119,30 @@ describe('TCP proxy', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(190)
   })
 
+  it('buffers a bounded amount when a toxic holds the stream: the sender is pushed back', async () => {
+    const h = await startHarness() // FAULTS_MAX_BUFFERED_BYTES 64 KiB
+    const port = await h.proxy('echo', 'tcp', h.tcpEcho)
+    await h.call('POST', '/proxies/echo/toxics', { type: 'timeout', stream: 'upstream' })
+    const c = await connectClient(port)
+    // write 64 KiB at a time while the socket drains; stop when it stays full for 500 ms
+    const chunk = Buffer.alloc(65_536)
+    let accepted = 0
+    while (accepted < 256 * 1024 * 1024) {
+      accepted += chunk.length
+      if (c.socket.write(chunk)) continue
+      const drained = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 500)
+        c.socket.once('drain', () => {
+          clearTimeout(t)
+          resolve(true)
+        })
+      })
+      if (!drained) break
+    }
+    // kernel socket buffers on both sides plus the proxy's 64 KiB: a few MiB, never the 256 MiB offered
+    expect(accepted).toBeLessThan(32 * 1024 * 1024)
+  })
+
   it('toxicity 0 leaves every connection alone', async () => {
     const h = await startHarness()
     const port = await h.proxy('echo', 'tcp', h.tcpEcho)
