@@ -22,8 +22,8 @@ export const FaultsErrorCode = {
   ROUTE_NOT_FOUND: 404,
   PROXY_EXISTS: 409,
   TOXIC_EXISTS: 409,
-  /** the listen address could not be bound (in use, not local) */
-  LISTEN_FAILED: 500,
+  /** the listen address could not be bound (in use, not local); toxiproxy answers 500, but it is the caller's choice */
+  LISTEN_FAILED: 400,
   INTERNAL: 500,
 } as const
 

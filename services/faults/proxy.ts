@@ -4,6 +4,7 @@
  * every connection or session; enabling binds the same address again (the port first
  * bound, when `listen` asked for port 0). Changing listen or upstream restarts it.
  */
+import { isErrnoException } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { formatHostPort, type HostPort } from './address.ts'
@@ -106,7 +107,7 @@ export class FaultProxy {
       this.#listen = { host: this.#listen.host, port }
     } catch (err) {
       await running.close(0).catch(() => undefined)
-      const reason = err instanceof Error ? err.message : String(err)
+      const reason = isErrnoException(err) ? err.code : String(err)
       throw new FaultsError(
         'LISTEN_FAILED',
         `proxy ${this.name} cannot listen on ${formatHostPort(this.#listen)}: ${reason}`,

@@ -172,6 +172,26 @@ describe('faults API', () => {
     })
   })
 
+  it('answers 400 LISTEN_FAILED when the listen address is taken, naming the reason', async () => {
+    const h = await startHarness()
+    const port = await h.proxy('one', 'tcp', h.tcpEcho)
+    expect(
+      await h.call('POST', '/proxies', {
+        name: 'two',
+        listen: `127.0.0.1:${port}`,
+        upstream: `127.0.0.1:${h.tcpEcho}`,
+      }),
+    ).toEqual({
+      status: 400,
+      body: {
+        error: `proxy two cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
+        status: 400,
+        code: 'LISTEN_FAILED',
+      },
+    })
+    expect((await h.call('GET', '/proxies/two')).status).toBe(404)
+  })
+
   it('answers 404 for a missing proxy or route, 400 for a body that is not JSON', async () => {
     const h = await startHarness()
     expect(await h.call('GET', '/proxies/nope')).toEqual({
