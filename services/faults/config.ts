@@ -46,8 +46,8 @@ export const faultsConfigSpec = {
   ),
   udpSessionIdleMs: intVar(
     'FAULTS_UDP_SESSION_IDLE_MS',
-    'a UDP session with no datagram either way for this long is closed',
-    { default: 30_000, min: 100, max: 3_600_000, unit: 'ms' },
+    'a UDP session whose upstream has sent nothing for this long is closed; the next datagram opens a new one (and resolves the upstream again)',
+    { default: 10_000, min: 100, max: 3_600_000, unit: 'ms' },
   ),
   maxUdpQueue: intVar(
     'FAULTS_MAX_UDP_QUEUE',

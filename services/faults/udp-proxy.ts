@@ -8,7 +8,8 @@
  * Each datagram passes the stream's toxics in order; each toxic applies to a datagram
  * with probability `toxicity` and may drop, delay, duplicate or change it. Held datagrams
  * (latency, reorder) are bounded by FAULTS_MAX_UDP_QUEUE per proxy; sessions by
- * FAULTS_MAX_UDP_SESSIONS, and a session idle for FAULTS_UDP_SESSION_IDLE_MS is closed.
+ * FAULTS_MAX_UDP_SESSIONS, and a session whose upstream has been silent for
+ * FAULTS_UDP_SESSION_IDLE_MS is closed.
  * Zero-length datagrams are relayed like any other.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
@@ -36,7 +37,8 @@ const MAX_EARLY_DATAGRAMS = 64
 interface Session {
   readonly socket: Socket
   readonly client: RemoteInfo
-  lastActive: number
+  /** when the upstream last sent (or the session opened): the idle clock */
+  lastReply: number
   /** datagrams that arrived before the upstream socket was connected */
   early: Buffer[] | undefined
 }
@@ -114,7 +116,6 @@ export class UdpProxy {
     this.counters.received++
     const session = this.#session(rinfo)
     if (!session) return
-    session.lastActive = performance.now()
     this.#relay('upstream', msg, (data) => {
       if (session.early) {
         if (session.early.length < MAX_EARLY_DATAGRAMS) session.early.push(data)
@@ -134,21 +135,30 @@ export class UdpProxy {
     }
     const { upstream } = this.#opts
     const socket = createSocket({ type: isIP(upstream.host) === 6 ? 'udp6' : 'udp4' })
-    const session: Session = { socket, client: rinfo, lastActive: performance.now(), early: [] }
+    const session: Session = { socket, client: rinfo, lastReply: performance.now(), early: [] }
     // ICMP port unreachable from the upstream shows up here: the datagram is lost, as on a real path
     socket.on('error', (err) => this.#opts.log.debug({ err }, 'session error'))
     socket.on('message', (msg) => {
-      session.lastActive = performance.now()
+      session.lastReply = performance.now()
       this.counters.received++
       this.#relay('downstream', msg, (data) => {
         if (this.#listener) this.#send(this.#listener, data, rinfo)
       })
     })
-    socket.connect(upstream.port, upstream.host, () => {
+    // Node passes a failed connect (the upstream's name does not resolve) to this callback:
+    // the session ends, and the next datagram tries again.
+    const connected: (err?: Error) => void = (err) => {
+      if (err) {
+        this.#opts.log.debug({ err, remote: `${rinfo.address}:${rinfo.port}` }, 'session failed')
+        this.counters.dropped += session.early?.length ?? 0
+        this.#closeSession(key, session)
+        return
+      }
       const early = session.early ?? []
       session.early = undefined
       for (const d of early) this.#send(socket, d)
-    })
+    }
+    socket.connect(upstream.port, upstream.host, connected as () => void)
     this.#sessions.set(key, session)
     this.#opts.log.debug({ remote: `${rinfo.address}:${rinfo.port}` }, 'session opened')
     return session
@@ -190,14 +200,28 @@ export class UdpProxy {
     }
   }
 
+  /**
+   * sweep closes the sessions whose upstream has sent nothing for FAULTS_UDP_SESSION_IDLE_MS,
+   * idle or not on the client side: when the upstream restarts at a new address, the next
+   * datagram opens a new session that resolves its name again.
+   */
   #sweep(): void {
     const cutoff = performance.now() - this.#opts.sessionIdleMs
     for (const [key, s] of this.#sessions) {
-      if (s.lastActive < cutoff) {
-        s.socket.close()
-        this.#sessions.delete(key)
+      if (s.lastReply < cutoff) {
+        this.#closeSession(key, s)
         this.#opts.log.debug({ remote: `${s.client.address}:${s.client.port}` }, 'session expired')
       }
+    }
+  }
+
+  #closeSession(key: string, s: Session): void {
+    if (this.#sessions.get(key) !== s) return
+    this.#sessions.delete(key)
+    try {
+      s.socket.close()
+    } catch {
+      // already closed
     }
   }
 }

@@ -31,7 +31,7 @@ export interface Harness {
 
 /** startHarness builds everything; it is torn down when the current test (or hook) finishes. */
 export async function startHarness(
-  limits: Partial<{ maxToxics: number; maxProxies: number }> = {},
+  limits: Partial<{ maxToxics: number; maxProxies: number; udpSessionIdleMs: number }> = {},
 ): Promise<Harness> {
   const registry = new ProxyRegistry({
     maxProxies: limits.maxProxies ?? 8,
@@ -40,7 +40,7 @@ export async function startHarness(
     maxConnections: 50,
     maxBufferedBytes: 65_536,
     maxUdpSessions: 16,
-    udpSessionIdleMs: 5000,
+    udpSessionIdleMs: limits.udpSessionIdleMs ?? 5000,
     maxUdpQueue: 10_000,
     rng: seededRng(42),
     log: createLogger('faults', 'silent'),

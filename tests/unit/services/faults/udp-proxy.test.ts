@@ -129,6 +129,33 @@ describe('UDP proxy', () => {
     expect(await clients[0]?.exchange([Buffer.from('still')], 1)).toEqual([Buffer.from('still')])
   })
 
+  it('closes a session whose upstream stays silent, and the next datagram opens a new one', async () => {
+    const h = await startHarness({ udpSessionIdleMs: 200 })
+    const silent = createSocket('udp4')
+    onTestFinished(() => {
+      silent.close()
+    })
+    let heard = 0
+    silent.on('message', () => heard++)
+    silent.bind(0, '127.0.0.1')
+    await once(silent, 'listening')
+    const c = await udpClient(await h.proxy('u', 'udp', silent.address().port))
+    const relay = () => h.registry.get('u').udp
+    c.socket.send(Buffer.from('anyone?'))
+    await new Promise((r) => setTimeout(r, 50))
+    expect(relay()?.sessions).toBe(1)
+    // the client keeps talking, the upstream never answers: the session still ends
+    for (let i = 0; i < 60 && relay()?.sessions !== 0; i++) {
+      c.socket.send(Buffer.from('anyone?'))
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(relay()?.sessions).toBe(0)
+    c.socket.send(Buffer.from('again'))
+    await new Promise((r) => setTimeout(r, 50))
+    expect(relay()?.sessions).toBe(1)
+    expect(heard).toBeGreaterThan(1)
+  })
+
   it('/reset restores a clean path', async () => {
     const h = await startHarness()
     const c = await udpClient(await h.proxy('u', 'udp', h.udpEcho))
