@@ -11,6 +11,9 @@ import { TcpPipe } from './tcp-pipe.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Rng } from './toxics/toxic.ts'
 
+/** how long a closed connection's peers get to take the last bytes and close */
+const CLOSE_LINGER_MS = 5000
+
 export class TcpConnection {
   /** resolves when both sockets are closed */
   readonly closed: Promise<void>
@@ -94,10 +97,14 @@ export class TcpConnection {
     for (const s of [this.#client, this.#upstream]) if (!s.destroyed) s.resetAndDestroy()
   }
 
-  /** close ends both sockets (FIN) after what is written has been flushed */
+  /**
+   * close ends both sockets (FIN) after what is written has been flushed; a peer that
+   * neither reads nor closes within CLOSE_LINGER_MS is destroyed, so it cannot hold a slot.
+   */
   close(): void {
     this.#abort.abort()
     for (const s of [this.#client, this.#upstream]) if (!s.destroyed) s.end(() => s.destroy())
+    setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref()
   }
 
   /** destroy closes both sockets at once */

@@ -72,7 +72,12 @@ export class UdpProxy {
     listener.on('error', (err) => this.#opts.log.debug({ err }, 'listener error'))
     const bound = once(listener, 'listening')
     listener.bind(address.port, address.host)
-    await bound
+    try {
+      await bound
+    } catch (err) {
+      listener.close()
+      throw err
+    }
     this.#listener = listener
     const every = Math.max(50, Math.floor(this.#opts.sessionIdleMs / 2))
     this.#sweeper = setInterval(() => this.#sweep(), every)

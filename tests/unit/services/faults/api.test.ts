@@ -190,6 +190,21 @@ describe('faults API', () => {
       },
     })
     expect((await h.call('GET', '/proxies/two')).status).toBe(404)
+    const udp = await h.proxy('u1', 'udp', h.udpEcho)
+    expect(
+      (
+        await h.call('POST', '/proxies', {
+          name: 'u2',
+          protocol: 'udp',
+          listen: `127.0.0.1:${udp}`,
+          upstream: 'x:1',
+        })
+      ).body,
+    ).toEqual({
+      error: `proxy u2 cannot listen on 127.0.0.1:${udp}: EADDRINUSE`,
+      status: 400,
+      code: 'LISTEN_FAILED',
+    })
   })
 
   it('answers 404 for a missing proxy or route, 400 for a body that is not JSON', async () => {
