@@ -72,7 +72,7 @@ describe('faults service (client container → faults → tcp, udp)', { timeout:
     expect(slow.reply).toBe('HELLO')
     expect(slow.elapsedMs).toBeGreaterThanOrEqual(200)
     console.log(
-      `figure: tcp upper RTT ${clean.elapsedMs} ms direct path, ${slow.elapsedMs} ms with latency 200`,
+      `figure: tcp upper ${clean.elapsedMs} ms through the proxy, ${slow.elapsedMs} ms with latency 200`,
     )
   })
 
