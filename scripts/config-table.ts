@@ -4,12 +4,19 @@
  *   node scripts/config-table.ts tcp
  */
 import { describeConfig } from '../lib/config.ts'
+import { faultsConfigSpec } from '../services/faults/config.ts'
 import { httpConfigSpec } from '../services/http/config.ts'
 import { rpcConfigSpec } from '../services/rpc/config.ts'
 import { tcpConfigSpec } from '../services/tcp/config.ts'
 import { udpConfigSpec } from '../services/udp/config.ts'
 
-const specs = { tcp: tcpConfigSpec, udp: udpConfigSpec, http: httpConfigSpec, rpc: rpcConfigSpec } as const
+const specs = {
+  tcp: tcpConfigSpec,
+  udp: udpConfigSpec,
+  http: httpConfigSpec,
+  rpc: rpcConfigSpec,
+  faults: faultsConfigSpec,
+} as const
 
 /** configTable renders the Markdown table of one service's variables. */
 export function configTable(service: keyof typeof specs): string {

@@ -41,6 +41,10 @@ const examples: Readonly<Record<string, Readonly<Record<number, string>>>> = {
     25000:
       "python3 -c \"from multiprocessing.connection import Client; c = Client(('127.0.0.1', 25000), authkey=b'peekaboo'); c.send({1, 2.5}); print(c.recv())\"",
   },
+  faults: {
+    8474: 'docker compose run --rm client faults list',
+    19999: 'docker compose run --rm client tcp upper --host faults --port 19999 "through the proxy"',
+  },
   http: {
     8080: 'curl -s 127.0.0.1:8080/get?name=Dave  |  docker compose run --rm client http post-data',
   },

@@ -17,5 +17,7 @@ if [ ! -f "$out/node_modules/.netlab-lock-hash" ] || [ "$(cat "$out/node_modules
 fi
 cp package.json "$out/package.json"
 rm -rf "$out/dist" && cp -r dist "$out/dist"
+# the faults service's shipped proxies (FAULTS_CONFIG in its image): JSON, which tsc does not copy
+cp services/faults/proxies.json "$out/dist/services/faults/proxies.json"
 # an empty directory the RPC image copies to /data (owned by uid 1000) for its store volume
 mkdir -p "$out/empty-dir"

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander'
 import type { Env } from '../../lib/config.ts'
 import { LabError } from '../../lib/errors.ts'
+import { registerFaults } from './commands/faults.ts'
 import { registerHttp } from './commands/http.ts'
 import { registerRpc } from './commands/rpc.ts'
 import { registerTcp } from './commands/tcp.ts'
@@ -37,6 +38,7 @@ export function buildProgram(io: Io, env: Env, onExit: (code: number) => void): 
   registerUdp(program, targets.udp, run, io.stderr)
   registerHttp(program, targets.http, run, io)
   registerRpc(program, targets.rpc, run, io, env.RPC_AUTHKEY)
+  registerFaults(program, targets.faults, run)
   return program
 }
 

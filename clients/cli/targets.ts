@@ -16,7 +16,9 @@ function port(env: Env, name: string, def: number): number {
 }
 
 /** defaultTargets returns the default host and ports of each service for this environment. */
-export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp' | 'http' | 'rpc', ServicePorts>> {
+export function defaultTargets(
+  env: Env,
+): Readonly<Record<'tcp' | 'udp' | 'http' | 'rpc' | 'faults', ServicePorts>> {
   const inLab = env.NETLAB_IN_LAB === '1'
   const host = (service: string) =>
     env[`NETLAB_${service.toUpperCase()}_HOST`] || (inLab ? service : '127.0.0.1')
@@ -53,6 +55,10 @@ export function defaultTargets(env: Env): Readonly<Record<'tcp' | 'udp' | 'http'
         mpRpc: p('RPC_MPCONN_RPC_HOST_PORT', 17000),
         mpEcho: p('RPC_MPCONN_ECHO_HOST_PORT', 25000),
       },
+    },
+    faults: {
+      host: host('faults'),
+      ports: { api: p('FAULTS_API_HOST_PORT', 8474) },
     },
   }
 }

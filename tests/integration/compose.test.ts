@@ -28,6 +28,19 @@ const env = {
   RPC_JSONRPC_HOST_PORT: '',
   RPC_MPCONN_RPC_HOST_PORT: '',
   RPC_MPCONN_ECHO_HOST_PORT: '',
+  FAULTS_API_HOST_PORT: '',
+  FAULTS_TCP_UPPER_HOST_PORT: '',
+  FAULTS_TCP_ECHO_HOST_PORT: '',
+  FAULTS_TCP_CMD_HOST_PORT: '',
+  FAULTS_UDP_TIME_HOST_PORT: '',
+  FAULTS_UDP_HELLO_HOST_PORT: '',
+  FAULTS_UDP_RFC868_HOST_PORT: '',
+  FAULTS_UDP_SNTP_HOST_PORT: '',
+  FAULTS_UDP_PROBE_HOST_PORT: '',
+  FAULTS_HTTP_HOST_PORT: '',
+  FAULTS_RPC_XMLRPC_HOST_PORT: '',
+  FAULTS_RPC_JSONRPC_HOST_PORT: '',
+  FAULTS_RPC_MPCONN_HOST_PORT: '',
 }
 
 function compose(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
@@ -50,7 +63,8 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
       .withWaitStrategy('udp-1', Wait.forHealthCheck())
       .withWaitStrategy('http-1', Wait.forHealthCheck())
       .withWaitStrategy('rpc-1', Wait.forHealthCheck())
-      .up(['tcp', 'udp', 'http', 'rpc'])
+      .withWaitStrategy('faults-1', Wait.forHealthCheck())
+      .up(['tcp', 'udp', 'http', 'rpc', 'faults'])
   })
   afterAll(async () => {
     await compose(['--profile', 'tools', 'down', '--volumes', '--remove-orphans'])
@@ -81,6 +95,33 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
   it('`docker compose run --rm client tcp upper "hello world"` prints HELLO WORLD', async () => {
     const { stdout } = await compose(['run', '--rm', '-T', 'client', 'tcp', 'upper', 'hello world'])
     expect(stdout).toBe('HELLO WORLD\n')
+  })
+
+  it('runs the faults service hardened: uid 1000, read-only root, no capabilities, no-new-privileges', async () => {
+    const { stdout } = await execFileP('docker', [
+      'inspect',
+      lab.getContainer('faults-1').getId(),
+      '--format',
+      '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.CapAdd}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.SecurityOpt}}',
+    ])
+    expect(stdout.trim()).toBe('1000:1000 [ALL] [] true [no-new-privileges:true]')
+  })
+
+  it('`docker compose run --rm client tcp upper --host faults --port 19999` goes through the faults proxy', async () => {
+    const { stdout } = await compose([
+      'run',
+      '--rm',
+      '-T',
+      'client',
+      'tcp',
+      'upper',
+      '--host',
+      'faults',
+      '--port',
+      '19999',
+      'via faults',
+    ])
+    expect(stdout).toBe('VIA FAULTS\n')
   })
 
   it('the http service answers curl on its 127.0.0.1 host port', async () => {

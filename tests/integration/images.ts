@@ -6,6 +6,7 @@ export const images = {
   udp: `netlab-udp:${tag}`,
   http: `netlab-http:${tag}`,
   rpc: `netlab-rpc:${tag}`,
+  faults: `netlab-faults:${tag}`,
   client: `netlab-client:${tag}`,
 } as const
 

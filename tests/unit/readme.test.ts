@@ -12,6 +12,7 @@ describe('README.md', () => {
     'udp',
     'http',
     'rpc',
+    'faults',
   ] as const)('shows the %s configuration table exactly as `node scripts/config-table.ts` prints it', (service) => {
     expect(readme).toContain(configTable(service))
   })

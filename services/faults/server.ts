@@ -1,0 +1,74 @@
+/**
+ * start wires the faults service: the proxy registry, the proxies of FAULTS_CONFIG (as
+ * `toxiproxy -config` does at boot), and the control API. close() stops the API, then
+ * every proxy, giving open connections SHUTDOWN_GRACE_MS to finish.
+ */
+import { readFile } from 'node:fs/promises'
+import { LabError } from '../../lib/errors.ts'
+import type { Logger } from '../../lib/log.ts'
+import type { CloseSummary, Service } from '../../lib/service.ts'
+import { buildApi } from './api.ts'
+import type { FaultsConfig } from './config.ts'
+import { FaultsError } from './errors.ts'
+import { ProxyRegistry } from './proxy-registry.ts'
+
+/** loadProxiesFile reads a toxiproxy-style JSON file of proxies into `registry`. */
+export async function loadProxiesFile(registry: ProxyRegistry, path: string): Promise<number> {
+  let body: unknown
+  try {
+    body = JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new LabError('INVALID_CONFIG', `FAULTS_CONFIG=${JSON.stringify(path)}: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+  try {
+    return (await registry.populate(body)).length
+  } catch (err) {
+    if (!(err instanceof FaultsError)) throw err
+    throw new LabError('INVALID_CONFIG', `FAULTS_CONFIG=${JSON.stringify(path)}: ${err.message}`, {
+      cause: err,
+    })
+  }
+}
+
+/** startFaultsService starts the registry and the control API; resolves once listening. */
+export async function startFaultsService(config: FaultsConfig, log: Logger): Promise<Service> {
+  const registry = new ProxyRegistry({
+    maxProxies: config.maxProxies,
+    maxToxics: config.maxToxics,
+    maxDelayMs: config.maxDelayMs,
+    maxConnections: config.maxConnections,
+    maxBufferedBytes: config.maxBufferedBytes,
+    maxUdpSessions: config.maxUdpSessions,
+    udpSessionIdleMs: config.udpSessionIdleMs,
+    maxUdpQueue: config.maxUdpQueue,
+    rng: Math.random,
+    log,
+  })
+  if (config.configFile !== '') {
+    try {
+      const n = await loadProxiesFile(registry, config.configFile)
+      log.info({ file: config.configFile, proxies: n }, 'proxies loaded')
+    } catch (err) {
+      await registry.closeAll(0)
+      if (err instanceof LabError) log.fatal({ problems: [err.message] }, 'invalid configuration')
+      throw err
+    }
+  }
+  const api = buildApi(registry, log)
+  await api.listen({ host: config.host, port: config.apiPort })
+  const address = api.server.address()
+  log.info({ address: typeof address === 'object' ? address : undefined, proto: 'api' }, 'listening')
+
+  let closing: Promise<CloseSummary> | undefined
+  return {
+    close() {
+      closing ??= (async () => {
+        await api.close()
+        return registry.closeAll(config.shutdownGraceMs)
+      })()
+      return closing
+    },
+  }
+}

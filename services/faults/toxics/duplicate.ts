@@ -1,0 +1,12 @@
+/** duplicate (UDP): sends a datagram `copies` extra times; toxicity is the probability per datagram. */
+import { z } from 'zod'
+import { defineToxic } from './toxic.ts'
+
+export const duplicateToxic = defineToxic({
+  type: 'duplicate',
+  doc: 'send the datagram copies extra times',
+  attributes: () => z.object({ copies: z.number().int().min(1).max(100).default(1) }).strict(),
+  udp: (a) => ({
+    apply: (d) => Array.from({ length: a.copies + 1 }, () => d),
+  }),
+})
