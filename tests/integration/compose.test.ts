@@ -9,39 +9,13 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomHostPorts } from '../soak/compose-project.ts'
 
 const execFileP = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
 const project = `netlab-test-${randomUUID().slice(0, 8)}`
 // Empty host-port variables publish on random ports, so a running `make up` lab is not disturbed.
-const env = {
-  TCP_UPPER_HOST_PORT: '',
-  TCP_ECHO_HOST_PORT: '',
-  TCP_CMD_HOST_PORT: '',
-  UDP_CTIME_HOST_PORT: '',
-  UDP_HELLO_HOST_PORT: '',
-  UDP_TIME_HOST_PORT: '',
-  UDP_SNTP_HOST_PORT: '',
-  UDP_PROBE_HOST_PORT: '',
-  HTTP_HOST_PORT: '',
-  RPC_HTTP_HOST_PORT: '',
-  RPC_JSONRPC_HOST_PORT: '',
-  RPC_MPCONN_RPC_HOST_PORT: '',
-  RPC_MPCONN_ECHO_HOST_PORT: '',
-  FAULTS_API_HOST_PORT: '',
-  FAULTS_TCP_UPPER_HOST_PORT: '',
-  FAULTS_TCP_ECHO_HOST_PORT: '',
-  FAULTS_TCP_CMD_HOST_PORT: '',
-  FAULTS_UDP_TIME_HOST_PORT: '',
-  FAULTS_UDP_HELLO_HOST_PORT: '',
-  FAULTS_UDP_RFC868_HOST_PORT: '',
-  FAULTS_UDP_SNTP_HOST_PORT: '',
-  FAULTS_UDP_PROBE_HOST_PORT: '',
-  FAULTS_HTTP_HOST_PORT: '',
-  FAULTS_RPC_XMLRPC_HOST_PORT: '',
-  FAULTS_RPC_JSONRPC_HOST_PORT: '',
-  FAULTS_RPC_MPCONN_HOST_PORT: '',
-}
+const env = randomHostPorts()
 
 function compose(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
   const child = execFileP('docker', ['compose', '-p', project, ...args], {

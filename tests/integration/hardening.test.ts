@@ -9,15 +9,18 @@
  * RPC_AUTHKEY), refuses to start; rpc.test.ts covers the variable being absent altogether.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ComposeProject, docker, SERVICES } from '../soak/compose-project.ts'
+import { ComposeProject, docker, SERVICES as LAB_SERVICES } from '../soak/compose-project.ts'
 import { securityView } from '../soak/container-probe.ts'
 import { containerLimits } from './lab.ts'
+
+/** the lab's services and the fault-injection proxy in front of them */
+const SERVICES = [...LAB_SERVICES, 'faults'] as const
 
 describe('container hardening (docker-compose.yml)', { timeout: 60_000 }, () => {
   const project = new ComposeProject('netlab-harden', process.env)
   const ids = new Map<string, string>()
   beforeAll(async () => {
-    await project.up()
+    await project.up(SERVICES)
     for (const s of SERVICES) ids.set(s, await project.containerId(s))
   }, 120_000)
   afterAll(() => project.down())

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -14,22 +15,23 @@ const run = promisify(execFile)
 /** The repository root, where docker-compose.yml lives. */
 export const repoRoot = join(import.meta.dirname, '..', '..')
 
-/** Every host-port variable docker-compose.yml reads (see tests/integration/compose.test.ts). */
-export const HOST_PORT_VARS = [
-  'TCP_UPPER_HOST_PORT',
-  'TCP_ECHO_HOST_PORT',
-  'TCP_CMD_HOST_PORT',
-  'UDP_CTIME_HOST_PORT',
-  'UDP_HELLO_HOST_PORT',
-  'UDP_TIME_HOST_PORT',
-  'UDP_SNTP_HOST_PORT',
-  'UDP_PROBE_HOST_PORT',
-  'HTTP_HOST_PORT',
-  'RPC_HTTP_HOST_PORT',
-  'RPC_JSONRPC_HOST_PORT',
-  'RPC_MPCONN_RPC_HOST_PORT',
-  'RPC_MPCONN_ECHO_HOST_PORT',
-] as const
+/**
+ * Every host-port variable docker-compose.yml reads (`${TCP_UPPER_HOST_PORT-9999}`, ...),
+ * read from the file itself so that a service added there is covered here at once.
+ */
+export const HOST_PORT_VARS: readonly string[] = [
+  ...new Set(
+    Array.from(
+      readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8').matchAll(/\$\{([A-Z0-9_]+_HOST_PORT)-/g),
+      (m) => m[1] as string,
+    ),
+  ),
+]
+
+/** randomHostPorts sets every host-port variable empty: compose then publishes on random ports. */
+export function randomHostPorts(): Record<string, string> {
+  return Object.fromEntries(HOST_PORT_VARS.map((v) => [v, '']))
+}
 
 /** The lab's four services, in the order reports list them. */
 export const SERVICES = ['tcp', 'udp', 'http', 'rpc'] as const
@@ -66,8 +68,7 @@ export class ComposeProject {
     vars: Readonly<Record<string, string>> = {},
   ) {
     this.name = `${prefix}-${randomUUID().slice(0, 8)}`
-    const randomPorts = Object.fromEntries(HOST_PORT_VARS.map((v) => [v, '']))
-    this.#env = { ...baseEnv, ...randomPorts, ...vars, COMPOSE_PROJECT_NAME: this.name }
+    this.#env = { ...baseEnv, ...randomHostPorts(), ...vars, COMPOSE_PROJECT_NAME: this.name }
   }
 
   /** compose runs `docker compose -p <name> ...args` in the repository root. */
