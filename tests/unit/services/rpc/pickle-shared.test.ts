@@ -26,7 +26,7 @@ describe('pickles with shared parts', () => {
     expect(JSON.stringify(pyToRpc(value as PyTuple)).length).toBeGreaterThan(2046)
   })
 
-  // Found while writing tests/unit/fuzz/pickle.fuzz.test.ts's limit property: 40 levels took 240
+  // Found by tests/unit/fuzz/pickle.fuzz.test.ts (shared parts over maxItems): 40 levels take 240
   // bytes and 80 items, passed every limit, and pyToRpc would then walk 2^41 nodes.
   it('are refused with PICKLE_LIMIT once the expanded tree exceeds maxItems', () => {
     expect(() => decodePickle(doubling(10), { ...DEFAULT_PICKLE_LIMITS, maxItems: 2045 })).toThrow(
