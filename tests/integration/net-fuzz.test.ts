@@ -17,8 +17,16 @@ import type { ServiceName } from './images.ts'
 import { type Lab, startLab } from './lab.ts'
 
 const SERVICES: readonly ServiceName[] = ['tcp', 'udp', 'http', 'rpc']
-const seconds = Number(process.env.FUZZ_SECONDS || 15)
-const seed = Number(process.env.FUZZ_SEED || Date.now() % 2 ** 31)
+/** envInt reads a non-negative integer variable, or says which one is wrong. */
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d{1,9}$/.test(raw))
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected a non-negative integer`)
+  return Number(raw)
+}
+const seconds = envInt('FUZZ_SECONDS', 15)
+const seed = envInt('FUZZ_SEED', Date.now() % 2 ** 31)
 const MiB = 1024 * 1024
 
 describe(`network fuzz (${seconds} s, seed ${seed})`, () => {

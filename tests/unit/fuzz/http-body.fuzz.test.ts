@@ -136,6 +136,34 @@ describe('fuzz: HTTP app (inject)', () => {
       fc.string({ unit: 'binary-ascii', maxLength: 30 }).filter((s) => /^[\t\x20-\x7e]*$/.test(s)),
     ),
   )
+  /** extra request headers: the ones routes read, and random ones, all printable ASCII */
+  const headers = fc.dictionary(
+    fc.oneof(
+      fc.constantFrom(
+        'accept',
+        'accept-encoding',
+        'authorization',
+        'cookie',
+        'if-none-match',
+        'range',
+        'x-forwarded-for',
+      ),
+      fc.stringMatching(/^x-[a-z0-9-]{1,12}$/),
+    ),
+    fc.oneof(
+      fc.constantFrom(
+        '*/*',
+        'gzip, deflate',
+        'Basic dXNlcjpwYXNzd2Q=',
+        'Bearer t',
+        'a=b; c=d',
+        'bytes=0-10',
+        'bytes=5-2',
+      ),
+      fc.string({ unit: 'binary-ascii', maxLength: 40 }).filter((v) => /^[\x20-\x7e]*$/.test(v)),
+    ),
+    { maxKeys: 4 },
+  )
   const body = fc.oneof(
     hostile(jsonBytes),
     hostile(
@@ -144,7 +172,11 @@ describe('fuzz: HTTP app (inject)', () => {
         Buffer.from('--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n'),
       ),
     ),
-    fc.uint8Array({ maxLength: 6000 }).map((b) => Buffer.from(b)),
+    fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b)),
+    // around HTTP_MAX_BODY_BYTES (4096): fast-check's sizes alone stay far below it
+    fc
+      .tuple(fc.integer({ min: 4000, max: 4200 }), fc.integer({ min: 0, max: 255 }))
+      .map(([n, byte]) => Buffer.alloc(n, byte)),
   )
 
   it('answers anything with a catalogued status; every error is the JSON error form, never a 500', async () => {
@@ -155,16 +187,25 @@ describe('fuzz: HTTP app (inject)', () => {
         fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
         paths,
         contentType,
+        headers,
         body,
-        async (method, url, type, payload) => {
+        async (method, url, type, extra, payload) => {
           const hasBody = method !== 'GET' && method !== 'HEAD'
           const res = await app.inject({
             method: method as 'GET',
             url,
-            headers: type === null ? {} : { 'content-type': type },
+            headers: { ...extra, ...(type === null ? {} : { 'content-type': type }) },
             ...(hasBody ? { payload } : {}),
           })
           if (res.statusCode >= 500) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`)
+          // A body over HTTP_MAX_BODY_BYTES never reaches a route that reads bodies.
+          if (
+            method === 'POST' &&
+            url === '/post' &&
+            payload.length > 4096 &&
+            !type?.startsWith('multipart/')
+          )
+            if (res.statusCode !== 413) throw new Error(`a ${payload.length}-byte body got ${res.statusCode}`)
           // /status/<code> answers the status asked for, with httpbin's own bodies (418's teapot).
           if (res.statusCode < 400 || method === 'HEAD' || url.startsWith('/status/')) return
           const err = JSON.parse(res.body) as {
