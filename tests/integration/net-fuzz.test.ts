@@ -11,6 +11,7 @@
 import { appendFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEVELOPMENT_AUTHKEY } from '../../services/rpc/config.ts'
+import { fuzzSeed } from '../unit/fuzz/budget.ts'
 import { answersOnEveryPort, type ContainerState, containerState, HEALTHY_ANSWERS } from './fuzz/liveness.ts'
 import { runNetFuzz, type TargetTally } from './fuzz/net-fuzz.ts'
 import type { ServiceName } from './images.ts'
@@ -26,7 +27,7 @@ function envInt(name: string, fallback: number): number {
   return Number(raw)
 }
 const seconds = envInt('FUZZ_SECONDS', 15)
-const seed = envInt('FUZZ_SEED', Date.now() % 2 ** 31)
+const seed = fuzzSeed() ?? Date.now() % 2 ** 31
 const MiB = 1024 * 1024
 
 describe(`network fuzz (${seconds} s, seed ${seed})`, () => {

@@ -127,7 +127,7 @@ export async function runNetFuzz(opts: NetFuzzOptions): Promise<TargetTally[]> {
       const b = batches[i] ?? 0
       batches[i] = b + 1
       const arb = fc.tuple((targets[i] as Target).inputs, cutPoints)
-      q.push(...fc.sample(arb, { seed: opts.seed + 1_000_003 * i + b, numRuns: SAMPLE_BATCH }))
+      q.push(...fc.sample(arb, { seed: (opts.seed + 1_000_003 * i + b) | 0, numRuns: SAMPLE_BATCH }))
     }
     return q.shift() as [Buffer, number[]]
   }

@@ -25,8 +25,18 @@ export function fuzzRuns(scale = 1): number {
   return Math.max(1, Math.round((envInt('FUZZ_RUNS') ?? DEFAULT_RUNS) * scale))
 }
 
+/** fuzzSeed is FUZZ_SEED: fast-check's seeds are 32-bit signed integers, as it prints them. */
+export function fuzzSeed(): number | undefined {
+  const raw = process.env.FUZZ_SEED
+  if (raw === undefined || raw === '') return undefined
+  const seed = Number(raw)
+  if (!/^-?\d{1,10}$/.test(raw) || seed < -(2 ** 31) || seed >= 2 ** 31)
+    throw new Error(`FUZZ_SEED=${JSON.stringify(raw)}: expected a 32-bit integer, as fast-check prints it`)
+  return seed
+}
+
 function parameters(scale: number): fc.Parameters<unknown> {
-  const seed = envInt('FUZZ_SEED')
+  const seed = fuzzSeed()
   return { numRuns: fuzzRuns(scale), ...(seed === undefined ? {} : { seed }) }
 }
 
