@@ -2,10 +2,15 @@
  * Network fuzz against the live containers: random and mutated requests of each protocol
  * to every published port of tcp, udp, http and rpc (tests/integration/fuzz/), then every
  * port must answer a real request, every container be the same healthy process with no
- * restart, memory within 64 MiB of where it started, and no `error`/`fatal` log line.
+ * restart, memory within FUZZ_MAX_GROWTH_MIB of where it started, and no `error`/`fatal` log line.
  *
  *   FUZZ_SECONDS  how long to fuzz (default 15; `make fuzz` runs longer)
  *   FUZZ_SEED     the inputs' seed, printed at the start, to replay a run
+ *   FUZZ_MAX_GROWTH_MIB  the memory growth allowed per container (default 64). Under hostile
+ *                 load V8 grows its heap to a working size and keeps it: the RPC service's
+ *                 RSS rose about 130 MiB in 140 s of fuzz aimed at it alone while its heap
+ *                 after a GC stayed flat (108.2 ± 0.1 MiB over 70,000 inputs, measured with
+ *                 the service and this fuzzer in one process)
  *   FUZZ_REPORT   a file to which the tallies are appended as JSON lines (for `make fuzz`)
  */
 import { appendFileSync } from 'node:fs'
@@ -27,6 +32,7 @@ function envInt(name: string, fallback: number): number {
   return Number(raw)
 }
 const seconds = envInt('FUZZ_SECONDS', 15)
+const maxGrowthMiB = envInt('FUZZ_MAX_GROWTH_MIB', 64)
 const seed = fuzzSeed() ?? Date.now() % 2 ** 31
 const MiB = 1024 * 1024
 
@@ -91,7 +97,7 @@ describe(`network fuzz (${seconds} s, seed ${seed})`, () => {
           oom: false,
           startedAt: b.startedAt,
         })
-        expect(a.memoryBytes - b.memoryBytes, `${s} memory growth`).toBeLessThan(64 * MiB)
+        expect(a.memoryBytes - b.memoryBytes, `${s} memory growth`).toBeLessThan(maxGrowthMiB * MiB)
         expect(errorLines.get(s), `${s} error log lines`).toEqual([])
       }
     },

@@ -13,7 +13,7 @@ import { MpConnection } from '../../../services/rpc/mpconn/connection.ts'
 import { clientHandshake } from '../../../services/rpc/mpconn/handshake.ts'
 import { cut, cutPoints } from '../../unit/fuzz/mutate.ts'
 import type { ServiceName } from '../images.ts'
-import { type Target, targetName, targets } from './generators.ts'
+import { targets as allTargets, type Target, targetName } from './generators.ts'
 
 export interface NetFuzzOptions {
   readonly seed: number
@@ -28,6 +28,8 @@ export interface NetFuzzOptions {
   ) => { host: string; port: number }
   /** the mp-connection key the lab's RPC service uses */
   readonly authkey: string
+  /** the ports to fuzz (default: every port of every service) */
+  readonly targets?: readonly Target[]
 }
 
 /** TargetTally counts what one port went through. */
@@ -110,6 +112,7 @@ async function sendUdp(t: Target, inputs: Buffer[], opts: NetFuzzOptions, tally:
 
 /** runNetFuzz fuzzes every target round-robin until `durationMs` has passed; returns a tally per target. */
 export async function runNetFuzz(opts: NetFuzzOptions): Promise<TargetTally[]> {
+  const targets = opts.targets ?? allTargets
   const tallies = targets.map((t) => ({
     target: targetName(t),
     inputs: 0,
