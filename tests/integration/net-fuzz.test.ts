@@ -88,6 +88,7 @@ describe(`network fuzz (${seconds} s, seed ${seed})`, () => {
           health: a.health,
           restarts: a.restarts,
           oom: a.oomKilled,
+          exitCode: a.exitCode,
           startedAt: a.startedAt,
         }).toEqual({
           service: s,
@@ -95,6 +96,7 @@ describe(`network fuzz (${seconds} s, seed ${seed})`, () => {
           health: 'healthy',
           restarts: 0,
           oom: false,
+          exitCode: b.exitCode,
           startedAt: b.startedAt,
         })
         expect(a.memoryBytes - b.memoryBytes, `${s} memory growth`).toBeLessThan(maxGrowthMiB * MiB)

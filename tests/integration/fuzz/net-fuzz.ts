@@ -74,6 +74,8 @@ async function sendTcp(
     if (t.handshake) {
       const conn = new MpConnection(socket, { maxFrameBytes: 1 << 20 })
       await clientHandshake(conn, Buffer.from(opts.authkey), { timeoutMs: CONNECTION_DEADLINE_MS })
+      // From here on the replies are only counted: the connection's reader would pause the socket.
+      socket.removeAllListeners('data')
     }
     socket.on('data', () => {
       answered = true

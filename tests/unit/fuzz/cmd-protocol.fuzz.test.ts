@@ -17,7 +17,17 @@ const ctx: CommandContext = {
   conn: 3,
   remote: '127.0.0.1:4000',
   maxSleepMs: 3,
-  stats: () => ({ workers: 1, mode: 'single', active: 1, accepted: 1, commands: 0, errors: 0 }) as never,
+  stats: () => ({
+    workers: 1,
+    mode: 'single',
+    active: 1,
+    accepted: 1,
+    busyRejected: 0,
+    commands: 0,
+    commandErrors: 0,
+    backpressureCuts: 0,
+    acceptedPerWorker: [1],
+  }),
   signal: new AbortController().signal,
 }
 
