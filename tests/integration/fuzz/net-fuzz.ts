@@ -39,8 +39,9 @@ export interface TargetTally {
   bytes: number
   /** inputs that got at least one byte (TCP) or datagram (UDP) back */
   answered: number
-  /** connections reset or refused by the server (a refusal to connect would be a crash) */
+  /** connections the server reset (ECONNRESET, EPIPE): a refusal it is entitled to */
   resets: number
+  /** connection attempts refused: nothing listening, so the service had crashed */
   refused: number
 }
 
