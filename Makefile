@@ -65,6 +65,18 @@ test-integration: images ## Integration tests only (containers)
 soak: images ## Bounded mixed load on a fresh lab, memory and sockets sampled: SOAK_SECONDS=180 SOAK_RATE=20
 	node tests/soak/main.ts
 
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 10000
+FUZZ_REPORT := $(CURDIR)/.build/fuzz-report.jsonl
+
+.PHONY: fuzz
+fuzz: images ## Fuzz every parser (FUZZ_RUNS inputs a property) and every live port (FUZZ_SECONDS), print the figures
+	@bash scripts/setup.sh test
+	@mkdir -p .build && rm -f $(FUZZ_REPORT)
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_REPORT=$(FUZZ_REPORT) npx vitest run --project unit --testTimeout=0 tests/unit/fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_REPORT=$(FUZZ_REPORT) npx vitest run --project integration tests/integration/net-fuzz.test.ts
+	@node scripts/fuzz-report.ts $(FUZZ_REPORT)
+
 .PHONY: lint
 lint: ## Lint and check formatting (Biome)
 	@bash scripts/setup.sh node

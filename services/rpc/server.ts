@@ -51,7 +51,9 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
 
   const sockets = new Map<Socket, Drainable>()
   const tcp = (proto: RpcPort, serve: (socket: Socket) => Drainable): Server => {
-    const server = createServer((socket) => {
+    // allowHalfOpen: a request sent with a half-close (`nc -N`) still gets its reply; each
+    // transport ends the socket itself once it has answered.
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
       sockets.set(socket, serve(socket))
       socket.once('close', () => sockets.delete(socket))
     })

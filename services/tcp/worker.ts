@@ -42,7 +42,11 @@ class TcpWorker {
 
   async listen(): Promise<void> {
     for (const proto of ['upper', 'echo', 'cmd'] as const) {
-      const server = createServer({ pauseOnConnect: false }, (socket) => this.#accept(proto, socket))
+      // allowHalfOpen: a client that half-closes after pipelining (`nc -N`, socat) is still
+      // owed its replies; each handler ends the socket itself once they are written.
+      const server = createServer({ pauseOnConnect: false, allowHalfOpen: true }, (socket) =>
+        this.#accept(proto, socket),
+      )
       server.listen({
         host: this.#init.config.host,
         port: this.#init.ports[proto],

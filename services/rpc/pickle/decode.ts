@@ -80,6 +80,12 @@ class ExceptionClass {
 
 type Item = PyValue | PyException | ExceptionClass
 
+/** directSize is how many values a container holds itself (a dict entry counts 2). */
+function directSize(c: PyValue[] | PyTuple | PyDict | PySet): number {
+  if (Array.isArray(c)) return c.length
+  return c instanceof PyDict ? c.entries.length * 2 : c.items.length
+}
+
 /** Reused bigints for the common small ints (BININT1), so they cost no allocation. */
 const SMALL_INTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i))
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -101,6 +107,8 @@ class Decoder {
   items = 0
   /** depth of containers deeper than 1 (an empty or flat container is 1) */
   depths: Map<object, number> | undefined
+  /** values below a container's own items, shared parts counted each time (see grow); absent: 0 */
+  hidden: Map<object, number> | undefined
   /** mutable containers already inside another container: they may not change again */
   placed: Set<object> | undefined
 
@@ -376,6 +384,7 @@ class Decoder {
     this.count(items.length)
     const t = new PyTuple(items as PyValue[])
     this.setDepth(t, depth)
+    this.grow(t, items)
     return t
   }
 
@@ -426,6 +435,7 @@ class Decoder {
       }
     }
     this.setDepth(container, depth)
+    this.grow(container, values)
   }
 
   /** place checks a value going into a container and returns its depth (0 for scalars). */
@@ -451,6 +461,33 @@ class Decoder {
     }
     this.depths ??= new Map()
     this.depths.set(container, depth)
+  }
+
+  /**
+   * grow adds what `values` hold beneath them to the hidden size of `container`: a shared
+   * part counts each time it appears, as a recursive walk of the result (pyToRpc, repr, a
+   * reply's encoder) visits it. Without this bound a few bytes of memo references (`[a, a]`,
+   * then `[b, b]`, …, 40 levels) build a tree of 2^40 nodes that passes every other limit
+   * and pins the CPU of whoever walks it.
+   */
+  grow(container: PyValue[] | PyTuple | PyDict | PySet, values: readonly Item[]): void {
+    let hidden = this.hidden?.get(container) ?? 0
+    for (const x of values) hidden += this.treeSize(x)
+    if (hidden === 0) return
+    if (directSize(container) + hidden > this.limits.maxItems) {
+      throw new PickleLimitError(
+        'maxItems',
+        `pickle expands to more than ${this.limits.maxItems} values, shared parts counted each time they appear (offset ${this.at})`,
+      )
+    }
+    this.hidden ??= new Map()
+    this.hidden.set(container, hidden)
+  }
+
+  /** treeSize is how many values a walk of `x` visits below it (0 for a scalar). */
+  treeSize(x: Item): number {
+    if (!(Array.isArray(x) || x instanceof PyTuple || x instanceof PyDict || x instanceof PySet)) return 0
+    return directSize(x) + (this.hidden?.get(x) ?? 0)
   }
 
   count(n: number): void {

@@ -40,6 +40,8 @@ export function serveJsonRpcConnection(
   socket.setNoDelay(true)
   socket.setTimeout(opts.idleTimeoutMs, () => socket.end())
   socket.on('error', (err) => log.debug({ err }, 'connection error'))
+  // The peer half-closed: answer what it sent, then end our side too.
+  socket.on('end', () => void queue.then(() => socket.end()))
   socket.on('data', (chunk: Buffer) => {
     const out: Promise<string | undefined>[] = []
     for (const line of splitter.push(chunk)) {

@@ -12,7 +12,8 @@
  *
  * type: 0x01 probe, 0x81 probe reply; 0x02 stats request, 0x82 stats reply (bytes 8.. carry
  * the counters as JSON, zero-padded to the request's length), 0x83 "request too short for
- * the stats reply" (bytes 8..12: the u32 length needed).
+ * the stats reply" (bytes 8..12: the u32 length needed). A stats request shorter than that
+ * 12-byte answer is dropped, so that even the refusal is no larger than the request.
  */
 import { readNtpTime, writeNtpTime } from '../../../lib/ntp-time.ts'
 
@@ -25,6 +26,8 @@ export const TYPE_STATS_REPLY = 0x82
 export const TYPE_STATS_TOO_SHORT = 0x83
 /** Bytes before the JSON in a stats reply. */
 export const STATS_HEADER_BYTES = 8
+/** The shortest stats request: room for the 12-byte TOO_SHORT answer. */
+export const STATS_MIN_REQUEST_BYTES = 12
 
 /** ProbeRequest is a decoded client datagram on the probe port. */
 export type ProbeRequest =
@@ -37,7 +40,8 @@ export function decodeProbeRequest(buf: Buffer): ProbeRequest | ProbeDecodeError
   if (buf.length < STATS_HEADER_BYTES) return 'too_short'
   if (buf.readUInt32BE(0) !== PROBE_MAGIC) return 'bad_magic'
   const type = buf[4]
-  if (type === TYPE_STATS) return { type: 'stats', length: buf.length }
+  if (type === TYPE_STATS)
+    return buf.length < STATS_MIN_REQUEST_BYTES ? 'too_short' : { type: 'stats', length: buf.length }
   if (type !== TYPE_PROBE) return 'bad_type'
   if (buf.length < PROBE_HEADER_BYTES) return 'too_short'
   return { type: 'probe', sequence: buf.readUInt32BE(8), session: buf.readUInt32BE(12), length: buf.length }
@@ -116,7 +120,7 @@ export function decodeProbeReply(buf: Buffer): ProbeReply | undefined {
 
 /** encodeStatsRequest builds a stats request padded to `length` bytes (room for the reply). */
 export function encodeStatsRequest(length = 1400): Buffer {
-  const out = Buffer.alloc(Math.max(STATS_HEADER_BYTES, length))
+  const out = Buffer.alloc(Math.max(STATS_MIN_REQUEST_BYTES, length))
   out.writeUInt32BE(PROBE_MAGIC, 0)
   out[4] = TYPE_STATS
   return out
