@@ -42,8 +42,8 @@ build: ## Compile TypeScript to dist/ and stage the image contents in .build/ima
 	@bash scripts/stage.sh
 
 .PHONY: images
-images: setup build ## Build every image (services and client)
-	$(COMPOSE) --profile tools build -q
+images: setup build ## Build every image (services, client and the bench's load generator)
+	$(COMPOSE) --profile tools --profile bench build -q
 
 ##@ Test
 .PHONY: test
@@ -74,6 +74,13 @@ format: ## Format and apply safe lint fixes
 typecheck: ## Type-check everything, tests included (tsc --noEmit)
 	@bash scripts/setup.sh node
 	npx tsc --noEmit
+
+##@ Bench
+BENCH_SECONDS ?= 3
+BENCH_ARGS ?=
+.PHONY: bench
+bench: images ## Benchmark the running lab (make up first) against baselines: make bench BENCH_SECONDS=10
+	node bench/main.ts --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
 ##@ Help
 .PHONY: help
