@@ -45,7 +45,7 @@ export function throughputChart(
     label: m.subject,
     value: m.throughput,
     colour: roleColour(m.role),
-    note: `${fmtNum(m.throughput)} ${m.unit}${notes.has(m.subject) ? `  ${notes.get(m.subject)}` : ''}`,
+    note: `${fmtNum(m.throughput)} ${m.unit}${notes.has(m.subject) ? ` · ${notes.get(m.subject)}` : ''}`,
   }))
   const max = Math.max(...bars.map((b) => b.value), 1e-9)
   const span = WIDTH - LABEL_W - VALUE_W

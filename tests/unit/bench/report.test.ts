@@ -39,7 +39,7 @@ describe('renderHtml', () => {
   })
 
   it('labels netlab beside its baseline with the ratio', () => {
-    expect(html).toContain('60,000 ops/s  1.11x node net')
+    expect(html).toContain('60,000 ops/s · 1.11x node net')
     expect(html).toContain('54,000 ops/s</text>')
     expect(html).toContain('6,198 Mbit/s')
   })
