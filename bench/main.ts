@@ -22,6 +22,8 @@ import { LabError } from '../lib/errors.ts'
 import { Compose } from './compose.ts'
 import { parseEvent } from './events.ts'
 import { describeMachine } from './machine.ts'
+import { measureNetworkLimit } from './netlimit.ts'
+import { renderHtml } from './report/html.ts'
 import { type BenchResult, benchResultSchema, type Measurement } from './result.ts'
 import { compare, HOSTS } from './suite.ts'
 import { renderTable } from './table.ts'
@@ -29,6 +31,8 @@ import { renderTable } from './table.ts'
 const ROOT = resolve(import.meta.dirname, '..')
 const LAB = ['tcp', 'udp', 'http', 'rpc'] as const
 const BASELINES = [HOSTS.nodeNet, HOSTS.nodeDgram, HOSTS.nodeHttp, HOSTS.pyrpc] as const
+/** The network-limit servers (bench/netlimit.ts drives them from the run-only netperf-client). */
+const NETPERF = ['netperf-iperf3', 'netperf-sockperf'] as const
 const GROUPS = ['tcp', 'udp', 'http', 'rpc'] as const
 const DEFAULT_SECONDS = 3
 
@@ -110,13 +114,16 @@ class Progress {
     : undefined
   #total = 0
 
+  #running = false
+
   note(text: string): void {
-    if (this.#bar) this.#bar.update({ step: text })
+    if (this.#bar && this.#running) this.#bar.update({ step: text })
     else process.stderr.write(`bench: ${text}\n`)
   }
 
   start(total: number): void {
     this.#total = total
+    this.#running = true
     this.#bar?.start(total, 0, { step: '' })
   }
 
@@ -126,12 +133,12 @@ class Progress {
   }
 
   warn(text: string): void {
-    if (this.#bar) this.#bar.update({ step: text })
-    process.stderr.write(`${this.#bar ? '\n' : ''}bench: warning: ${text}\n`)
+    process.stderr.write(`${this.#bar && this.#running ? '\n' : ''}bench: warning: ${text}\n`)
   }
 
   stop(): void {
-    if (this.#bar) {
+    if (this.#bar && this.#running) {
+      this.#running = false
       this.#bar.update(this.#total)
       this.#bar.stop()
     }
@@ -152,7 +159,7 @@ async function run(opts: Options): Promise<number> {
     )
   const imageOf = await compose.images()
   const wanted: string[] = []
-  for (const s of BASELINES) {
+  for (const s of [...BASELINES, ...NETPERF]) {
     if (!defined.has(s)) continue
     if (running.has(s) || (await imageExists(imageOf.get(s)))) wanted.push(s)
     else
@@ -167,7 +174,20 @@ async function run(opts: Options): Promise<number> {
       await compose.run(['up', '-d', '--wait', '--no-deps', ...toStart], 180_000)
     }
     const measurements: Measurement[] = []
-    const failures: string[] = []
+    if (NETPERF.every((s) => wanted.includes(s))) {
+      progress.note('network limit: iperf3 and sockperf between two containers')
+      try {
+        measurements.push(
+          ...(await measureNetworkLimit({
+            compose: (args) => compose.run(args),
+            seconds: opts.seconds,
+            onProgress: (text) => progress.note(text),
+          })),
+        )
+      } catch (err) {
+        progress.warn(`network limit not measured: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
     const runName = `${opts.project}-bench-load-${randomBytes(4).toString('hex')}`
     const loadArgs = [
       'run',
@@ -200,7 +220,6 @@ async function run(opts: Options): Promise<number> {
             measurements.push(event.measurement)
             return
           case 'failed':
-            failures.push(`${event.id} (${event.subject}): ${event.message}`)
             return progress.warn(`${event.id} (${event.subject}): ${event.message}`)
           case 'done':
             done = true
@@ -237,10 +256,11 @@ async function run(opts: Options): Promise<number> {
     const json = `${JSON.stringify(result, null, 2)}\n`
     await writeFile(`${base}.json`, json)
     await writeFile(join(opts.out, 'latest.json'), json)
+    await writeFile(`${base}.html`, renderHtml(result))
     if (opts.json) process.stdout.write(json)
     else {
       process.stdout.write(renderTable(result))
-      process.stdout.write(`\nwrote ${base}.json\n`)
+      process.stdout.write(`\nwrote ${base}.json (and latest.json) and ${base}.html\n`)
     }
     return 0
   } finally {
