@@ -173,6 +173,7 @@ export function renderHtml(result: BenchResult): string {
 <p class="muted">${esc(result.measurements.length)} figures · ${esc(result.comparisons.length)} comparisons · every netlab figure beside a baseline measured in the same run</p>
 ${result.smoke ? '<p class="smoke">Smoke run: every step once and short; figures are not meaningful and no target is judged.</p>' : ''}
 ${machineSection(result)}
+<nav><a href="#targets">targets</a>${GROUPS.map(([g, h]) => ` · <a href="#g-${g}">${esc(h)}</a>`).join('')}</nav>
 <h2 id="targets">Targets and ratios</h2>
 ${targetsSection(result)}
 <p class="legend">${legend}<span class="muted">latency charts: log scale, round-trip times</span></p>

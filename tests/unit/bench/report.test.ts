@@ -22,6 +22,10 @@ describe('renderHtml', () => {
     expect(count(html, '</body>')).toBe(1)
     expect(count(html, '<svg')).toBe(count(html, '</svg>'))
     expect(html).toContain('<title>netlab bench 2026-11-21T17:30:00.000Z</title>')
+    expect(html).toContain(
+      '<a href="#targets">targets</a> · <a href="#g-network">Network limit (iperf3, sockperf)</a>',
+    )
+    for (const g of ['tcp', 'udp', 'http', 'rpc']) expect(html).toContain(`<h2 id="g-${g}">`)
   })
 
   it('loads nothing from anywhere: no script, no external URL', () => {
