@@ -67,6 +67,26 @@ export class Compose {
     return out
   }
 
+  /** envOf is the environment of a running service's container (NAME → value). */
+  async envOf(service: string): Promise<Map<string, string>> {
+    const id = (await this.run(['ps', '-q', service])).trim().split('\n')[0] ?? ''
+    const out = new Map<string, string>()
+    if (id === '') return out
+    const env = await new Promise<string>((resolve) =>
+      execFile(
+        'docker',
+        ['inspect', '--format', '{{json .Config.Env}}', id],
+        { timeout: 15_000 },
+        (err, stdout) => resolve(err ? '[]' : stdout),
+      ),
+    )
+    for (const kv of JSON.parse(env) as string[]) {
+      const eq = kv.indexOf('=')
+      if (eq > 0) out.set(kv.slice(0, eq), kv.slice(eq + 1))
+    }
+    return out
+  }
+
   /** running lists the services of this project with a running container. */
   async running(): Promise<Set<string>> {
     const out = (await this.run(['ps', '--status', 'running', '--format', 'json'])).trim()

@@ -35,6 +35,8 @@ const BASELINES = [HOSTS.nodeNet, HOSTS.nodeDgram, HOSTS.nodeHttp, HOSTS.pyrpc] 
 const NETPERF = ['netperf-iperf3', 'netperf-sockperf'] as const
 const GROUPS = ['tcp', 'udp', 'http', 'rpc'] as const
 const DEFAULT_SECONDS = 3
+/** A per-source UDP rate limit at least this high does not cap the bench's load. */
+const UDP_UNLIMITED_PPS = 200_000
 
 const USAGE = `usage: node bench/main.ts [--project netlab] [--seconds ${DEFAULT_SECONDS}] [--only tcp,udp,http,rpc] [--smoke] [--json] [--out bench-results]`
 
@@ -157,6 +159,14 @@ async function run(opts: Options): Promise<number> {
       'LAB_NOT_RUNNING',
       `no lab service is running in compose project "${opts.project}": run \`make up\` first (or pass --project)`,
     )
+  if (lab.includes('udp') && opts.only.includes('udp')) {
+    // the UDP service's reflection guard limits each source address; the load generator is one
+    const pps = Number((await compose.envOf('udp')).get('UDP_RATE_LIMIT_PPS') || 2000)
+    if (pps < UDP_UNLIMITED_PPS)
+      progress.warn(
+        `the udp service limits each source to UDP_RATE_LIMIT_PPS=${pps} replies/s: its figures will show the limiter, not the server (make up UDP_RATE_LIMIT_PPS=1000000 UDP_RATE_LIMIT_BURST=1000000 to measure the server)`,
+      )
+  }
   const imageOf = await compose.images()
   const wanted: string[] = []
   for (const s of [...BASELINES, ...NETPERF]) {

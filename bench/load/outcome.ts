@@ -24,6 +24,6 @@ export interface LoadOptions {
 }
 
 /** GRACE_MS is how long after its deadline a step waits for in-flight exchanges before cutting them off. */
-export const GRACE_MS = 2000
+export const GRACE_MS = 10_000
 /** CONNECT_TIMEOUT_MS bounds each connection's set-up. */
 export const CONNECT_TIMEOUT_MS = 5000

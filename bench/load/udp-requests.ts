@@ -10,7 +10,7 @@ import { LatencyRecorder } from './histogram.ts'
 import { GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
 
 /** A request that waits this long for its reply is lost. */
-export const REPLY_TIMEOUT_MS = 200
+export const REPLY_TIMEOUT_MS = 500
 
 export interface UdpRequestOptions extends LoadOptions {
   /** builds request number `seq` (sequence numbers let `check` reject a late reply) */
