@@ -30,7 +30,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 h1{font-size:24px;margin:0 0 4px}h2{margin-top:36px;border-bottom:2px solid #e5e7eb;padding-bottom:4px}
 h3{font-size:15px;margin:22px 0 6px}table{border-collapse:collapse;margin:8px 0;font-size:13px}
 th,td{border:1px solid #e5e7eb;padding:3px 8px;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f9fafb}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td code{white-space:nowrap}th{background:#f9fafb}
 .met{color:#047857;font-weight:600}.missed{color:#b91c1c;font-weight:600}.na{color:#6b7280}
 .smoke{background:#fef3c7;padding:6px 10px;border-radius:4px}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
@@ -40,10 +40,10 @@ svg .ref{stroke:#059669;stroke-dasharray:4 3}svg text.ref-label{fill:#047857}
 .muted{color:#6b7280}code{font-size:12px}i.dot{display:inline-block;width:10px;height:10px;margin-right:5px}
 `
 
-/** status is a comparison's target outcome as a word and a CSS class. */
-function status(c: Comparison): readonly [string, string] {
+/** status is a comparison's target outcome as a word and a CSS class (a smoke run judges none). */
+function status(c: Comparison, smoke: boolean): readonly [string, string] {
   if (!c.target) return ['no target', 'na']
-  if (c.target.met === null) return ['not measured', 'na']
+  if (c.target.met === null) return [smoke ? 'not judged' : 'not measured', 'na']
   return c.target.met ? ['met', 'met'] : ['missed', 'missed']
 }
 
@@ -71,16 +71,16 @@ function targetsSection(r: BenchResult): string {
   const counts = { met: 0, missed: 0, na: 0 }
   for (const c of r.comparisons) {
     if (!c.target) continue
-    const [, cls] = status(c)
+    const [, cls] = status(c, r.smoke)
     counts[cls as keyof typeof counts]++
   }
   const rows = r.comparisons.map((c) => {
-    const [word, cls] = status(c)
+    const [word, cls] = status(c, r.smoke)
     const baseline = c.baseline ? (c.baseline.split('|')[1] ?? c.baseline) : '—'
     const basis = c.basis === 'latency' ? ' (latency)' : c.basis === 'absolute' ? ' (absolute)' : ''
     return `<tr id="cmp-${esc(c.id)}"><td><code>${esc(c.id)}</code></td><td>${esc(c.title)}</td><td>${esc(baseline)}</td><td class="n">${esc(fmtRatio(c.ratio))}${esc(basis)}</td><td>${esc(c.target?.text ?? '')}</td><td class="${cls}">${esc(word)}</td></tr>`
   })
-  return `<p class="summary"><span class="met">${counts.met} met</span> · <span class="missed">${counts.missed} missed</span> · <span class="na">${counts.na} not measured</span> (of ${counts.met + counts.missed + counts.na} targets)</p>
+  return `<p class="summary"><span class="met">${counts.met} met</span> · <span class="missed">${counts.missed} missed</span> · <span class="na">${counts.na} ${r.smoke ? 'not judged' : 'not measured'}</span> (of ${counts.met + counts.missed + counts.na} targets)</p>
 <table class="targets"><tr><th>id</th><th>figure</th><th>baseline</th><th>ratio</th><th>target</th><th>status</th></tr>${rows.join('')}</table>`
 }
 

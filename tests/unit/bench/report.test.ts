@@ -85,6 +85,8 @@ describe('renderHtml', () => {
       measurements: result.measurements.filter((m) => m.group !== 'http'),
     })
     expect(smoke).toContain('<p class="smoke">Smoke run:')
+    expect(smoke).toContain('<span class="na">1 not judged</span>')
+    expect(smoke).toContain('<td class="na">not judged</td>')
     expect(smoke).toContain('<h2 id="g-http">HTTP</h2><p class="na">not measured in this run</p>')
     expect(html).not.toContain('class="smoke"')
   })
