@@ -5,8 +5,8 @@
  *
  * For every measurement key (`id|subject`) in either file: A's and B's throughput, the change,
  * and the p50 and p99 latency changes. A figure regressed when its throughput fell, or its p50
- * or p99 rose, by more than the threshold (percent, default 10); figures in only one file are
- * listed as added or removed. Both files are validated with benchResultSchema; a file that is
+ * or p99 rose, by more than the threshold (percent, default 10), or when it had no errors in A
+ * and has some in B; figures in only one file are listed as added or removed. Both files are validated with benchResultSchema; a file that is
  * missing or invalid is named in the error. Exit 0, or 1 with --fail-on-regression when
  * something regressed; 2 on bad arguments or an unreadable file.
  */
@@ -29,7 +29,7 @@ export interface FigureChange {
   readonly p50Change: number | null
   readonly p99Change: number | null
   readonly status: 'regressed' | 'improved' | 'same' | 'added' | 'removed'
-  /** what crossed the threshold: 'throughput', 'p50', 'p99' */
+  /** what regressed: 'throughput', 'p50', 'p99' (beyond the threshold), 'errors' (none in A, some in B) */
   readonly reasons: readonly string[]
 }
 
@@ -94,6 +94,7 @@ export function compareResults(
     if (throughputChange !== null && throughputChange < -t) reasons.push('throughput')
     if (p50Change !== null && p50Change > t) reasons.push('p50')
     if (p99Change !== null && p99Change > t) reasons.push('p99')
+    if (x && y && x.errors === 0 && y.errors > 0) reasons.push('errors')
     const improved =
       (throughputChange !== null && throughputChange > t) || (p50Change !== null && p50Change < -t)
     const status = !x
@@ -149,7 +150,7 @@ export function formatTable(report: CompareReport): string {
       .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd()
-  const summary = `A = ${report.a}\nB = ${report.b}\n${report.figures.length} figures, ${report.regressions} regressed beyond ${report.thresholdPct}%`
+  const summary = `A = ${report.a}\nB = ${report.b}\n${report.figures.length} figures, ${report.regressions} regressed (threshold ${report.thresholdPct}%)`
   return [line(head), ...rows.map(line), '', summary].join('\n')
 }
 

@@ -24,6 +24,7 @@ function newer(): BenchResult {
       if (m.id === 'udp.time.c32' && m.subject === 'netlab')
         return { ...m, latency: m.latency && { ...m.latency, p99Us: 500 } } // p99 +25%
       if (m.id === 'rpc.xmlrpc.c8' && m.subject === 'netlab') return { ...m, throughput: 9_500 } // +5.6%
+      if (m.id === 'udp.time.c32' && m.subject === 'node dgram') return { ...m, errors: 3 } // 0 -> 3
       if (m.id === 'network.tcp.throughput') return { ...m, throughput: 7_000 } // +12.9%
       return m
     })
@@ -49,7 +50,17 @@ describe('compareResults', () => {
       status: 'regressed',
       reasons: ['p99'],
     })
-    expect(report.regressions).toBe(2)
+    expect(report.regressions).toBe(3)
+  })
+
+  it('flags a figure that had no errors and now has some', () => {
+    expect(fig('udp.time.c32|node dgram')).toMatchObject({
+      throughputChange: 0,
+      status: 'regressed',
+      reasons: ['errors'],
+    })
+    // rpc.xmlrpc.c8|netlab had 2 errors in A already: not an errors regression
+    expect(fig('rpc.xmlrpc.c8|netlab')?.reasons).toEqual([])
   })
 
   it('keeps changes within the threshold as the same, and marks improvements', () => {
@@ -71,7 +82,7 @@ describe('compareResults', () => {
   it('uses the threshold given', () => {
     const strict = compareResults(syntheticResult(), newer(), { a: 'a', b: 'b' }, 5)
     expect(strict.figures.find((f) => f.key === 'rpc.xmlrpc.c8|netlab')?.status).toBe('improved')
-    expect(compareResults(syntheticResult(), newer(), { a: 'a', b: 'b' }, 30).regressions).toBe(0)
+    expect(compareResults(syntheticResult(), newer(), { a: 'a', b: 'b' }, 30).regressions).toBe(1)
   })
 
   it('prints an aligned table and a summary', () => {
@@ -83,7 +94,7 @@ describe('compareResults', () => {
     expect(table.find((l) => l.startsWith('http.data.c32'))).toMatch(
       /20,000 req\/s\s+—\s+—\s+—\s+—\s+removed$/,
     )
-    expect(table.slice(-3)).toEqual(['A = a.json', 'B = b.json', '11 figures, 2 regressed beyond 10%'])
+    expect(table.slice(-3)).toEqual(['A = a.json', 'B = b.json', '11 figures, 3 regressed (threshold 10%)'])
   })
 })
 
@@ -106,7 +117,7 @@ describe('runCompare', () => {
     expect((await runCompare([a, b])).code).toBe(0)
     const failing = await runCompare(['--fail-on-regression', a, b])
     expect(failing.code).toBe(1)
-    expect(failing.stdout).toContain('11 figures, 2 regressed beyond 10%')
+    expect(failing.stdout).toContain('11 figures, 3 regressed (threshold 10%)')
     expect((await runCompare(['--fail-on-regression', a, a])).code).toBe(0)
   })
 
@@ -115,7 +126,7 @@ describe('runCompare', () => {
     expect(code).toBe(0)
     const json = JSON.parse(stdout) as { thresholdPct: number; regressions: number; figures: unknown[] }
     expect(json.thresholdPct).toBe(25)
-    expect(json.regressions).toBe(0)
+    expect(json.regressions).toBe(1) // the errors, whatever the threshold
     expect(json.figures).toHaveLength(11)
   })
 
@@ -147,7 +158,7 @@ describe('runCompare', () => {
   it('runs as a real process (node bench/compare.ts), as make bench-compare does', async () => {
     const run = promisify(execFile)
     const { stdout } = await run(process.execPath, ['bench/compare.ts', a, b], { timeout: 10_000 })
-    expect(stdout).toContain('11 figures, 2 regressed beyond 10%')
+    expect(stdout).toContain('11 figures, 3 regressed (threshold 10%)')
     await expect(
       run(process.execPath, ['bench/compare.ts', '--fail-on-regression', a, b]),
     ).rejects.toMatchObject({
