@@ -143,11 +143,20 @@ function groupSection(
     refUs === undefined
       ? undefined
       : { label: `network RTT p50 (${group === 'udp' ? 'UDP' : 'TCP'})`, us: refUs }
+  // One connection (or sender) with one exchange in flight is sockperf's own load shape: its
+  // round trips/s is the network's limit for that figure, drawn beside it.
+  const proto = group === 'udp' ? 'udp' : 'tcp'
+  const limit = r.measurements.find((m) => m.id === `network.${proto}.pingpong` && m.role === 'limit')
   const figures = [...byId].map(([id, list]) => {
     const sorted = [...list].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role])
     const title = sorted[0]?.title ?? id
+    const oneInFlight = group !== 'network' && group !== 'http' && sorted.every((m) => m.concurrency === 1)
+    const withLimit =
+      limit && oneInFlight && !id.startsWith('udp.loss')
+        ? [...sorted, { ...limit, subject: `${limit.subject} (network)` }]
+        : sorted
     return `<section class="figure" id="m-${esc(id)}"><h3>${esc(title)} <code class="muted">${esc(id)}</code></h3>
-${throughputChart(sorted, notes.get(id))}
+${throughputChart(withLimit, notes.get(id))}
 ${latencyChart(sorted, reference)}</section>`
   })
   const table = `<table class="measurements"><tr><th>id</th><th>subject</th><th>role</th><th>conc.</th><th>throughput</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>ops</th><th>errors</th><th>extra</th></tr>${measurementRows(ms)}</table>`

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { esc, fmtPct, fmtRatio, fmtUs } from '../../../bench/report/format.ts'
 import { renderHtml } from '../../../bench/report/html.ts'
-import { syntheticResult } from './report-fixture.ts'
+import { measurement, syntheticResult } from './report-fixture.ts'
 
 const count = (html: string, s: string): number => html.split(s).length - 1
 
@@ -51,6 +51,23 @@ describe('renderHtml', () => {
   it('shows the network RTT p50 as the reference in the TCP and UDP latency charts', () => {
     expect(html).toContain('network RTT p50 (TCP) 26 µs')
     expect(html).toContain('network RTT p50 (UDP) 37.2 µs')
+  })
+
+  it('draws the network ping-pong beside a figure with one exchange in flight', () => {
+    const c1 = renderHtml({
+      ...result,
+      measurements: [
+        ...result.measurements,
+        measurement({ id: 'tcp.echo.c1', subject: 'netlab', throughput: 9_000 }),
+      ],
+    })
+    const section = c1.slice(c1.indexOf('<section class="figure" id="m-tcp.echo.c1">'))
+    const chart = section.slice(0, section.indexOf('</svg>'))
+    expect(chart).toContain('>sockperf (network)</text>')
+    expect(chart).toContain('>27,254 ops/s</text>')
+    // 32 connections are not sockperf's load shape
+    const c32 = html.slice(html.indexOf('id="m-tcp.upper.c32"'))
+    expect(c32.slice(0, c32.indexOf('</svg>'))).not.toContain('sockperf')
   })
 
   it('summarises the targets: met, missed, not measured', () => {
