@@ -103,12 +103,12 @@ export class Compose {
   /**
    * stream runs `docker compose ...args`, calls `onLine` for each stdout line, collects
    * stderr, and resolves the exit code; `timeoutMs` after the last line it kills the run
-   * (and `onTimeout` removes what the run left behind).
+   * (and `onTimeout` removes what the run left behind); `signal` stops it the same way.
    */
   stream(
     args: readonly string[],
     onLine: (line: string) => void,
-    opts: { idleTimeoutMs: number; onTimeout: () => Promise<void> },
+    opts: { idleTimeoutMs: number; onTimeout: () => Promise<void>; signal?: AbortSignal },
   ): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
     return new Promise((resolve) => {
       const child = spawn('docker', this.#argv(args), {
@@ -119,11 +119,15 @@ export class Compose {
       let stderr = ''
       let pending = ''
       let timedOut = false
-      const watchdog = setTimeout(() => {
-        timedOut = true
+      const stop = () => {
         child.kill('SIGKILL')
         opts.onTimeout().catch(() => undefined)
+      }
+      const watchdog = setTimeout(() => {
+        timedOut = true
+        stop()
       }, opts.idleTimeoutMs)
+      opts.signal?.addEventListener('abort', stop, { once: true })
       child.stdout.setEncoding('utf8')
       child.stdout.on('data', (chunk: string) => {
         watchdog.refresh()
@@ -141,6 +145,7 @@ export class Compose {
       })
       child.on('close', (code) => {
         clearTimeout(watchdog)
+        opts.signal?.removeEventListener('abort', stop)
         if (pending !== '') onLine(pending)
         resolve({ code, stderr, timedOut })
       })

@@ -49,7 +49,8 @@ interface Options {
   readonly out: string
 }
 
-function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
+/** parseOptions reads argv and the environment; undefined means --help. */
+function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -62,7 +63,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options 
       help: { type: 'boolean', default: false },
     },
   })
-  if (values.help) throw new LabError('USAGE', USAGE)
+  if (values.help) return undefined
   const seconds = Number(values.seconds)
   if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 600)
     throw new LabError(
@@ -239,12 +240,14 @@ async function run(opts: Options): Promise<number> {
       {
         // a step takes its seconds, a warm-up and the generator's grace; no output for far longer is a hang
         idleTimeoutMs: (opts.seconds * 2 + 60) * 1000,
+        signal: interrupted.signal,
         onTimeout: async () => {
           await compose.run(['rm', '-f', '-s', runName]).catch(() => undefined)
         },
       },
     )
     progress.stop()
+    if (interrupted.signal.aborted) throw interrupted.signal.reason
     if (!done || code !== 0)
       throw new LabError(
         'LOAD_FAILED',
@@ -278,8 +281,15 @@ async function run(opts: Options): Promise<number> {
   }
 }
 
+// Ctrl-C (or SIGTERM) stops the load generator; `run` then removes the bench services it started.
+const interrupted = new AbortController()
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => interrupted.abort(new LabError('INTERRUPTED', `stopped by ${signal}`)))
+
 try {
-  process.exitCode = await run(parseOptions(process.argv.slice(2), process.env))
+  const opts = parseOptions(process.argv.slice(2), process.env)
+  if (opts) process.exitCode = await run(opts)
+  else process.stdout.write(`${USAGE}\n`)
 } catch (err) {
   const code =
     err instanceof LabError
