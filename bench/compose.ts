@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { LabError } from '../lib/errors.ts'
 
+/** ComposeOptions say which project, where the compose file is, and with which environment. */
 export interface ComposeOptions {
   readonly project: string
   /** the repository root, where docker-compose.yml is */

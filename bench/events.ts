@@ -11,6 +11,7 @@
 import { z } from 'zod'
 import { measurementSchema } from './result.ts'
 
+/** benchEventSchema validates one event of the stream. */
 export const benchEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('plan'), steps: z.number().int().nonnegative() }),
   z.object({
@@ -24,6 +25,7 @@ export const benchEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('failed'), id: z.string(), subject: z.string(), message: z.string() }),
   z.object({ type: z.literal('done') }),
 ])
+/** BenchEvent is one line of the load generator's stream. */
 export type BenchEvent = z.infer<typeof benchEventSchema>
 
 /** encodeEvent is one NDJSON line (newline included). */

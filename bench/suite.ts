@@ -10,7 +10,9 @@
 import { DEFAULT_ITEMS, dataDocument } from '../services/http/routes/data.ts'
 import { type Comparison, type Measurement, measurementKey } from './result.ts'
 
+/** Group is a result file's group: network, tcp, udp, http or rpc. */
 export type Group = Measurement['group']
+/** RpcVia is the RPC protocol a step calls over. */
 export type RpcVia = 'xmlrpc' | 'jsonrpc-http' | 'jsonrpc-tcp' | 'mpconn'
 
 /** Load is what one step does to one subject. */
@@ -32,6 +34,7 @@ export interface Subject {
   readonly authkey?: 'netlab' | 'baseline'
 }
 
+/** Step is one load shape: its id (shared by netlab and its baseline), load and subjects. */
 export interface Step {
   readonly id: string
   readonly group: Group
@@ -79,9 +82,11 @@ export const CMD_REPLY = `OK ${TCP_PAYLOAD.slice(0, 57).toUpperCase()}\n`
 
 /** GET /data/'s body length, for checking every response. */
 export const DATA_BYTES = Buffer.byteLength(dataDocument(DEFAULT_ITEMS))
+/** The seed page the HTTP steps fetch, and its exact body. */
 export const HELLO_PATH = '/hello/x'
 export const HELLO_BODY = '<h1>hello, x!</h1>'
 
+/** The concurrencies the issue lists, per group; the loss sweep's rates in datagrams/s. */
 export const TCP_CONNECTIONS = [1, 32, 256] as const
 export const UDP_SENDERS = [1, 32] as const
 export const LOSS_RATES_PPS = [1000, 4000, 16_000] as const

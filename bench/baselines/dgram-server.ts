@@ -11,8 +11,10 @@ import { nowMs } from '../../lib/ntp-time.ts'
 import { ctime } from '../../services/udp/ctime.ts'
 import { decodeProbeRequest, encodeProbeReply } from '../../services/udp/probe/packet.ts'
 
+/** The UDP service's ports the baseline answers on. */
 export const DGRAM_PORTS = { ctime: 20000, probe: 9000 } as const
 
+/** DgramPorts are the ports to bind (0: any) or that were bound. */
 export type DgramPorts = { readonly [K in keyof typeof DGRAM_PORTS]: number }
 
 /** startDgramBaseline binds both ports (0: any free port; `ports` says which); close() closes them. */

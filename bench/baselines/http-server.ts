@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { DEFAULT_ITEMS, dataDocument } from '../../services/http/routes/data.ts'
 import { escapeHtml } from '../../services/http/routes/seeds.ts'
 
+/** The HTTP service's port. */
 export const HTTP_PORT = 8080
 const MAX_BODY_BYTES = 16 * 1024 * 1024
 

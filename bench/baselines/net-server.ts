@@ -13,6 +13,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { LineSplitter } from '../../lib/framing/line-splitter.ts'
 import { Utf8Upper } from '../../services/tcp/upper.ts'
 
+/** The TCP service's ports the baseline answers on. */
 export const NET_PORTS = { upper: 9999, echo: 20000, cmd: 9998 } as const
 
 /** cmdReply answers one line of the cmd subset. */
@@ -48,6 +49,7 @@ function cmd(socket: Socket): void {
   socket.on('end', () => socket.end())
 }
 
+/** NetPorts are the ports to listen on (0: any) or that were bound. */
 export type NetPorts = { readonly [K in keyof typeof NET_PORTS]: number }
 
 /**

@@ -11,6 +11,7 @@ import { LatencyRecorder } from './histogram.ts'
 import { GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
 import { openAll } from './tcp-round-trips.ts'
 
+/** HttpRequestOptions: the path to GET, and the body length every response must have. */
 export interface HttpRequestOptions extends LoadOptions {
   readonly path: string
   /** the body length every response must have */

@@ -4,6 +4,7 @@
  */
 import type { Latency } from '../result.ts'
 
+/** StepOutcome is one generator's measurement, before it becomes a Measurement. */
 export interface StepOutcome {
   readonly ops: number
   readonly errors: number

@@ -12,6 +12,7 @@ import { median } from '../../clients/cli/net/probe-runner.ts'
 import { LatencyRecorder } from './histogram.ts'
 import type { StepOutcome } from './outcome.ts'
 
+/** At most this many runs per step, however short each is. */
 export const MAX_RUNS = 50
 const TIMEOUT_MS = 30_000
 

@@ -14,6 +14,7 @@ import { tcpRoundTrips } from './tcp-round-trips.ts'
 /** Each call's deadline, connecting and the mp-connection handshake included. */
 const CALL_TIMEOUT_MS = 10_000
 
+/** RpcCallOptions: the protocol, and the authkey an mp-connection subject expects. */
 export interface RpcCallOptions extends LoadOptions {
   readonly via: Exclude<Via, 'jsonrpc'>
   readonly authkey: string

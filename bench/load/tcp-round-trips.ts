@@ -13,6 +13,7 @@ import { LabError } from '../../lib/errors.ts'
 import { LatencyRecorder } from './histogram.ts'
 import { CONNECT_TIMEOUT_MS, GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
 
+/** TcpRoundTripOptions: the request sent, and the exact reply each one must get. */
 export interface TcpRoundTripOptions extends LoadOptions {
   readonly request: Buffer
   /** the exact reply to each request */

@@ -12,6 +12,7 @@ import { openUdp } from './udp-requests.ts'
 /** How long after the last probe replies are still counted. */
 export const LOSS_DRAIN_MS = 300
 
+/** LossOptions: where to send, how fast (datagrams/s) and for how long (s). */
 export interface LossOptions {
   readonly host: string
   readonly port: number

@@ -12,6 +12,7 @@ import { GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
 /** A request that waits this long for its reply is lost. */
 export const REPLY_TIMEOUT_MS = 500
 
+/** UdpRequestOptions: how to build request `seq`, and how to check its reply. */
 export interface UdpRequestOptions extends LoadOptions {
   /** builds request number `seq` (sequence numbers let `check` reject a late reply) */
   readonly request: (seq: number) => Buffer
