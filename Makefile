@@ -42,8 +42,12 @@ build: ## Compile TypeScript to dist/ and stage the image contents in .build/ima
 	@bash scripts/stage.sh
 
 .PHONY: images
-images: setup build ## Build every image (services and client)
-	$(COMPOSE) --profile tools build -q
+images: setup build bench-images ## Build every image (services, client and the bench's load generator)
+	$(COMPOSE) --profile tools --profile bench build -q
+
+.PHONY: bench-images
+bench-images: setup ## Build the bench's iperf3/sockperf and Python baseline images (offline; skipped when current)
+	@bash scripts/bench-images/build.sh
 
 ##@ Test
 .PHONY: test
@@ -90,6 +94,18 @@ format: ## Format and apply safe lint fixes
 typecheck: ## Type-check everything, tests included (tsc --noEmit)
 	@bash scripts/setup.sh node
 	npx tsc --noEmit
+
+##@ Bench
+BENCH_SECONDS ?= 3
+BENCH_ARGS ?=
+.PHONY: bench
+bench: images ## Benchmark the running lab (make up first) against baselines: make bench BENCH_SECONDS=10
+	node bench/main.ts --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
+
+.PHONY: bench-compare
+bench-compare: ## Compare two result files: make bench-compare A=bench-results/x.json B=bench-results/latest.json
+	@test -n "$(A)" -a -n "$(B)" || { echo 'usage: make bench-compare A=old.json B=new.json [ARGS="--threshold 5 --json"]' >&2; exit 2; }
+	@node bench/compare.ts $(ARGS) "$(A)" "$(B)"
 
 ##@ Help
 .PHONY: help

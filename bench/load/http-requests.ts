@@ -1,0 +1,136 @@
+/**
+ * Closed-loop HTTP/1.1 keep-alive GETs: `concurrency` connections, each with one request
+ * in flight, on a minimal response reader (status line, Content-Length, body) written for
+ * this job: a general client (undici) costs the shared cores more per request than the
+ * servers it measures. A response must be 200 with a Content-Length (and, when
+ * `expectBytes` is given, exactly that many body bytes); anything else is an error and
+ * ends that connection.
+ */
+import type { Socket } from 'node:net'
+import { LatencyRecorder } from './histogram.ts'
+import { GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
+import { openAll } from './tcp-round-trips.ts'
+
+/** HttpRequestOptions: the path to GET, and the body length every response must have. */
+export interface HttpRequestOptions extends LoadOptions {
+  readonly path: string
+  /** the body length every response must have */
+  readonly expectBytes?: number
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n')
+const MAX_HEADER_BYTES = 16 * 1024
+const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i
+
+/** getRequest is the request's bytes: a keep-alive GET with a Host header. */
+export function getRequest(host: string, port: number, path: string): Buffer {
+  return Buffer.from(
+    `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: netlab-bench\r\n\r\n`,
+    'latin1',
+  )
+}
+
+/** ResponseHead is what a response's header block says about the body. */
+export type ResponseHead =
+  | { readonly status: number; readonly bodyBytes: number }
+  | { readonly error: string }
+
+/** parseHead reads the status code and Content-Length of one header block (without the blank line). */
+export function parseHead(head: string): ResponseHead {
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)
+  if (!status) return { error: `not an HTTP/1.x status line: ${JSON.stringify(head.slice(0, 40))}` }
+  const length = CONTENT_LENGTH.exec(head)
+  if (!length) return { error: 'response without Content-Length (chunked replies are not read by the bench)' }
+  return { status: Number(status[1]), bodyBytes: Number(length[1]) }
+}
+
+/** httpRequests runs the closed loop and returns what it measured. */
+export async function httpRequests(opts: HttpRequestOptions): Promise<StepOutcome> {
+  const sockets = await openAll(opts.host, opts.port, opts.concurrency)
+  const request = getRequest(opts.host, opts.port, opts.path)
+  const all = new LatencyRecorder()
+  let ops = 0
+  let errors = 0
+  let firstError: string | undefined
+  const started = performance.now()
+  const deadline = started + opts.seconds * 1000
+
+  const runs = sockets.map((socket) => runConnection(socket))
+  const cutOff = setTimeout(
+    () => {
+      for (const s of sockets) if (!s.destroyed) s.destroy()
+    },
+    opts.seconds * 1000 + GRACE_MS,
+  )
+  await Promise.all(runs)
+  clearTimeout(cutOff)
+  return {
+    ops,
+    errors,
+    durationS: (performance.now() - started) / 1000,
+    latency: all.summary(),
+    ...(firstError ? { firstError } : {}),
+  }
+
+  function runConnection(socket: Socket): Promise<void> {
+    return new Promise((resolve) => {
+      const rec = new LatencyRecorder()
+      let head: Buffer | undefined // header bytes so far, while the head is incomplete
+      let bodyLeft = -1 // -1: still reading the head
+      let sentAt = 0
+      let inFlight = false
+      const fail = (why: string) => {
+        if (inFlight) errors++
+        inFlight = false
+        firstError ??= `GET ${opts.path} on ${opts.host}:${opts.port}: ${why}`
+        socket.destroy()
+      }
+      const send = () => {
+        head = undefined
+        bodyLeft = -1
+        inFlight = true
+        sentAt = performance.now()
+        socket.write(request)
+      }
+      const complete = () => {
+        const now = performance.now()
+        rec.recordMs(now - sentAt)
+        ops++
+        inFlight = false
+        if (now < deadline) send()
+        else socket.destroy()
+      }
+      socket.on('data', (chunk: Buffer) => {
+        if (!inFlight) return fail('bytes after the response')
+        if (bodyLeft >= 0) {
+          bodyLeft -= chunk.length
+          if (bodyLeft < 0) return fail('more bytes than Content-Length')
+          if (bodyLeft === 0) complete()
+          return
+        }
+        const buf: Buffer = head ? Buffer.concat([head, chunk]) : chunk
+        const end = buf.indexOf(HEADER_END)
+        if (end === -1) {
+          if (buf.length > MAX_HEADER_BYTES) return fail('header block over 16 KiB')
+          head = buf
+          return
+        }
+        const parsed = parseHead(buf.toString('latin1', 0, end))
+        if ('error' in parsed) return fail(parsed.error)
+        if (parsed.status !== 200) return fail(`status ${parsed.status}`)
+        if (opts.expectBytes !== undefined && parsed.bodyBytes !== opts.expectBytes)
+          return fail(`body of ${parsed.bodyBytes} bytes, expected ${opts.expectBytes}`)
+        bodyLeft = parsed.bodyBytes - (buf.length - end - HEADER_END.length)
+        if (bodyLeft < 0) return fail('more bytes than Content-Length')
+        if (bodyLeft === 0) complete()
+      })
+      socket.on('error', (err) => fail(err.message))
+      socket.on('close', () => {
+        if (inFlight) fail('the server closed the connection')
+        all.merge(rec)
+        resolve()
+      })
+      send()
+    })
+  }
+}

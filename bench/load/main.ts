@@ -1,0 +1,83 @@
+/**
+ * The load generator's entry point, run inside the bench-load container on the lab network
+ * (`docker compose run --rm -T bench-load --seconds 3 --hosts tcp,udp,baseline-net`). It runs
+ * every step of the suite against each subject whose host is listed, one at a time, and
+ * writes NDJSON events (bench/events.ts) on stdout; the host renders and collects them.
+ * Exit 0 when the plan ran (a failed step is an event, not an exit), 2 on bad arguments.
+ *
+ *   --seconds <s>    each step's measuring time (0.1..600)
+ *   --hosts <list>   compose services that are up (netlab's and the baselines')
+ *   --only <groups>  tcp,udp,http,rpc (default: all)
+ *   --smoke          no warm-up: every step once, as short as asked
+ */
+import { parseArgs } from 'node:util'
+import { type BenchEvent, encodeEvent } from '../events.ts'
+import { buildSuite, type Group } from '../suite.ts'
+import { runStep } from './run-step.ts'
+
+const DEV_AUTHKEY = 'peekaboo'
+const GROUPS: readonly Group[] = ['tcp', 'udp', 'http', 'rpc']
+
+function emit(event: BenchEvent): void {
+  process.stdout.write(encodeEvent(event))
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench-load: ${message}\n`)
+  process.exit(2)
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '3' },
+      hosts: { type: 'string', default: '' },
+      only: { type: 'string', default: GROUPS.join(',') },
+      smoke: { type: 'boolean', default: false },
+    },
+  })
+  const seconds = Number(values.seconds)
+  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 600)
+    usage(`--seconds must be a number from 0.1 to 600, not ${JSON.stringify(values.seconds)}`)
+  const only = values.only.split(',').filter(Boolean)
+  const unknown = only.filter((g) => !GROUPS.includes(g as Group))
+  if (unknown.length > 0) usage(`--only takes ${GROUPS.join(', ')}; unknown: ${unknown.join(', ')}`)
+  const hosts = new Set(values.hosts.split(',').filter(Boolean))
+  const keys = {
+    netlab: process.env.RPC_AUTHKEY || DEV_AUTHKEY,
+    baseline: process.env.BENCH_AUTHKEY || DEV_AUTHKEY,
+  }
+
+  const plan = buildSuite()
+    .filter((s) => only.includes(s.group))
+    .flatMap((step) =>
+      step.subjects.filter((sub) => hosts.has(sub.host)).map((subject) => ({ step, subject })),
+    )
+  emit({ type: 'plan', steps: plan.length })
+  const warmed = new Set<string>()
+  for (const [index, { step, subject }] of plan.entries()) {
+    emit({ type: 'step', index, id: step.id, subject: subject.name, seconds })
+    try {
+      // the first step of each (server, group) starts with an unrecorded warm-up, so JIT
+      // compilation on both sides is not measured as the server's speed
+      const warmKey = `${subject.host}|${step.group}`
+      if (!values.smoke && !warmed.has(warmKey)) {
+        warmed.add(warmKey)
+        await runStep(step, subject, Math.min(1, seconds / 2), keys)
+      }
+      const { measurement, firstError } = await runStep(step, subject, seconds, keys)
+      emit({ type: 'result', measurement })
+      if (firstError) emit({ type: 'failed', id: step.id, subject: subject.name, message: firstError })
+    } catch (err) {
+      emit({
+        type: 'failed',
+        id: step.id,
+        subject: subject.name,
+        message: err instanceof Error ? err.message : String(err),
+      })
+    }
+  }
+  emit({ type: 'done' })
+}
+
+await main()

@@ -1,0 +1,302 @@
+/**
+ * `make bench` (node bench/main.ts): benchmarks the running compose lab against baselines
+ * started in the same run, and writes bench-results/<stamp>.json, latest.json and <stamp>.html.
+ *
+ *   1. finds which lab services run in the project (tcp, udp, http, rpc)
+ *   2. starts the bench profile's baselines (and the network-limit servers) that are not up
+ *   3. runs the load generator (`docker compose run --rm -T bench-load ...`) on the lab
+ *      network, drawing its NDJSON events as progress and collecting its measurements
+ *   4. computes ratios and targets, writes the result files, prints the table (or --json)
+ *   5. removes the bench services it started
+ *
+ * This is the one place that reads argv and the environment. Exit 0 when the suite ran,
+ * 1 when it could not (lab not up, load generator failed), 2 on bad arguments.
+ */
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import cliProgress from 'cli-progress'
+import { LabError } from '../lib/errors.ts'
+import { Compose } from './compose.ts'
+import { parseEvent } from './events.ts'
+import { describeMachine } from './machine.ts'
+import { measureNetworkLimit } from './netlimit.ts'
+import { renderHtml } from './report/html.ts'
+import { type BenchResult, benchResultSchema, type Measurement } from './result.ts'
+import { compare, HOSTS } from './suite.ts'
+import { renderTable } from './table.ts'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const LAB = ['tcp', 'udp', 'http', 'rpc'] as const
+const BASELINES = [HOSTS.nodeNet, HOSTS.nodeDgram, HOSTS.nodeHttp, HOSTS.pyrpc] as const
+/** The network-limit servers (bench/netlimit.ts drives them from the run-only netperf-client). */
+const NETPERF = ['netperf-iperf3', 'netperf-sockperf'] as const
+const GROUPS = ['tcp', 'udp', 'http', 'rpc'] as const
+const DEFAULT_SECONDS = 3
+/** A per-source UDP rate limit at least this high does not cap the bench's load. */
+const UDP_UNLIMITED_PPS = 200_000
+
+const USAGE = `usage: node bench/main.ts [--project netlab] [--seconds ${DEFAULT_SECONDS}] [--only tcp,udp,http,rpc] [--smoke] [--json] [--out bench-results]`
+
+interface Options {
+  readonly project: string
+  readonly seconds: number
+  readonly only: readonly string[]
+  readonly smoke: boolean
+  readonly json: boolean
+  readonly out: string
+}
+
+/** parseOptions reads argv and the environment; undefined means --help. */
+function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options | undefined {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      project: { type: 'string', default: env.COMPOSE_PROJECT_NAME || 'netlab' },
+      seconds: { type: 'string', default: env.BENCH_SECONDS || String(DEFAULT_SECONDS) },
+      only: { type: 'string', default: GROUPS.join(',') },
+      smoke: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(ROOT, 'bench-results') },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) return undefined
+  const seconds = Number(values.seconds)
+  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 600)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `--seconds (BENCH_SECONDS) must be a number from 0.1 to 600, not ${JSON.stringify(values.seconds)}`,
+    )
+  const only = values.only.split(',').filter(Boolean)
+  const unknown = only.filter((g) => !(GROUPS as readonly string[]).includes(g))
+  if (only.length === 0 || unknown.length > 0)
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `--only takes some of ${GROUPS.join(',')}; unknown: ${unknown.join(', ') || '(none given)'}`,
+    )
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(values.project))
+    throw new LabError(
+      'INVALID_ARGUMENT',
+      `--project must be a compose project name (a-z, 0-9, _ and -), not ${JSON.stringify(values.project)}`,
+    )
+  return {
+    project: values.project,
+    seconds,
+    only,
+    smoke: values.smoke,
+    json: values.json,
+    out: resolve(values.out),
+  }
+}
+
+/** stamp is a UTC time usable in a file name: 20261121T170512Z. */
+/** imageExists says whether the local engine has `image`. */
+function imageExists(image: string | undefined): Promise<boolean> {
+  if (image === undefined) return Promise.resolve(false)
+  return new Promise((resolve) =>
+    execFile('docker', ['image', 'inspect', image], { timeout: 15_000 }, (err) => resolve(!err)),
+  )
+}
+
+const stamp = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+
+/** Progress draws a bar on a terminal, and one line per step elsewhere (CI logs). */
+class Progress {
+  readonly #bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { format: 'bench [{bar}] {value}/{total} {step}', stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined
+  #total = 0
+
+  #running = false
+
+  note(text: string): void {
+    if (this.#bar && this.#running) this.#bar.update({ step: text })
+    else process.stderr.write(`bench: ${text}\n`)
+  }
+
+  start(total: number): void {
+    this.#total = total
+    this.#running = true
+    this.#bar?.start(total, 0, { step: '' })
+  }
+
+  step(index: number, text: string): void {
+    if (this.#bar) this.#bar.update(index, { step: text })
+    else process.stderr.write(`bench: [${index + 1}/${this.#total}] ${text}\n`)
+  }
+
+  warn(text: string): void {
+    process.stderr.write(`${this.#bar && this.#running ? '\n' : ''}bench: warning: ${text}\n`)
+  }
+
+  stop(): void {
+    if (this.#bar && this.#running) {
+      this.#running = false
+      this.#bar.update(this.#total)
+      this.#bar.stop()
+    }
+  }
+}
+
+async function run(opts: Options): Promise<number> {
+  const startedAt = new Date()
+  const compose = new Compose({ project: opts.project, root: ROOT, env: process.env })
+  const progress = new Progress()
+  const defined = await compose.services()
+  const running = await compose.running()
+  const lab = LAB.filter((s) => running.has(s))
+  if (lab.length === 0)
+    throw new LabError(
+      'LAB_NOT_RUNNING',
+      `no lab service is running in compose project "${opts.project}": run \`make up\` first (or pass --project)`,
+    )
+  if (lab.includes('udp') && opts.only.includes('udp')) {
+    // the UDP service's reflection guard limits each source address; the load generator is one
+    const pps = Number((await compose.envOf('udp')).get('UDP_RATE_LIMIT_PPS') || 2000)
+    if (pps < UDP_UNLIMITED_PPS)
+      progress.warn(
+        `the udp service limits each source to UDP_RATE_LIMIT_PPS=${pps} replies/s: its figures will show the limiter, not the server (make up UDP_RATE_LIMIT_PPS=1000000 UDP_RATE_LIMIT_BURST=1000000 to measure the server)`,
+      )
+  }
+  const imageOf = await compose.images()
+  const wanted: string[] = []
+  for (const s of [...BASELINES, ...NETPERF]) {
+    if (!defined.has(s)) continue
+    if (running.has(s) || (await imageExists(imageOf.get(s)))) wanted.push(s)
+    else
+      progress.warn(`${s}: image ${imageOf.get(s) ?? '?'} is missing (make images): its figures are skipped`)
+  }
+  const toStart = wanted.filter((s) => !running.has(s))
+  progress.note(`lab: ${lab.join(', ')}; starting ${toStart.join(', ') || 'nothing'}`)
+  const started: string[] = []
+  try {
+    if (toStart.length > 0) {
+      started.push(...toStart)
+      await compose.run(['up', '-d', '--wait', '--no-deps', ...toStart], 180_000)
+    }
+    const measurements: Measurement[] = []
+    if (NETPERF.every((s) => wanted.includes(s))) {
+      progress.note('network limit: iperf3 and sockperf between two containers')
+      try {
+        measurements.push(
+          ...(await measureNetworkLimit({
+            compose: (args) => compose.run(args),
+            seconds: opts.seconds,
+            onProgress: (text) => progress.note(text),
+          })),
+        )
+      } catch (err) {
+        progress.warn(`network limit not measured: ${err instanceof Error ? err.message : String(err)}`)
+      }
+    }
+    const runName = `${opts.project}-bench-load-${randomBytes(4).toString('hex')}`
+    const loadArgs = [
+      'run',
+      '--rm',
+      '-T',
+      '--no-deps',
+      '--name',
+      runName,
+      'bench-load',
+      '--seconds',
+      String(opts.seconds),
+      '--hosts',
+      [...lab, ...wanted].join(','),
+      '--only',
+      opts.only.join(','),
+      ...(opts.smoke ? ['--smoke'] : []),
+    ]
+    let done = false
+    const { code, stderr, timedOut } = await compose.stream(
+      loadArgs,
+      (line) => {
+        const event = parseEvent(line)
+        if (event instanceof Error) return progress.warn(`load generator: ${event.message}`)
+        switch (event.type) {
+          case 'plan':
+            return progress.start(event.steps)
+          case 'step':
+            return progress.step(event.index, `${event.id} ${event.subject}`)
+          case 'result':
+            measurements.push(event.measurement)
+            return
+          case 'failed':
+            return progress.warn(`${event.id} (${event.subject}): ${event.message}`)
+          case 'done':
+            done = true
+            return
+        }
+      },
+      {
+        // a step takes its seconds, a warm-up and the generator's grace; no output for far longer is a hang
+        idleTimeoutMs: (opts.seconds * 2 + 60) * 1000,
+        signal: interrupted.signal,
+        onTimeout: async () => {
+          await compose.run(['rm', '-f', '-s', runName]).catch(() => undefined)
+        },
+      },
+    )
+    progress.stop()
+    if (interrupted.signal.aborted) throw interrupted.signal.reason
+    if (!done || code !== 0)
+      throw new LabError(
+        'LOAD_FAILED',
+        `the load generator ${timedOut ? 'went silent and was stopped' : `exited with ${code}`}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`,
+      )
+    const images = [...imageOf.values()]
+    const result: BenchResult = benchResultSchema.parse({
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      stepSeconds: opts.seconds,
+      smoke: opts.smoke,
+      machine: await describeMachine(ROOT, [...new Set(images)].sort()),
+      measurements,
+      comparisons: compare(measurements, { judge: !opts.smoke }),
+    })
+    await mkdir(opts.out, { recursive: true })
+    const base = join(opts.out, stamp(startedAt))
+    const json = `${JSON.stringify(result, null, 2)}\n`
+    await writeFile(`${base}.json`, json)
+    await writeFile(join(opts.out, 'latest.json'), json)
+    await writeFile(`${base}.html`, renderHtml(result))
+    if (opts.json) process.stdout.write(json)
+    else {
+      process.stdout.write(renderTable(result))
+      process.stdout.write(`\nwrote ${base}.json (and latest.json) and ${base}.html\n`)
+    }
+    return 0
+  } finally {
+    if (started.length > 0) await compose.run(['rm', '-f', '-s', '-v', ...started]).catch(() => undefined)
+  }
+}
+
+// Ctrl-C (or SIGTERM) stops the load generator; `run` then removes the bench services it started.
+const interrupted = new AbortController()
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => interrupted.abort(new LabError('INTERRUPTED', `stopped by ${signal}`)))
+
+try {
+  const opts = parseOptions(process.argv.slice(2), process.env)
+  if (opts) process.exitCode = await run(opts)
+  else process.stdout.write(`${USAGE}\n`)
+} catch (err) {
+  const code =
+    err instanceof LabError
+      ? err.code
+      : String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS')
+        ? 'USAGE'
+        : 'FAILED'
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = code === 'USAGE' || code === 'INVALID_ARGUMENT' ? 2 : 1
+}
