@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BenchResult, benchResultSchema } from '../../bench/result.ts'
 import { buildSuite } from '../../bench/suite.ts'
+import { randomHostPorts } from '../soak/compose-project.ts'
 
 const execFileP = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -22,19 +23,7 @@ const project = `netlab-bench-smoke-${randomUUID().slice(0, 8)}`
 const env = {
   ...process.env,
   // empty host-port variables: random ports, so a running `make up` lab is not disturbed
-  TCP_UPPER_HOST_PORT: '',
-  TCP_ECHO_HOST_PORT: '',
-  TCP_CMD_HOST_PORT: '',
-  UDP_CTIME_HOST_PORT: '',
-  UDP_HELLO_HOST_PORT: '',
-  UDP_TIME_HOST_PORT: '',
-  UDP_SNTP_HOST_PORT: '',
-  UDP_PROBE_HOST_PORT: '',
-  HTTP_HOST_PORT: '',
-  RPC_HTTP_HOST_PORT: '',
-  RPC_JSONRPC_HOST_PORT: '',
-  RPC_MPCONN_RPC_HOST_PORT: '',
-  RPC_MPCONN_ECHO_HOST_PORT: '',
+  ...randomHostPorts(),
   // the UDP service's per-source guard would drop the load generator's datagrams (one source)
   UDP_RATE_LIMIT_PPS: '1000000',
   UDP_RATE_LIMIT_BURST: '1000000',
