@@ -8,8 +8,8 @@
  * lean: one preallocated request buffer, one data handler per connection, replies compared
  * in place (no concatenation), no promise or timer per request.
  */
-import { connect, type Socket } from 'node:net'
-import { LabError } from '../../lib/errors.ts'
+import type { Socket } from 'node:net'
+import { open } from '../../clients/cli/net/tcp-client.ts'
 import { LatencyRecorder } from './histogram.ts'
 import { CONNECT_TIMEOUT_MS, GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
 
@@ -22,24 +22,7 @@ export interface TcpRoundTripOptions extends LoadOptions {
 
 /** openSocket connects within CONNECT_TIMEOUT_MS, with Nagle off. */
 export function openSocket(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true })
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(
-        new LabError('TIMEOUT', `connecting to ${host}:${port} timed out after ${CONNECT_TIMEOUT_MS} ms`),
-      )
-    }, CONNECT_TIMEOUT_MS)
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      socket.removeAllListeners('error')
-      resolve(socket)
-    })
-    socket.once('error', (err) => {
-      clearTimeout(timer)
-      reject(new LabError('CONNECT_FAILED', `cannot connect to ${host}:${port}: ${err.message}`))
-    })
-  })
+  return open({ host, port }, CONNECT_TIMEOUT_MS, { noDelay: true })
 }
 
 /** openAll opens `n` connections, a few at a time (a burst of 256 SYNs overflows small backlogs). */

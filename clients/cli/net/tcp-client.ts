@@ -21,10 +21,10 @@ function connectError(target: Target, err: unknown): LabError {
   return new LabError('CONNECT_FAILED', `cannot connect to ${describe(target)}: ${why}`, { cause: err })
 }
 
-/** open connects within `timeoutMs`. */
-export function open(target: Target, timeoutMs: number): Promise<Socket> {
+/** open connects within `timeoutMs` (`noDelay`: Nagle off, for round-trip timing). */
+export function open(target: Target, timeoutMs: number, opts: { noDelay?: boolean } = {}): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: target.host, port: target.port })
+    const socket = connect({ host: target.host, port: target.port, noDelay: opts.noDelay ?? false })
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new LabError('TIMEOUT', `connecting to ${describe(target)} timed out after ${timeoutMs} ms`))

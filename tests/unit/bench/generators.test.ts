@@ -86,7 +86,7 @@ describe('tcpRoundTrips', () => {
         request: Buffer.from('x'),
         expected: Buffer.from('X'),
       }),
-    ).rejects.toThrow(`cannot connect to ${HOST}:${closed.ports.upper}: connect ECONNREFUSED`)
+    ).rejects.toThrow(`cannot connect to ${HOST}:${closed.ports.upper}: ECONNREFUSED`)
   })
 })
 
