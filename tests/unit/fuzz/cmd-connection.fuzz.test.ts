@@ -50,6 +50,7 @@ describe('fuzz: cmd protocol over a connection', () => {
       TCP_ECHO_PORT: '0',
       TCP_CMD_PORT: '0',
       TCP_WORKERS: '1',
+      LOG_LEVEL: 'silent', // the worker threads log with the config's level
       TCP_MAX_LINE_BYTES: String(MAX_LINE),
       TCP_MAX_SLEEP_MS: '5',
     })

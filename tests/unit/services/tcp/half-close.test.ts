@@ -18,6 +18,7 @@ describe('TCP cmd after a half-close', () => {
       TCP_ECHO_PORT: '0',
       TCP_CMD_PORT: '0',
       TCP_WORKERS: '1',
+      LOG_LEVEL: 'silent', // the worker threads log with the config's level
     })
     const svc = await startTcpService(config, createLogger('tcp', 'silent'))
     try {
