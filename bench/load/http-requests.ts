@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net'
 import { LatencyRecorder } from './histogram.ts'
-import { GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
+import { type LoadOptions, type StepOutcome, settleOrCutOff } from './outcome.ts'
 import { openAll } from './tcp-round-trips.ts'
 
 /** HttpRequestOptions: the path to GET, and the body length every response must have. */
@@ -56,14 +56,9 @@ export async function httpRequests(opts: HttpRequestOptions): Promise<StepOutcom
   const deadline = started + opts.seconds * 1000
 
   const runs = sockets.map((socket) => runConnection(socket))
-  const cutOff = setTimeout(
-    () => {
-      for (const s of sockets) if (!s.destroyed) s.destroy()
-    },
-    opts.seconds * 1000 + GRACE_MS,
-  )
-  await Promise.all(runs)
-  clearTimeout(cutOff)
+  await settleOrCutOff(runs, opts.seconds, () => {
+    for (const s of sockets) if (!s.destroyed) s.destroy()
+  })
   return {
     ops,
     errors,

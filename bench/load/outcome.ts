@@ -28,3 +28,20 @@ export interface LoadOptions {
 export const GRACE_MS = 10_000
 /** CONNECT_TIMEOUT_MS bounds each connection's set-up. */
 export const CONNECT_TIMEOUT_MS = 5000
+
+/**
+ * settleOrCutOff waits for a step's loops; if they are still running GRACE_MS after the
+ * step's `seconds`, `cutOff` ends them (it must make every loop settle, as an error).
+ */
+export async function settleOrCutOff(
+  runs: readonly Promise<void>[],
+  seconds: number,
+  cutOff: () => void,
+): Promise<void> {
+  const timer = setTimeout(cutOff, seconds * 1000 + GRACE_MS)
+  try {
+    await Promise.all(runs)
+  } finally {
+    clearTimeout(timer)
+  }
+}

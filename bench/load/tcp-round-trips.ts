@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net'
 import { open } from '../../clients/cli/net/tcp-client.ts'
 import { LatencyRecorder } from './histogram.ts'
-import { CONNECT_TIMEOUT_MS, GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
+import { CONNECT_TIMEOUT_MS, type LoadOptions, type StepOutcome, settleOrCutOff } from './outcome.ts'
 
 /** TcpRoundTripOptions: the request sent, and the exact reply each one must get. */
 export interface TcpRoundTripOptions extends LoadOptions {
@@ -101,14 +101,9 @@ export async function tcpRoundTrips(opts: TcpRoundTripOptions): Promise<StepOutc
         send()
       }),
   )
-  const cutOff = setTimeout(
-    () => {
-      for (const s of sockets) if (!s.destroyed) s.destroy()
-    },
-    opts.seconds * 1000 + GRACE_MS,
-  )
-  await Promise.all(runs)
-  clearTimeout(cutOff)
+  await settleOrCutOff(runs, opts.seconds, () => {
+    for (const s of sockets) if (!s.destroyed) s.destroy()
+  })
   const all = new LatencyRecorder()
   for (const r of recorders) all.merge(r)
   const durationS = (Math.max(ended, deadline) - started) / 1000

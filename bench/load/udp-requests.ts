@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { LatencyRecorder } from './histogram.ts'
-import { GRACE_MS, type LoadOptions, type StepOutcome } from './outcome.ts'
+import { type LoadOptions, type StepOutcome, settleOrCutOff } from './outcome.ts'
 
 /** A request that waits this long for its reply is lost. */
 export const REPLY_TIMEOUT_MS = 500
@@ -88,14 +88,9 @@ export async function udpRequests(opts: UdpRequestOptions): Promise<StepOutcome>
         send()
       }),
   )
-  const cutOff = setTimeout(
-    () => {
-      for (const s of sockets) s.emit('error', new Error('cut off after the deadline'))
-    },
-    opts.seconds * 1000 + GRACE_MS,
-  )
-  await Promise.all(runs)
-  clearTimeout(cutOff)
+  await settleOrCutOff(runs, opts.seconds, () => {
+    for (const s of sockets) s.emit('error', new Error('cut off after the deadline'))
+  })
   const durationS = (performance.now() - started) / 1000
   return {
     ops,

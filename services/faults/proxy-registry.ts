@@ -9,18 +9,12 @@ import type { CloseSummary } from '../../lib/service.ts'
 import { formatHostPort, parseHostPort } from './address.ts'
 import { FaultsError, proxyExists, proxyNotFound } from './errors.ts'
 import { FaultProxy, type ProxyJson, type ProxyLimits } from './proxy.ts'
-import { parseBody } from './toxic-set.ts'
+import { nameSchema, parseBody } from './toxic-set.ts'
 import type { Rng } from './toxics/toxic.ts'
-
-const proxyName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'only letters, digits, _ . -')
 
 const createSchema = z
   .object({
-    name: proxyName,
+    name: nameSchema,
     listen: z.string().max(300).default('0.0.0.0:0'),
     upstream: z.string().max(300),
     enabled: z.boolean().default(true),

@@ -29,7 +29,8 @@ export interface ToxicJson {
   readonly attributes: Readonly<Record<string, number>>
 }
 
-const nameSchema = z
+/** nameSchema is what a proxy or toxic name may be (toxiproxy takes any; netlab keeps them URL- and log-safe). */
+export const nameSchema = z
   .string()
   .min(1)
   .max(64)
