@@ -78,8 +78,29 @@ describe('rpc service shutdown', { timeout: 30_000 }, () => {
     const body = JSON.stringify(
       Array.from({ length: 20 }, (_, i) => ({ jsonrpc: '2.0', method: 'set', params: [`k${i}`, i], id: i })),
     )
-    const writes = fetch(`${base}/jsonrpc`, { method: 'POST', body })
-    const [exitCode, res] = await Promise.all([lab.terminate('rpc', 10_000), writes])
+    // The request is sent in two parts, so it is surely in flight when the signal arrives: its
+    // headers first (a request that starts after SIGTERM gets 503), the rest once it is sent.
+    const bytes = Buffer.from(body)
+    let sendRest = () => {}
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.subarray(0, 10))
+        sendRest = () => {
+          controller.enqueue(bytes.subarray(10))
+          controller.close()
+        }
+      },
+    })
+    const writes = fetch(`${base}/jsonrpc`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+    } as RequestInit)
+    await new Promise((r) => setTimeout(r, 200)) // let the headers reach the server before the signal
+    const terminated = lab.terminate('rpc', 10_000)
+    setTimeout(() => sendRest(), 300)
+    const [exitCode, res] = await Promise.all([terminated, writes])
     expect(res.status).toBe(200)
     expect((JSON.parse(await res.text()) as unknown[]).length).toBe(20)
     expect(exitCode).toBe(0)
