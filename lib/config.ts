@@ -6,7 +6,9 @@
  */
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { cgroupMemoryLimitBytes } from './cgroup.ts'
 import { ConfigError } from './errors.ts'
+import { MAX_BUDGET_BYTES } from './memory-budget.ts'
 
 /** Env is the shape of process.env, injected so that tests can pass a plain object. */
 export type Env = Readonly<Record<string, string | undefined>>
@@ -53,6 +55,34 @@ export function workersVar(name: string, doc: string): VarSpec<number> {
   const def = Math.min(availableParallelism(), DEFAULT_MAX_WORKERS)
   const spec = intVar(name, doc, { default: def, min: 1, max: 256 })
   return { ...spec, defaultText: `CPU count, at most ${DEFAULT_MAX_WORKERS}` }
+}
+
+const MiB = 1024 * 1024
+/** Without a cgroup limit, the budget a container under the lab's 512 MiB limit would get. */
+const UNLIMITED_BUDGET_BYTES = 192 * MiB
+
+/**
+ * defaultMemoryBudgetBytes is 3/8 of the container's memory limit (192 MiB under the lab's
+ * 512 MiB), leaving the rest for the runtime, its heap growth and the kernel's socket buffers;
+ * 192 MiB when there is no limit.
+ */
+export function defaultMemoryBudgetBytes(limitBytes = cgroupMemoryLimitBytes()): number {
+  if (limitBytes === undefined) return UNLIMITED_BUDGET_BYTES
+  return Math.max(16 * MiB, Math.floor((limitBytes * 3) / 8))
+}
+
+/**
+ * memoryBudgetVar is a service's `<SERVICE>_MEMORY_BUDGET_BYTES`: the bytes it may hold for work
+ * in flight over every connection and thread (lib/memory-budget.ts).
+ */
+export function memoryBudgetVar(name: string, doc: string): VarSpec<number> {
+  const spec = intVar(name, doc, {
+    default: defaultMemoryBudgetBytes(),
+    min: 1 * MiB,
+    max: MAX_BUDGET_BYTES,
+    unit: 'bytes',
+  })
+  return { ...spec, defaultText: "3/8 of the container's memory limit (192 MiB under 512 MiB)" }
 }
 
 /** enumVar is one of a fixed set of words. */

@@ -1,6 +1,9 @@
-import { availableParallelism } from 'node:os'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type Env, intVar, loadConfig } from '../../../lib/config.ts'
+import { cgroupMemoryLimitBytes } from '../../../lib/cgroup.ts'
+import { defaultMemoryBudgetBytes, type Env, intVar, loadConfig } from '../../../lib/config.ts'
 import { ConfigError } from '../../../lib/errors.ts'
 import { loadTcpConfig, type TcpConfig } from '../../../services/tcp/config.ts'
 
@@ -193,5 +196,27 @@ describe('loadConfig (through the TCP service spec)', () => {
     expect(Object.isFrozen(config)).toBe(true)
     expect(Reflect.set(config, 'workers', 3)).toBe(false)
     expect(config.workers).toBe(2)
+  })
+})
+
+describe('memory budget defaults', () => {
+  it('is 3/8 of the container limit, 192 MiB without one, and never below 16 MiB', () => {
+    const MiB = 1024 * 1024
+    expect(defaultMemoryBudgetBytes(512 * MiB)).toBe(192 * MiB)
+    expect(defaultMemoryBudgetBytes(undefined)).toBe(192 * MiB)
+    expect(defaultMemoryBudgetBytes(8 * MiB)).toBe(16 * MiB)
+  })
+
+  it('reads cgroup v2 and v1 limit files, and treats "max" and v1\'s huge value as no limit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cgroup-'))
+    const file = (name: string, text: string) => {
+      const path = join(dir, name)
+      writeFileSync(path, text)
+      return path
+    }
+    expect(cgroupMemoryLimitBytes([file('v2', '536870912\n')])).toBe(536870912)
+    expect(cgroupMemoryLimitBytes([file('max', 'max\n')])).toBeUndefined()
+    expect(cgroupMemoryLimitBytes([file('v1', '9223372036854771712\n')])).toBeUndefined()
+    expect(cgroupMemoryLimitBytes([join(dir, 'missing'), file('v1b', '1048576')])).toBe(1048576)
   })
 })
