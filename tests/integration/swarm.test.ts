@@ -64,11 +64,13 @@ async function until(
 }
 
 const skip = await skipReason()
+// Bounds are generous: on a quiet 2-core machine each step takes seconds, but under a load
+// average of 80 (other suites on the same engine) a replica took up to 110 s to start healthy.
 const figures: Record<string, unknown> = {}
 
 describe.skipIf(skip)(
   `the lab on Docker Swarm${skip ? ` (skipped: ${skip})` : ''}`,
-  { timeout: 120_000 },
+  { timeout: 240_000 },
   () => {
     let before: Awaited<ReturnType<typeof engineState>>
     let placement: { subnet: string; rpcNode: string }
@@ -82,10 +84,10 @@ describe.skipIf(skip)(
       placement = { subnet: await chooseSubnet(stack, ''), rpcNode: (await swarmState()).hostname }
       await ensureSecret(stack, authkey)
       await deployStack(config, placement)
-      await waitConverged(stack, 200_000, quiet)
+      await waitConverged(stack, 280_000, quiet)
       figures.convergeS = Math.round((performance.now() - started) / 100) / 10
       session = new SwarmSession(config, authkey)
-    }, 240_000)
+    }, 300_000)
 
     afterAll(async () => {
       await session?.[Symbol.asyncDispose]()
@@ -144,7 +146,7 @@ describe.skipIf(skip)(
             !now.includes(victim)
           )
         },
-        60_000,
+        180_000,
         'a healthy replacement',
       )
       figures.healS = Math.round((performance.now() - killedAt) / 100) / 10
@@ -163,7 +165,7 @@ describe.skipIf(skip)(
       await until(() => loop.tally.sent >= 5, 30_000, 'the loop started')
       const started = performance.now()
       await deployStack(config, placement, { TCP_MAX_CONNECTIONS: '999' })
-      expect(await waitUpdated(`${stack}_tcp`, 120_000)).toBe('completed')
+      expect(await waitUpdated(`${stack}_tcp`, 220_000)).toBe('completed')
       figures.rolloutS = Math.round((performance.now() - started) / 100) / 10
       const fresh = await tcpContainers()
       expect(fresh.filter((c) => old.includes(c))).toEqual([])
@@ -184,7 +186,7 @@ describe.skipIf(skip)(
     it("keeps rpc's store on its volume when its task is replaced (stop-first)", async () => {
       expect(await session.run('rpc call set swarm-key kept --via mpconn')).not.toHaveProperty('error')
       await docker(['service', 'update', '--force', '--detach', `${stack}_rpc`])
-      expect(await waitUpdated(`${stack}_rpc`, 120_000)).toBe('completed')
+      expect(await waitUpdated(`${stack}_rpc`, 220_000)).toBe('completed')
       expect(await session.run('rpc call get swarm-key --via mpconn')).toMatchObject({ result: 'kept' })
     })
 
