@@ -1,7 +1,9 @@
 /** The swarm tooling's pure parts: the overlay subnet choice, its variables, the client's docker run. */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { clientRunArgs } from '../../../deploy/swarm/client.ts'
-import { loadSwarmConfig } from '../../../deploy/swarm/config.ts'
+import { loadSwarmConfig, swarmConfigSpec } from '../../../deploy/swarm/config.ts'
 import { isConverged } from '../../../deploy/swarm/stack.ts'
 import {
   candidateSubnets,
@@ -60,6 +62,11 @@ describe('loadSwarmConfig', () => {
       advertiseAddr: '127.0.0.1',
       connectRetryMs: 15_000,
     })
+  })
+
+  it('is documented in docs/swarm.md, every variable in its table', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'swarm.md'), 'utf8')
+    for (const spec of Object.values(swarmConfigSpec)) expect(doc).toContain(`\n| ${spec.name} | `)
   })
 
   it('names every bad variable at once', () => {
