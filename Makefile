@@ -31,6 +31,31 @@ logs: ## Follow the services' JSON logs
 client: ## Run the client in the lab: make client ARGS='tcp upper hi' (no ARGS: a session)
 	$(COMPOSE) run --rm client $(ARGS)
 
+##@ Swarm (docs/swarm.md)
+.PHONY: swarm-up
+swarm-up: images ## Deploy the lab as a Swarm stack (a one-node swarm if none), wait until healthy: SWARM_REPLICAS=2
+	@node deploy/swarm/swarm.ts up
+
+.PHONY: swarm-ps
+swarm-ps: ## Show the stack's replicas: node, container, overlay address, an example each
+	@bash scripts/setup.sh node
+	@node deploy/swarm/swarm.ts ps
+
+.PHONY: swarm-client
+swarm-client: ## Run the client on the stack's overlay: make swarm-client ARGS='tcp upper hi' (no ARGS: a session)
+	@bash scripts/setup.sh node
+	@node deploy/swarm/swarm.ts client $(ARGS)
+
+.PHONY: swarm-test
+swarm-test: images ## The Swarm tests, on a throwaway stack of their own beside any running one
+	@bash scripts/setup.sh test
+	npx vitest run --project integration tests/integration/swarm.test.ts $(TEST_ARGS)
+
+.PHONY: swarm-down
+swarm-down: ## Remove the stack, its network, volume and secret; leave the swarm if swarm-up made it
+	@bash scripts/setup.sh node
+	@node deploy/swarm/swarm.ts down
+
 ##@ Build
 .PHONY: setup
 setup: ## Install what is missing: Node >= 22.22, npm deps, Docker engine, Compose v2, base image

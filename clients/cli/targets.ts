@@ -8,6 +8,11 @@ import type { Env } from '../../lib/config.ts'
 export interface ServicePorts {
   readonly host: string
   readonly ports: Readonly<Record<string, number>>
+  /**
+   * NETLAB_CONNECT_RETRY_MS: how long a TCP connect is retried with backoff while the service
+   * starts or is replaced (the Swarm client sets it; docs/swarm.md). Unset: fail at once.
+   */
+  readonly connectRetryMs?: number
 }
 
 function port(env: Env, name: string, def: number): number {
@@ -24,9 +29,13 @@ export function defaultTargets(
     env[`NETLAB_${service.toUpperCase()}_HOST`] || (inLab ? service : '127.0.0.1')
   // `def` is the container port; `hostDef` the host port compose publishes it on by default
   const p = (varName: string, def: number, hostDef = def) => (inLab ? def : port(env, varName, hostDef))
+  const retry = Number(env.NETLAB_CONNECT_RETRY_MS)
+  // only when set, so the targets print as before without it
+  const retrying = Number.isInteger(retry) && retry > 0 && retry <= 600_000 ? { connectRetryMs: retry } : {}
   return {
     tcp: {
       host: host('tcp'),
+      ...retrying,
       ports: {
         upper: p('TCP_UPPER_HOST_PORT', 9999),
         echo: p('TCP_ECHO_HOST_PORT', 20000),
@@ -49,6 +58,7 @@ export function defaultTargets(
     },
     rpc: {
       host: host('rpc'),
+      ...retrying,
       ports: {
         http: p('RPC_HTTP_HOST_PORT', 15000),
         jsonrpc: p('RPC_JSONRPC_HOST_PORT', 15001),

@@ -1,4 +1,5 @@
 /** The RPC service's configuration: every RPC_* variable, its default, bounds and unit. */
+import { readFileSync } from 'node:fs'
 import {
   type ConfigOf,
   type Env,
@@ -46,6 +47,11 @@ export const rpcConfigSpec = {
       default: '',
       secret: true,
     },
+  ),
+  authkeyFile: hostVar(
+    'RPC_AUTHKEY_FILE',
+    'a file holding the authkey instead (a Docker secret, /run/secrets/...); one trailing newline is dropped',
+    '',
   ),
   dataDir: hostVar('RPC_DATA_DIR', 'where the key-value store keeps its log (a volume in the lab)', '/data'),
   maxKeys: intVar('RPC_KV_MAX_KEYS', 'most keys the store holds; a set of a new key beyond it: ValueError', {
@@ -114,13 +120,47 @@ export const DEVELOPMENT_AUTHKEY = 'peekaboo'
 /** RpcConfig is the validated configuration; `authkey` is resolved (never empty). */
 export type RpcConfig = ConfigOf<typeof rpcConfigSpec>
 
-/** loadRpcConfig reads the RPC_* variables; throws ConfigError naming every bad one. */
-export function loadRpcConfig(env: Env): RpcConfig {
-  const config = loadConfig(rpcConfigSpec, env)
+/** The largest RPC_AUTHKEY_FILE accepted (a key, not a document). */
+export const MAX_AUTHKEY_FILE_BYTES = 4096
+
+/** readAuthkeyFile returns the key in `path` without one trailing newline, or the problem with it. */
+function readAuthkeyFile(
+  path: string,
+  read: (path: string) => Buffer,
+): { key: string } | { problem: string } {
+  const where = `RPC_AUTHKEY_FILE=${JSON.stringify(path)}`
+  let data: Buffer
+  try {
+    data = read(path)
+  } catch (err) {
+    return { problem: `${where}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})` }
+  }
+  if (data.length > MAX_AUTHKEY_FILE_BYTES)
+    return { problem: `${where}: ${data.length} bytes, more than ${MAX_AUTHKEY_FILE_BYTES}` }
+  const key = data.toString('utf8').replace(/\r?\n$/, '')
+  return key === '' ? { problem: `${where}: the file is empty` } : { key }
+}
+
+/**
+ * loadRpcConfig reads the RPC_* variables; throws ConfigError naming every bad one. The key
+ * comes from RPC_AUTHKEY or from the file RPC_AUTHKEY_FILE names (not both), read with `read`.
+ */
+export function loadRpcConfig(
+  env: Env,
+  read: (path: string) => Buffer = (path) => readFileSync(path),
+): RpcConfig {
+  let config = loadConfig(rpcConfigSpec, env)
+  if (config.authkeyFile !== '') {
+    if (config.authkey !== '')
+      throw new ConfigError(['RPC_AUTHKEY and RPC_AUTHKEY_FILE are both set: set one of them'])
+    const got = readAuthkeyFile(config.authkeyFile, read)
+    if ('problem' in got) throw new ConfigError([got.problem])
+    config = Object.freeze({ ...config, authkey: got.key })
+  }
   if (config.authkey !== '') return config
   if (config.mode === 'production')
     throw new ConfigError([
-      'RPC_AUTHKEY is not set: the multiprocessing.connection ports need a secret key in production mode (set RPC_AUTHKEY, or RPC_MODE=development to use the seed key)',
+      'RPC_AUTHKEY is not set: the multiprocessing.connection ports need a secret key in production mode (set RPC_AUTHKEY or RPC_AUTHKEY_FILE, or RPC_MODE=development to use the seed key)',
     ])
   return Object.freeze({ ...config, authkey: DEVELOPMENT_AUTHKEY })
 }

@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
@@ -88,6 +89,7 @@ class TcpWorker {
         return cmdHandler(
           conn,
           {
+            host: hostname(),
             worker: this.#init.worker,
             threadId,
             conn: conn.id,

@@ -148,6 +148,7 @@ export function registerRpc(
       ports: rpcPorts,
       timeoutMs: opts.timeout,
       authkey: opts.authkey ?? (envAuthkey || DEVELOPMENT_AUTHKEY),
+      retryForMs: defaults.connectRetryMs,
     })
     const label = `rpc ${method} via ${via}`
     const started = performance.now()

@@ -62,7 +62,11 @@ export function registerTcp(program: Command, defaults: ServicePorts, run: Runne
           const port = opts.port ?? (defaults.ports[proto] as number)
           const data = words.length > 0 ? Buffer.from(words.join(' '), 'utf8') : await stdinText()
           const started = performance.now()
-          const reply = await exchange({ host: opts.host, port }, data, opts.timeout)
+          const reply = await exchange(
+            { host: opts.host, port, retryForMs: defaults.connectRetryMs },
+            data,
+            opts.timeout,
+          )
           const elapsedMs = Math.round((performance.now() - started) * 100) / 100
           const text = opts.hex ? reply.toString('hex') : reply.toString('utf8')
           return {
@@ -92,7 +96,10 @@ export function registerTcp(program: Command, defaults: ServicePorts, run: Runne
   ).action((lines: string[], opts: ConnOpts) =>
     run(async () => {
       const port = opts.port ?? (defaults.ports.cmd as number)
-      await using client = await LineClient.connect({ host: opts.host, port }, opts.timeout)
+      await using client = await LineClient.connect(
+        { host: opts.host, port, retryForMs: defaults.connectRetryMs },
+        opts.timeout,
+      )
       const replies: string[] = []
       for (const line of lines) {
         replies.push(await client.request(line))

@@ -65,6 +65,8 @@ export interface RpcClientOptions {
   readonly timeoutMs: number
   /** the multiprocessing.connection authkey (mpconn only) */
   readonly authkey: string
+  /** how long a TCP connect is retried (jsonrpc, mpconn): Target.retryForMs */
+  readonly retryForMs?: number
 }
 
 /** Raised is an exception the called method raised, as Python names and prints it. */
@@ -268,7 +270,7 @@ class JsonRpcTcpClient implements RpcClient {
   #id = 0n
 
   constructor(opts: RpcClientOptions) {
-    this.#where = { host: opts.host, port: opts.ports.jsonrpc }
+    this.#where = { host: opts.host, port: opts.ports.jsonrpc, retryForMs: opts.retryForMs }
     this.target = hostPort(opts.host, opts.ports.jsonrpc)
     this.#timeoutMs = opts.timeoutMs
   }
@@ -337,7 +339,7 @@ class MpConnClient implements RpcClient {
   #conn: MpConnection | undefined
 
   constructor(opts: RpcClientOptions) {
-    this.#where = { host: opts.host, port: opts.ports.mpRpc }
+    this.#where = { host: opts.host, port: opts.ports.mpRpc, retryForMs: opts.retryForMs }
     this.target = hostPort(opts.host, opts.ports.mpRpc)
     this.#timeoutMs = opts.timeoutMs
     this.#authkey = Buffer.from(opts.authkey, 'utf8')

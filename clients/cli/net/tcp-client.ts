@@ -4,6 +4,7 @@
  * operation has a deadline; failures are LabErrors naming the target.
  */
 import { connect, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 
@@ -11,6 +12,12 @@ import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 export interface Target {
   readonly host: string
   readonly port: number
+  /**
+   * how long to keep retrying a connect that fails (refused, reset, unreachable, unresolved,
+   * timed out), with backoff, ms: for a service that is starting or being replaced. 0 or
+   * absent: one attempt.
+   */
+  readonly retryForMs?: number
 }
 
 const describe = (t: Target) => `${t.host}:${t.port}`
@@ -21,8 +28,59 @@ function connectError(target: Target, err: unknown): LabError {
   return new LabError('CONNECT_FAILED', `cannot connect to ${describe(target)}: ${why}`, { cause: err })
 }
 
-/** open connects within `timeoutMs` (`noDelay`: Nagle off, for round-trip timing). */
-export function open(target: Target, timeoutMs: number, opts: { noDelay?: boolean } = {}): Promise<Socket> {
+/** errno codes of a connect worth retrying: nothing was sent, and the service may be back soon */
+const RETRYABLE_CONNECT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+])
+const FIRST_BACKOFF_MS = 50
+const MAX_BACKOFF_MS = 1000
+/** the first attempt's connect deadline while retrying; it doubles per attempt, up to `timeoutMs` */
+const FIRST_ATTEMPT_MS = 1000
+
+function isRetryableConnect(err: unknown): boolean {
+  if (!(err instanceof LabError)) return false
+  if (err.code === 'TIMEOUT') return true
+  return isErrnoException(err.cause) && RETRYABLE_CONNECT.has(err.cause.code ?? '')
+}
+
+/**
+ * open connects within `timeoutMs` (`noDelay`: Nagle off, for round-trip timing). With
+ * `target.retryForMs`, a failed connect is retried after 50 ms, doubling up to 1 s (±10 %),
+ * until that much time has passed; the last error then names the attempts.
+ */
+export async function open(
+  target: Target,
+  timeoutMs: number,
+  opts: { noDelay?: boolean } = {},
+): Promise<Socket> {
+  const retryForMs = target.retryForMs ?? 0
+  if (retryForMs <= 0) return openOnce(target, timeoutMs, opts)
+  const started = performance.now()
+  for (let attempt = 1; ; attempt++) {
+    const left = started + retryForMs - performance.now()
+    try {
+      const attemptMs = Math.min(timeoutMs, FIRST_ATTEMPT_MS * 2 ** (attempt - 1), Math.max(left, 1))
+      return await openOnce(target, Math.max(1, Math.round(attemptMs)), opts)
+    } catch (err) {
+      const backoffMs =
+        Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1)) * (0.9 + Math.random() * 0.2)
+      const elapsedMs = performance.now() - started
+      if (!isRetryableConnect(err) || elapsedMs + backoffMs >= retryForMs) {
+        if (attempt === 1 || !(err instanceof LabError)) throw err
+        const message = `${err.message} (${attempt} attempts in ${Math.round(elapsedMs)} ms)`
+        throw new LabError(err.code, message, { cause: err.cause })
+      }
+      await sleep(backoffMs)
+    }
+  }
+}
+
+function openOnce(target: Target, timeoutMs: number, opts: { noDelay?: boolean }): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port, noDelay: opts.noDelay ?? false })
     const timer = setTimeout(() => {

@@ -8,6 +8,8 @@ import { TcpErrorCode } from '../errors.ts'
 
 /** CommandContext is what a command may see of its connection and server. */
 export interface CommandContext {
+  /** the machine's hostname: the container ID under Docker, so replicas can be told apart */
+  readonly host: string
   readonly worker: number
   readonly threadId: number
   readonly conn: number
@@ -74,9 +76,9 @@ export const commands: Readonly<Record<string, Command>> = {
   },
   WHOAMI: {
     usage: 'WHOAMI',
-    help: 'which worker thread serves this connection',
+    help: 'which container (hostname) and worker thread serve this connection',
     run: (_arg, ctx) => ({
-      reply: `worker=${ctx.worker} thread=${ctx.threadId} conn=${ctx.conn} remote=${ctx.remote}`,
+      reply: `host=${ctx.host} worker=${ctx.worker} thread=${ctx.threadId} conn=${ctx.conn} remote=${ctx.remote}`,
     }),
   },
   STATS: {

@@ -12,6 +12,7 @@ import { check, checkAsync } from './budget.ts'
 import { cut, cutPoints, hostile } from './mutate.ts'
 
 const ctx: CommandContext = {
+  host: 'fuzz',
   worker: 1,
   threadId: 2,
   conn: 3,

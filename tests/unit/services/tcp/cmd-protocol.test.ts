@@ -16,6 +16,7 @@ const stats = {
 
 function context(overrides: Partial<CommandContext> = {}): CommandContext {
   return {
+    host: 'c0ffee000001',
     worker: 1,
     threadId: 7,
     conn: 42,
@@ -67,7 +68,10 @@ describe('execute', () => {
     { line: 'PING ignored', expected: { ok: true, reply: 'OK PONG\n' } },
     {
       line: 'WHOAMI',
-      expected: { ok: true, reply: 'OK worker=1 thread=7 conn=42 remote=127.0.0.1:50000\n' },
+      expected: {
+        ok: true,
+        reply: 'OK host=c0ffee000001 worker=1 thread=7 conn=42 remote=127.0.0.1:50000\n',
+      },
     },
     { line: 'STATS', expected: { ok: true, reply: `OK ${JSON.stringify(stats)}\n` } },
     { line: 'HELP', expected: { ok: true, reply: help } },

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Env } from '../../../../lib/config.ts'
@@ -167,12 +168,12 @@ describe('TCP service', () => {
     expect(acceptedPerWorker.reduce((n, w) => n + w, 0)).toBe(accepted)
   })
 
-  it('cmd WHOAMI names the worker, thread, connection and the client address', async () => {
+  it('cmd WHOAMI names the host, worker, thread, connection and the client address', async () => {
     const client = await connectClient(svc.ports.cmd)
     client.write('WHOAMI\n')
     expect(await client.readLine()).toMatch(
       new RegExp(
-        `^OK worker=[01] thread=\\d+ conn=\\d+ remote=127\\.0\\.0\\.1:${client.socket.localPort}\\n$`,
+        `^OK host=${hostname().replace(/[.]/g, '\\.')} worker=[01] thread=\\d+ conn=\\d+ remote=127\\.0\\.0\\.1:${client.socket.localPort}\\n$`,
       ),
     )
   })
