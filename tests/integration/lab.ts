@@ -25,8 +25,8 @@ const run = promisify(execFile)
 
 /** The container ports each service publishes. */
 const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBinding[]>> = {
-  tcp: [9999, 20000, 9998],
-  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp'],
+  tcp: [9999, 20000, 9998, 8001, 9997, 50000],
+  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp', '50001/udp'],
   http: [8080],
   rpc: [15000, 15001, 17000, 25000],
   faults: [8474, 19999, '19000/udp'],
