@@ -5,7 +5,8 @@
  * (tests/integration/python/) print what the seeds say: under CPython 2.7 as printed, under
  * 3.x where the code allows, from the host and from a Python client container on the lab
  * network; that the welcome server times out a silent client at 5 s; that two seed 002
- * clients finish in about the time of one; and the CLI from the client container. The
+ * clients finish in about the time of one; and the CLI from the client container. Also
+ * seed 004's runoob client, which no other file runs, against the upper port. The
  * scenarios run at once (describe.concurrent), so the file costs about its slowest one.
  */
 import { execFile } from 'node:child_process'
@@ -141,6 +142,14 @@ describe.concurrent('seed 001 and 002 programs', { timeout: 60_000 }, () => {
       ['seed001_clients_py3.py', 'udp', '50001', 'udp'],
     )
     expect(outputs).toEqual([HELLO, "b'please go out!'\n", SAID_PY3, SAID_PY3])
+  })
+
+  it("seed 004's runoob client (its endless loop bounded to 3) against the upper port", async ({
+    expect,
+  }) => {
+    const py = PY3.at(-1) ?? 'python3'
+    const r = await host(py, 'seed004_runoob_client.py', 9999, 'tcp')
+    expect(r.stdout).toBe('recv: 欢迎访问菜鸟教程！\n'.repeat(3))
   })
 
   it('two seed 002 clients at once finish in about the time of one (3 answers, 1 s each)', async ({

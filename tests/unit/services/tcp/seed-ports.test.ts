@@ -249,3 +249,19 @@ describe('seed TCP ports at shutdown', () => {
     expect(await closed).toEqual({ drained: 1, destroyed: 0 })
   })
 })
+
+describe("echo with seed 004's `timeout = 5` (StreamRequestHandler): TCP_IDLE_TIMEOUT_MS", () => {
+  it('echoes, then closes a connection idle for TCP_IDLE_TIMEOUT_MS', async () => {
+    const svc = await start({ TCP_WORKERS: '1', TCP_IDLE_TIMEOUT_MS: '300' })
+    try {
+      const client = await connectClient(svc.ports.echo)
+      client.write('first line\n')
+      expect(await client.readLine()).toBe('first line\n')
+      const idleFrom = performance.now()
+      expect(await client.readToEnd(3000)).toBe('')
+      expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(280)
+    } finally {
+      await svc.close()
+    }
+  })
+})
