@@ -13,7 +13,7 @@ import {
 
 export const tcpConfigSpec = {
   host: hostVar('TCP_HOST', 'address the listeners bind to', '0.0.0.0'),
-  upperPort: portVar('TCP_UPPER_PORT', 'upper-casing service (seeds 001/003)', 9999),
+  upperPort: portVar('TCP_UPPER_PORT', 'upper-casing service (seeds 003/004)', 9999),
   echoPort: portVar('TCP_ECHO_PORT', 'byte-exact echo service (seed 004)', 20000),
   cmdPort: portVar('TCP_CMD_PORT', 'newline-framed command protocol', 9998),
   welcomePort: portVar(
