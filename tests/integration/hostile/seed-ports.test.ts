@@ -38,6 +38,7 @@ async function opened(
 > {
   return Promise.all(
     Array.from({ length: n }, async () => {
+      const openedAt = performance.now() // before the SYN: the server's accept comes after
       const socket = connect({ host: '127.0.0.1', port })
       const chunks: Buffer[] = []
       socket.on('data', (c: Buffer) => chunks.push(c))
@@ -49,7 +50,7 @@ async function opened(
       const c = {
         socket,
         got: () => Buffer.concat(chunks),
-        openedAt: performance.now(),
+        openedAt,
         closedAt: Number.POSITIVE_INFINITY,
         closed: Promise.resolve(),
       }
@@ -73,7 +74,10 @@ const ok = (expect: ExpectStatic, verdict: ContainerVerdict) => {
 describe.concurrent('hostile: the seed ports', { timeout: 60_000 }, () => {
   let lab: Lab
   beforeAll(async () => {
-    lab = await startLab(['tcp', 'udp'], { env: { tcp: { TCP_WORKERS: '2' } } })
+    // A low UDP rate limit, so the burst below goes past it however slowly a loaded machine sends.
+    lab = await startLab(['tcp', 'udp'], {
+      env: { tcp: { TCP_WORKERS: '2' }, udp: { UDP_RATE_LIMIT_PPS: '200', UDP_RATE_LIMIT_BURST: '100' } },
+    })
   })
   afterAll(() => lab?.stop())
 
@@ -106,9 +110,9 @@ describe.concurrent('hostile: the seed ports', { timeout: 60_000 }, () => {
       answeredAfter,
     })
     expect(sentNothing).toBe(200)
-    // the server's clock starts at its accept, after the client saw the connection open
+    // the server's clock starts at its accept, after the client began to connect
     const lifetimes = silent.map((c) => c.closedAt - c.openedAt)
-    expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(4990)
+    expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(5000)
     expect(Math.max(...lifetimes)).toBeLessThan(5000 + PATIENCE_MS)
     expect([answeredDuring, answeredAfter]).toEqual([true, true])
     ok(expect, verdict)
@@ -182,9 +186,9 @@ describe.concurrent('hostile: the seed ports', { timeout: 60_000 }, () => {
       return decoded.stats as UdpStats
     }
     const before = await stats()
-    // 500 + 500 + 3000 datagrams in batches of 50 every 10 ms: faster than the per-source
-    // bucket refills (UDP_RATE_LIMIT_PPS 2000, UDP_RATE_LIMIT_BURST 1000), gently enough for the
-    // kernel's socket buffers. (On a loaded machine some may still be lost before the server.)
+    // 500 + 500 + 3000 datagrams in batches of 50 every 10 ms: far faster than this lab's
+    // per-source bucket refills (200/s, burst 100), gently enough for the kernel's socket
+    // buffers. (On a loaded machine some may still be lost before the server sees them.)
     const socket = createSocket('udp4')
     socket.on('message', () => undefined)
     socket.connect(lab.hostPort('udp', 50001, 'udp'), '127.0.0.1')
@@ -198,7 +202,7 @@ describe.concurrent('hostile: the seed ports', { timeout: 60_000 }, () => {
       for (const p of payloads.slice(i, i + 50)) socket.send(p)
       await delay(10)
     }
-    await delay(1000) // replies flushed, and the source's bucket refilled
+    await delay(1000) // replies flushed, and the source's bucket refilled (100 at 200/s)
     socket.close()
     const answeredAfter =
       (await lab.udp('udp', 50001, Buffer.from('hello, tcpServer!'))).map(String)[0] === ACK
@@ -224,7 +228,7 @@ describe.concurrent('hostile: the seed ports', { timeout: 60_000 }, () => {
     expect(dropped('tooShort')).toBeGreaterThan(0)
     expect(dropped('oversize')).toBeGreaterThan(0)
     expect(dropped('rateLimited')).toBeGreaterThan(0)
-    expect(replied).toBeGreaterThanOrEqual(1000) // at least the bucket's burst
+    expect(replied).toBeGreaterThanOrEqual(100) // at least the bucket's burst
     expect(replied).toBeLessThanOrEqual(3000) // only the 5-byte datagrams earn a reply
     // every datagram the server saw was answered, or dropped with a count
     expect(received).toBe(replied + dropped('tooShort') + dropped('oversize') + dropped('rateLimited'))
