@@ -76,12 +76,12 @@ describe('seed TCP ports', () => {
     })
 
     it('closes a silent client after TCP_WELCOME_TIMEOUT_MS, sending nothing', async () => {
+      const started = performance.now() // the server's clock starts at its accept, after this
       const client = await connectClient(svc.ports.welcome)
-      const started = performance.now()
       expect(await client.readToEnd(3000)).toBe('')
       const elapsed = performance.now() - started
-      expect(elapsed).toBeGreaterThanOrEqual(WELCOME_TIMEOUT_MS - 20)
-      expect(elapsed).toBeLessThan(WELCOME_TIMEOUT_MS + 700)
+      expect(elapsed).toBeGreaterThanOrEqual(WELCOME_TIMEOUT_MS - 5)
+      expect(elapsed).toBeLessThan(WELCOME_TIMEOUT_MS + 2000)
     })
 
     it('reads and discards what follows the first message', async () => {
@@ -145,15 +145,15 @@ describe('seed TCP ports', () => {
       expect(await client.readToEnd()).toBe('')
     })
 
-    it('serves two clients side by side: both answered in about one delay', async () => {
-      const [a, b] = await Promise.all([connectClient(svc.ports.hello), connectClient(svc.ports.hello)])
-      await Promise.all([a.readBytes(8), b.readBytes(8)])
+    it('serves four clients side by side: all answered sooner than one after the other could be', async () => {
+      const names = ['Michael', 'Tracy', 'Sarah', 'Bob']
+      const clients = await Promise.all(names.map(() => connectClient(svc.ports.hello)))
+      await Promise.all(clients.map((c) => c.readBytes(8)))
       const started = performance.now()
-      a.write('Michael')
-      b.write('Tracy')
-      const replies = await Promise.all([a.readBytes(15), b.readBytes(13)])
-      expect(replies.map(String)).toEqual(['Hello, Michael!', 'Hello, Tracy!'])
-      expect(performance.now() - started).toBeLessThan(2 * HELLO_DELAY_MS)
+      for (const [i, c] of clients.entries()) c.write(names[i] as string)
+      const replies = await Promise.all(clients.map((c, i) => c.readBytes(`Hello, ${names[i]}!`.length)))
+      expect(replies.map(String)).toEqual(names.map((n) => `Hello, ${n}!`))
+      expect(performance.now() - started).toBeLessThan(names.length * HELLO_DELAY_MS)
     })
 
     it('answers a long send in 1024-byte messages, never splitting a UTF-8 character', async () => {
@@ -255,11 +255,11 @@ describe("echo with seed 004's `timeout = 5` (StreamRequestHandler): TCP_IDLE_TI
     const svc = await start({ TCP_WORKERS: '1', TCP_IDLE_TIMEOUT_MS: '300' })
     try {
       const client = await connectClient(svc.ports.echo)
+      const sentAt = performance.now() // the server's last traffic, its echo, comes after this
       client.write('first line\n')
       expect(await client.readLine()).toBe('first line\n')
-      const idleFrom = performance.now()
       expect(await client.readToEnd(3000)).toBe('')
-      expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(280)
+      expect(performance.now() - sentAt).toBeGreaterThanOrEqual(295)
     } finally {
       await svc.close()
     }
