@@ -226,13 +226,13 @@ describe('seed TCP ports', () => {
 
 describe('seed TCP ports at shutdown', () => {
   it('hello: the answer in flight is sent, what waits behind it gets ERR SHUTTING_DOWN', async () => {
-    const svc = await start({ TCP_WORKERS: '1' })
+    const svc = await start({ TCP_WORKERS: '1', TCP_HELLO_DELAY_MS: '1000' })
     const client = await connectClient(svc.ports.hello)
     await client.readBytes(8)
     client.write('Michael')
-    await delay(50)
+    await delay(300) // read by the server, which waits 1 s before answering
     client.write('Tracy')
-    await delay(20)
+    await delay(100)
     const closed = svc.close()
     expect(await client.readToEnd()).toBe('Hello, Michael!ERR SHUTTING_DOWN server is shutting down\n')
     expect(await closed).toEqual({ drained: 1, destroyed: 0 })
