@@ -25,6 +25,9 @@ const examples: Readonly<Record<string, Readonly<Record<number, string>>>> = {
     9999: 'docker compose run --rm client tcp upper "hello world"',
     20000: 'docker compose run --rm client tcp echo "any bytes"',
     9998: 'docker compose run --rm client tcp cmd HELP',
+    8001: 'docker compose run --rm client tcp welcome',
+    9997: 'docker compose run --rm client tcp hello Michael Tracy Sarah',
+    50000: 'docker compose run --rm client tcp ack "hello, tcpServer!"',
   },
   udp: {
     20000: 'docker compose run --rm client udp time',
@@ -32,6 +35,7 @@ const examples: Readonly<Record<string, Readonly<Record<number, string>>>> = {
     37: 'docker compose run --rm client udp rfc868',
     123: 'docker compose run --rm client udp sntp',
     9000: 'docker compose run --rm client udp probe --count 2000 --rate 1000',
+    50001: 'docker compose run --rm client udp ack "hello, tcpServer!"',
   },
   rpc: {
     15000:

@@ -40,6 +40,9 @@ export function defaultTargets(
         upper: p('TCP_UPPER_HOST_PORT', 9999),
         echo: p('TCP_ECHO_HOST_PORT', 20000),
         cmd: p('TCP_CMD_HOST_PORT', 9998),
+        welcome: p('TCP_WELCOME_HOST_PORT', 8001),
+        hello: p('TCP_HELLO_HOST_PORT', 9997),
+        ack: p('TCP_ACK_HOST_PORT', 50000),
       },
     },
     udp: {
@@ -50,6 +53,7 @@ export function defaultTargets(
         time: p('UDP_TIME_HOST_PORT', 37, 3737),
         sntp: p('UDP_SNTP_HOST_PORT', 123, 12300),
         probe: p('UDP_PROBE_HOST_PORT', 9000),
+        ack: p('UDP_ACK_HOST_PORT', 50001),
       },
     },
     http: {

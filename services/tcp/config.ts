@@ -13,9 +13,34 @@ import {
 
 export const tcpConfigSpec = {
   host: hostVar('TCP_HOST', 'address the listeners bind to', '0.0.0.0'),
-  upperPort: portVar('TCP_UPPER_PORT', 'upper-casing service (seeds 001/003)', 9999),
+  upperPort: portVar('TCP_UPPER_PORT', 'upper-casing service (seeds 003/004)', 9999),
   echoPort: portVar('TCP_ECHO_PORT', 'byte-exact echo service (seed 004)', 20000),
   cmdPort: portVar('TCP_CMD_PORT', 'newline-framed command protocol', 9998),
+  welcomePort: portVar(
+    'TCP_WELCOME_PORT',
+    "seed 001's welcome server: `1` gets `welcome to server!`, anything else `please go out!`, then close",
+    8001,
+  ),
+  helloPort: portVar(
+    'TCP_HELLO_PORT',
+    "seed 002's threaded server: `Welcome!`, then `Hello, <message>!` per message until `exit`",
+    9997,
+  ),
+  ackPort: portVar(
+    'TCP_ACK_PORT',
+    "seed 001's tcpServer: `tcpServer has received your message` per message",
+    50000,
+  ),
+  welcomeTimeoutMs: intVar(
+    'TCP_WELCOME_TIMEOUT_MS',
+    "welcome port: a client that sends nothing for this long after connecting is closed, nothing sent (the seed's settimeout(5))",
+    { default: 5000, min: 100, max: 600_000, unit: 'ms' },
+  ),
+  helloDelayMs: intVar(
+    'TCP_HELLO_DELAY_MS',
+    "hello port: the wait before each answer (the seed's time.sleep(1)); keep it under TCP_IDLE_TIMEOUT_MS",
+    { default: 1000, min: 0, max: 60_000, unit: 'ms' },
+  ),
   workers: workersVar('TCP_WORKERS', 'worker threads, each with its own SO_REUSEPORT listener per port'),
   maxConnections: intVar(
     'TCP_MAX_CONNECTIONS',

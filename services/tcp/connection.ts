@@ -10,8 +10,8 @@ import type { Socket } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
 
-/** Proto names the three listeners. */
-export type Proto = 'upper' | 'echo' | 'cmd'
+/** Proto names the listeners: upper, echo and cmd, and the seeds' welcome, hello and ack. */
+export type Proto = 'upper' | 'echo' | 'cmd' | 'welcome' | 'hello' | 'ack'
 
 /** ProtocolHandler is one protocol's behaviour on a connection. */
 export interface ProtocolHandler {

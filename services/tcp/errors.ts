@@ -15,6 +15,8 @@ export const TcpErrorCode = {
   IDLE_TIMEOUT: 'IDLE_TIMEOUT',
   /** the server is draining for shutdown; the connection is closed after this line */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** a hello-port message is not valid UTF-8 (seed 002 decodes it); the connection is closed after this line */
+  BAD_UTF8: 'BAD_UTF8',
 } as const
 
 export type TcpErrorCode = (typeof TcpErrorCode)[keyof typeof TcpErrorCode]

@@ -25,7 +25,14 @@ export async function startTcpService(config: TcpConfig, log: Logger): Promise<T
     url: workerUrl,
     host: config.host,
     workers: config.workers,
-    ports: { upper: config.upperPort, echo: config.echoPort, cmd: config.cmdPort },
+    ports: {
+      upper: config.upperPort,
+      echo: config.echoPort,
+      cmd: config.cmdPort,
+      welcome: config.welcomePort,
+      hello: config.helloPort,
+      ack: config.ackPort,
+    },
     bindOnce: tcpBindOnce,
     log,
     data: (worker, { ports, reusePort, workers }): WorkerInit => ({

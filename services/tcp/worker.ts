@@ -11,13 +11,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
 import { serveWorker } from '../../lib/worker-pool.ts'
+import { ackHandler } from './ack.ts'
 import { cmdHandler } from './cmd/protocol.ts'
 import type { TcpConfig } from './config.ts'
 import { Conn, type Proto, type ProtocolHandler } from './connection.ts'
 import { SharedCounters } from './counters.ts'
 import { echoHandler } from './echo.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
+import { helloHandler } from './hello.ts'
 import { upperHandler } from './upper.ts'
+import { welcomeHandler } from './welcome.ts'
 
 /** WorkerInit is the workerData the main thread passes to each worker. */
 export interface WorkerInit {
@@ -42,7 +45,7 @@ class TcpWorker {
   }
 
   async listen(): Promise<void> {
-    for (const proto of ['upper', 'echo', 'cmd'] as const) {
+    for (const proto of Object.keys(this.#init.ports) as Proto[]) {
       // allowHalfOpen: a client that half-closes after pipelining (`nc -N`, socat) is still
       // owed its replies; each handler ends the socket itself once they are written.
       const server = createServer({ pauseOnConnect: false, allowHalfOpen: true }, (socket) =>
@@ -85,6 +88,12 @@ class TcpWorker {
         return upperHandler(conn)
       case 'echo':
         return echoHandler(conn)
+      case 'welcome':
+        return welcomeHandler(conn, this.#init.config.welcomeTimeoutMs)
+      case 'hello':
+        return helloHandler(conn, this.#init.config.helloDelayMs)
+      case 'ack':
+        return ackHandler(conn)
       case 'cmd':
         return cmdHandler(
           conn,

@@ -19,6 +19,11 @@ export const udpConfigSpec = {
   timePort: portVar('UDP_TIME_PORT', 'RFC 868 time: 4-byte seconds since 1900', 37),
   sntpPort: portVar('UDP_SNTP_PORT', 'SNTPv4 server (RFC 4330)', 123),
   probePort: portVar('UDP_PROBE_PORT', "netlab's sequenced probe protocol and stats", 9000),
+  ackPort: portVar(
+    'UDP_ACK_PORT',
+    "seed 001's udpServer: `tcpServer has received your message` per datagram of 4 bytes or more",
+    50001,
+  ),
   workers: workersVar('UDP_WORKERS', 'worker threads, each with its own SO_REUSEPORT socket per port'),
   maxDatagramBytes: intVar('UDP_MAX_DATAGRAM_BYTES', 'larger datagrams are dropped (counted as oversize)', {
     default: 1472,

@@ -1,26 +1,33 @@
 /**
  * What each UDP port answers. A handler returns the reply, or the reason to drop the
  * datagram unanswered (a malformed packet is never answered with garbage). Every reply
- * is at most about twice its request counting the 28 bytes of IP and UDP headers
- * (ctime: 0 → 24 bytes is the largest ratio), and the probe port never answers with more
- * bytes than it received.
+ * is at most twice its request counting the 28 bytes of IP and UDP headers,
+ * reply + 28 <= 2 × (request + 28), so the service is a poor amplifier for a spoofed
+ * source: ctime answers an empty request with 24 bytes, and ack's fixed 35 bytes need a
+ * request of at least 4. The probe port never answers with more bytes than it received.
  */
 import { nowMs } from '../../lib/ntp-time.ts'
 import { ctime, rfc868 } from './ctime.ts'
 import { decodeProbeRequest, encodeProbeReply, encodeStatsReply } from './probe/packet.ts'
 import { decodeRequest, encodeReply, type ServerClock } from './sntp/packet.ts'
 
-/** The five UDP protocols, by port. */
-export const udpProtos = ['ctime', 'hello', 'time', 'sntp', 'probe'] as const
+/** The UDP protocols, one port each. */
+export const udpProtos = ['ctime', 'hello', 'time', 'sntp', 'probe', 'ack'] as const
 export type UdpProto = (typeof udpProtos)[number]
 
 /** DropReason says why a datagram got no reply; each is counted. */
-export type DropReason = 'malformed'
+export type DropReason = 'malformed' | 'tooShort'
 
 export type Handler = (msg: Buffer, receivedMs: number) => Buffer | DropReason
 
 const HELLO = Buffer.from('Hello, ')
 const BANG = Buffer.from('!')
+/** Seed 001's udpServer reply (it says tcpServer), byte for byte. */
+export const UDP_ACK_REPLY = Buffer.from('tcpServer has received your message')
+/** IPv4 and UDP headers, counted on both sides of the reply-size rule. */
+const HEADER_BYTES = 28
+/** The smallest request ack answers: reply + 28 <= 2 × (request + 28). */
+export const UDP_ACK_MIN_REQUEST_BYTES = Math.ceil((UDP_ACK_REPLY.length + HEADER_BYTES) / 2 - HEADER_BYTES)
 
 export function createHandlers(
   clock: ServerClock,
@@ -44,5 +51,8 @@ export function createHandlers(
       if (req.type === 'stats') return encodeStatsReply(req.length, stats())
       return encodeProbeReply(msg, receivedMs, nowMs())
     },
+    // seed 001's udpServer: sock.sendto('tcpServer has received your message', client_addr) for
+    // every non-empty datagram; here those under the reply-size rule's 4 bytes are dropped too
+    ack: (msg) => (msg.length < UDP_ACK_MIN_REQUEST_BYTES ? 'tooShort' : UDP_ACK_REPLY),
   }
 }

@@ -47,6 +47,7 @@ export async function startUdpService(config: UdpConfig, log: Logger): Promise<U
       time: config.timePort,
       sntp: config.sntpPort,
       probe: config.probePort,
+      ack: config.ackPort,
     },
     bindOnce,
     log,

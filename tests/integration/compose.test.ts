@@ -45,8 +45,8 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
   })
 
   it.each([
-    ['tcp', 3, 'tcp'],
-    ['udp', 5, 'udp'],
+    ['tcp', 6, 'tcp'],
+    ['udp', 6, 'udp'],
     ['http', 1, 'tcp'],
     ['rpc', 4, 'tcp'],
   ])('starts the %s service healthy, its %d ports published on 127.0.0.1 only', async (service, count, proto) => {

@@ -25,8 +25,8 @@ const run = promisify(execFile)
 
 /** The container ports each service publishes. */
 const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBinding[]>> = {
-  tcp: [9999, 20000, 9998],
-  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp'],
+  tcp: [9999, 20000, 9998, 8001, 9997, 50000],
+  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp', '50001/udp'],
   http: [8080],
   rpc: [15000, 15001, 17000, 25000],
   faults: [8474, 19999, '19000/udp'],
@@ -76,6 +76,8 @@ export interface Lab {
   container(service: ServiceName): StartedTestContainer
   /** runs `netlab ...args` in the client container on the lab network */
   client(...args: string[]): Promise<ClientRun>
+  /** the client container's id (for `docker exec -i`, e.g. to type into the session) */
+  clientId(): string
   /** the host port mapped to a service's container port (TCP unless `protocol` is 'udp') */
   hostPort(service: ServiceName, port: number, protocol?: 'tcp' | 'udp'): number
   /** `http://127.0.0.1:<mapped port>` for a service's container TCP port, from the host */
@@ -191,6 +193,7 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
       })
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }
     },
+    clientId: () => clientContainer.getId(),
     hostPort: (service, port, protocol = 'tcp') => container(service).getMappedPort(port, protocol),
     baseUrl: (service, port) => `http://127.0.0.1:${container(service).getMappedPort(port)}`,
     connect: (service, port, timeoutMs = 5000) =>

@@ -3,11 +3,13 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { exchange, LineClient } from '../net/tcp-client.ts'
 import type { Result } from '../output.ts'
 import type { ServicePorts } from '../targets.ts'
+import { registerTcpSeeds } from './tcp-seeds.ts'
 
 /** Runner executes an action and renders its Result (shared by every command group). */
 export type Runner = (action: () => Promise<Result>) => Promise<void>
 
-interface ConnOpts {
+/** ConnOpts are the options withConnOptions adds. */
+export interface ConnOpts {
   readonly host: string
   readonly port?: number
   readonly timeout: number
@@ -27,13 +29,15 @@ export function parsePort(value: string): number {
   return n
 }
 
-async function stdinText(): Promise<Buffer> {
+/** stdinText reads all of stdin. */
+export async function stdinText(): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const c of process.stdin) chunks.push(c as Buffer)
   return Buffer.concat(chunks)
 }
 
-function withConnOptions(cmd: Command, defaults: ServicePorts, proto: string): Command {
+/** withConnOptions adds --host, --port (default: the service's `proto` port) and --timeout. */
+export function withConnOptions(cmd: Command, defaults: ServicePorts, proto: string): Command {
   return cmd
     .option('--host <host>', 'server host', defaults.host)
     .option('--port <port>', `server port (default: ${defaults.ports[proto]})`, parsePort)
@@ -42,9 +46,13 @@ function withConnOptions(cmd: Command, defaults: ServicePorts, proto: string): C
 
 /** registerTcp adds the `tcp` command group to `program`. */
 export function registerTcp(program: Command, defaults: ServicePorts, run: Runner): void {
+  const p = defaults.ports
   const tcp = program
     .command('tcp')
-    .description('threaded TCP service: upper (9999), echo (20000), cmd (9998)')
+    .description(
+      `threaded TCP service: upper (${p.upper}), echo (${p.echo}), cmd (${p.cmd}), ` +
+        `and the seeds' welcome (${p.welcome}), hello (${p.hello}), ack (${p.ack})`,
+    )
 
   for (const proto of ['upper', 'echo'] as const) {
     const description =
@@ -113,4 +121,5 @@ export function registerTcp(program: Command, defaults: ServicePorts, run: Runne
       }
     }),
   )
+  registerTcpSeeds(tcp, defaults, run)
 }

@@ -2,6 +2,7 @@
 import type { Writable } from 'node:stream'
 import { Presets, SingleBar } from 'cli-progress'
 import { type Command, InvalidArgumentError } from 'commander'
+import { UDP_ACK_MIN_REQUEST_BYTES } from '../../../services/udp/handlers.ts'
 import {
   DEFAULT_PROBE_SIZE,
   DEFAULT_PROBE_WAIT_MS,
@@ -10,6 +11,7 @@ import {
   runProbe,
 } from '../net/probe-runner.ts'
 import {
+  ackQuery,
   ctimeQuery,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
@@ -150,7 +152,7 @@ export function registerUdp(
     .command('udp')
     .description(
       `UDP service: ctime (${p.ctime}), hello (${p.hello}), RFC 868 time (${p.time}), ` +
-        `SNTP (${p.sntp}), probe (${p.probe}); requests are retransmitted with backoff`,
+        `SNTP (${p.sntp}), probe (${p.probe}), ack (${p.ack}); requests are retransmitted with backoff`,
     )
 
   withRetry(
@@ -180,6 +182,36 @@ export function registerUdp(
       return { text: result.reply, data: { ...common('hello', target, result), name, reply: result.reply } }
     }),
   )
+
+  withRetry(
+    withTarget(
+      udp
+        .command('ack')
+        .argument(
+          '<text...>',
+          `the datagram (words joined with spaces; at least ${UDP_ACK_MIN_REQUEST_BYTES} bytes)`,
+        )
+        .description("seed 001's udpServer: send a datagram, print `tcpServer has received your message`"),
+      defaults,
+      'ack',
+    ),
+  ).action((words: string[], opts: UdpOpts, cmd: Command) => {
+    const text = words.join(' ')
+    const bytes = Buffer.byteLength(text)
+    // The service's reply-size rule (services/udp/handlers.ts) drops a shorter datagram unanswered.
+    if (bytes < UDP_ACK_MIN_REQUEST_BYTES)
+      cmd.error(
+        `error: the ack port answers datagrams of ${UDP_ACK_MIN_REQUEST_BYTES} bytes or more (its reply is 35); got ${bytes}`,
+      )
+    return run(async () => {
+      const { target, retry } = resolved(opts, defaults, 'ack')
+      const result = await ackQuery(target, Buffer.from(text, 'utf8'), retry)
+      return {
+        text: result.reply,
+        data: { ...common('ack', target, result), sent: text, reply: result.reply },
+      }
+    })
+  })
 
   withRetry(
     withTarget(

@@ -308,6 +308,16 @@ export function helloQuery(
   })
 }
 
+/** ackQuery sends `text` to the ack port (seed 001's udpServer) and returns its reply. */
+export function ackQuery(target: Target, text: Buffer, retry: RetryOptions = {}): Promise<UdpResult<string>> {
+  return udpRequest({
+    ...target,
+    ...retry,
+    request: () => text,
+    match: (reply) => reply.toString('utf8'),
+  })
+}
+
 export interface Rfc868Time {
   /** seconds since 1900-01-01 UTC as sent (32 bits) */
   readonly secondsSince1900: number

@@ -206,22 +206,34 @@ describe('defaultTargets().udp', () => {
     {
       name: 'on the host',
       env: {},
-      want: { host: '127.0.0.1', ports: { ctime: 20000, hello: 9999, time: 3737, sntp: 12300, probe: 9000 } },
+      want: {
+        host: '127.0.0.1',
+        ports: { ctime: 20000, hello: 9999, time: 3737, sntp: 12300, probe: 9000, ack: 50001 },
+      },
     },
     {
       name: 'on the host, with published ports from the environment',
       env: { UDP_TIME_HOST_PORT: '4037', UDP_SNTP_HOST_PORT: '4123', UDP_PROBE_HOST_PORT: 'junk' },
-      want: { host: '127.0.0.1', ports: { ctime: 20000, hello: 9999, time: 4037, sntp: 4123, probe: 9000 } },
+      want: {
+        host: '127.0.0.1',
+        ports: { ctime: 20000, hello: 9999, time: 4037, sntp: 4123, probe: 9000, ack: 50001 },
+      },
     },
     {
       name: 'in the lab',
       env: { NETLAB_IN_LAB: '1', UDP_TIME_HOST_PORT: '4037' },
-      want: { host: 'udp', ports: { ctime: 20000, hello: 9999, time: 37, sntp: 123, probe: 9000 } },
+      want: {
+        host: 'udp',
+        ports: { ctime: 20000, hello: 9999, time: 37, sntp: 123, probe: 9000, ack: 50001 },
+      },
     },
     {
       name: 'with NETLAB_UDP_HOST',
       env: { NETLAB_UDP_HOST: '10.0.0.7' },
-      want: { host: '10.0.0.7', ports: { ctime: 20000, hello: 9999, time: 3737, sntp: 12300, probe: 9000 } },
+      want: {
+        host: '10.0.0.7',
+        ports: { ctime: 20000, hello: 9999, time: 3737, sntp: 12300, probe: 9000, ack: 50001 },
+      },
     },
   ])('$name', ({ env, want }) => {
     expect(defaultTargets(env).udp).toEqual(want)

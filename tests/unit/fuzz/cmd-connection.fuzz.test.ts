@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, it } from 'vitest'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 import { createLogger } from '../../../lib/log.ts'
 import { parseLine } from '../../../services/tcp/cmd/protocol.ts'
-import { loadTcpConfig } from '../../../services/tcp/config.ts'
+import { loadTcpConfig, tcpConfigSpec } from '../../../services/tcp/config.ts'
 import { startTcpService, type TcpService } from '../../../services/tcp/server.ts'
+import { freePorts } from '../helpers/free-ports.ts'
 import { checkAsync } from './budget.ts'
 import { cut, cutPoints, hostile } from './mutate.ts'
 
@@ -46,9 +47,7 @@ describe('fuzz: cmd protocol over a connection', () => {
   beforeAll(async () => {
     const config = loadTcpConfig({
       TCP_HOST: '127.0.0.1',
-      TCP_UPPER_PORT: '0',
-      TCP_ECHO_PORT: '0',
-      TCP_CMD_PORT: '0',
+      ...freePorts(tcpConfigSpec),
       TCP_WORKERS: '1',
       LOG_LEVEL: 'silent', // the worker threads log with the config's level
       TCP_MAX_LINE_BYTES: String(MAX_LINE),

@@ -134,7 +134,7 @@ describe('fuzz: UDP codecs', () => {
     )
   })
 
-  it('every port answers any datagram within its size bound, or drops it as malformed', () => {
+  it('every port answers any datagram within its size bound, or drops it as malformed or too short', () => {
     const handlers = createHandlers(clock, () => ({ received: 1, replied: 1, dropped: { malformed: 0 } }))
     check(
       'udp-handlers',
@@ -146,6 +146,11 @@ describe('fuzz: UDP codecs', () => {
           if (proto !== 'sntp' && proto !== 'probe') throw new Error(`${proto} dropped a datagram`)
           if (proto === 'probe' && typeof decodeProbeRequest(msg) !== 'string')
             throw new Error('dropped a valid probe')
+          return
+        }
+        if (reply === 'tooShort') {
+          // the one drop the size rule itself forces: ack's 35 bytes need a 4-byte request
+          if (proto !== 'ack' || msg.length >= 4) throw new Error(`${proto} dropped ${msg.length} bytes`)
           return
         }
         // Never an amplifier: at most twice the request on the wire, and the probe port

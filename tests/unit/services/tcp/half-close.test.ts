@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
-import { loadTcpConfig } from '../../../../services/tcp/config.ts'
+import { loadTcpConfig, tcpConfigSpec } from '../../../../services/tcp/config.ts'
 import { startTcpService } from '../../../../services/tcp/server.ts'
+import { freePorts } from '../../helpers/free-ports.ts'
 import { sendAndHalfClose } from '../../helpers/half-close.ts'
 
 describe('TCP cmd after a half-close', () => {
@@ -14,9 +15,7 @@ describe('TCP cmd after a half-close', () => {
   it('answers every pipelined line, SLEEP included, then closes', async () => {
     const config = loadTcpConfig({
       TCP_HOST: '127.0.0.1',
-      TCP_UPPER_PORT: '0',
-      TCP_ECHO_PORT: '0',
-      TCP_CMD_PORT: '0',
+      ...freePorts(tcpConfigSpec),
       TCP_WORKERS: '1',
       LOG_LEVEL: 'silent', // the worker threads log with the config's level
     })

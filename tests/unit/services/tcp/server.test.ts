@@ -10,8 +10,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Env } from '../../../../lib/config.ts'
 import { createLogger } from '../../../../lib/log.ts'
-import { loadTcpConfig } from '../../../../services/tcp/config.ts'
+import { loadTcpConfig, tcpConfigSpec } from '../../../../services/tcp/config.ts'
 import { startTcpService, type TcpService } from '../../../../services/tcp/server.ts'
+import { freePorts } from '../../helpers/free-ports.ts'
 import { connectClient } from '../../helpers/test-client.ts'
 
 const log = createLogger('tcp', 'silent')
@@ -20,9 +21,7 @@ const log = createLogger('tcp', 'silent')
 function start(env: Env = {}): Promise<TcpService> {
   const config = loadTcpConfig({
     TCP_HOST: '127.0.0.1',
-    TCP_UPPER_PORT: '0',
-    TCP_ECHO_PORT: '0',
-    TCP_CMD_PORT: '0',
+    ...freePorts(tcpConfigSpec),
     TCP_WORKERS: '2',
     LOG_LEVEL: 'silent',
     ...env,
@@ -56,9 +55,9 @@ describe('TCP service', () => {
     }
   })
 
-  it('binds three distinct ports when configured with port 0', () => {
+  it('binds six distinct ports when configured with port 0', () => {
     const ports = Object.values(svc.ports)
-    expect(new Set(ports).size).toBe(3)
+    expect(new Set(ports).size).toBe(6)
     for (const port of ports) expect(port).toBeGreaterThan(0)
     expect({ mode: svc.mode, workers: svc.workers }).toEqual({ mode: 'reuseport', workers: 2 })
   })

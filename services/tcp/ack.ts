@@ -1,0 +1,27 @@
+/**
+ * ack (port 50000): seed 001's tcpServer. Every message gets the seed's exact reply,
+ * `tcpServer has received your message` (35 bytes, no newline), until the client closes.
+ * A message is what one of the seed's recv(4096) calls returns, so a chunk of n bytes
+ * read at once counts as ceil(n / 4096) messages. Nothing is buffered: each chunk is
+ * answered as it arrives, and a client that never reads stops being read (Conn.write).
+ */
+import type { Conn, ProtocolHandler } from './connection.ts'
+
+/** The one reply, byte for byte as the seed sends it. */
+export const ACK_REPLY = Buffer.from('tcpServer has received your message')
+/** The seed's BUFFER, the most one recv() returns. */
+export const ACK_RECV_BYTES = 4096
+
+/** ackReplies returns the replies a chunk of `bytes` bytes earns, as one buffer. */
+export function ackReplies(bytes: number): Buffer {
+  const count = Math.ceil(bytes / ACK_RECV_BYTES)
+  return count === 1 ? ACK_REPLY : Buffer.concat(Array.from({ length: count }, () => ACK_REPLY))
+}
+
+export function ackHandler(conn: Conn): ProtocolHandler {
+  return {
+    onData: (chunk) => conn.write(ackReplies(chunk.length)),
+    onEnd: () => conn.close('peer closed'),
+    drain: () => conn.close('server shutdown'),
+  }
+}
