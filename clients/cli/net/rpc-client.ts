@@ -65,6 +65,8 @@ export interface RpcClientOptions {
   readonly timeoutMs: number
   /** the multiprocessing.connection authkey (mpconn only) */
   readonly authkey: string
+  /** on abort the connection closes and the call in flight rejects (INTERRUPTED or CLOSED) */
+  readonly signal?: AbortSignal
 }
 
 /** Raised is an exception the called method raised, as Python names and prints it. */
@@ -149,7 +151,11 @@ abstract class HttpRpcClient implements RpcClient {
   constructor(opts: RpcClientOptions, path: string, contentType: string) {
     this.#url = new URL(`http://${hostPort(opts.host, opts.ports.http)}${path}`)
     this.target = this.#url.href
-    this.#http = new HttpClient({ timeoutMs: opts.timeoutMs, maxResponseBytes: MAX_REPLY_BYTES })
+    this.#http = new HttpClient({
+      timeoutMs: opts.timeoutMs,
+      maxResponseBytes: MAX_REPLY_BYTES,
+      signal: opts.signal,
+    })
     this.#contentType = contentType
   }
 
@@ -264,6 +270,7 @@ class JsonRpcTcpClient implements RpcClient {
   readonly target: string
   readonly #where: Target
   readonly #timeoutMs: number
+  readonly #signal: AbortSignal | undefined
   #lines: LineClient | undefined
   #id = 0n
 
@@ -271,11 +278,12 @@ class JsonRpcTcpClient implements RpcClient {
     this.#where = { host: opts.host, port: opts.ports.jsonrpc }
     this.target = hostPort(opts.host, opts.ports.jsonrpc)
     this.#timeoutMs = opts.timeoutMs
+    this.#signal = opts.signal
   }
 
   async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
     const started = performance.now()
-    const lines = this.#lines ?? (await LineClient.connect(this.#where, this.#timeoutMs))
+    const lines = this.#lines ?? (await LineClient.connect(this.#where, this.#timeoutMs, this.#signal))
     this.#lines = lines
     const id = ++this.#id
     try {
@@ -334,6 +342,7 @@ class MpConnClient implements RpcClient {
   readonly #where: Target
   readonly #timeoutMs: number
   readonly #authkey: Buffer
+  readonly #signal: AbortSignal | undefined
   #conn: MpConnection | undefined
 
   constructor(opts: RpcClientOptions) {
@@ -341,6 +350,7 @@ class MpConnClient implements RpcClient {
     this.target = hostPort(opts.host, opts.ports.mpRpc)
     this.#timeoutMs = opts.timeoutMs
     this.#authkey = Buffer.from(opts.authkey, 'utf8')
+    this.#signal = opts.signal
   }
 
   async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
@@ -355,7 +365,7 @@ class MpConnClient implements RpcClient {
   }
 
   async #connect(started: number): Promise<MpConnection> {
-    const socket: Socket = await open(this.#where, this.#timeoutMs)
+    const socket: Socket = await open(this.#where, this.#timeoutMs, { signal: this.#signal })
     socket.setNoDelay(true)
     const conn = new MpConnection(socket, { maxFrameBytes: MAX_REPLY_BYTES, closeGraceMs: 500 })
     try {

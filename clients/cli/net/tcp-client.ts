@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { interruptedError, onAbort, seconds } from './interrupt.ts'
 
 /** Target is where to connect. */
 export interface Target {
@@ -21,14 +22,34 @@ function connectError(target: Target, err: unknown): LabError {
   return new LabError('CONNECT_FAILED', `cannot connect to ${describe(target)}: ${why}`, { cause: err })
 }
 
-/** open connects within `timeoutMs` (`noDelay`: Nagle off, for round-trip timing). */
-export function open(target: Target, timeoutMs: number, opts: { noDelay?: boolean } = {}): Promise<Socket> {
+/** OpenOptions: `noDelay` turns Nagle off (round-trip timing); `signal` interrupts. */
+export interface OpenOptions {
+  readonly noDelay?: boolean
+  /** on abort the socket is destroyed with an INTERRUPTED error, while connecting or after */
+  readonly signal?: AbortSignal
+}
+
+/** open connects within `timeoutMs`; once connected, `signal` still destroys the socket on abort. */
+export function open(target: Target, timeoutMs: number, opts: OpenOptions = {}): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const started = performance.now()
     const socket = connect({ host: target.host, port: target.port, noDelay: opts.noDelay ?? false })
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new LabError('TIMEOUT', `connecting to ${describe(target)} timed out after ${timeoutMs} ms`))
     }, timeoutMs)
+    const abort = onAbort(opts.signal, () => {
+      const err = interruptedError(
+        socket.connecting
+          ? `connecting to ${describe(target)} (${seconds(performance.now() - started)}); gave up`
+          : `${describe(target)} after ${seconds(performance.now() - started)}, ` +
+              `${socket.bytesWritten} bytes sent, ${socket.bytesRead} received; connection closed`,
+      )
+      clearTimeout(timer)
+      socket.destroy(err)
+      reject(err)
+    })
+    socket.once('close', () => abort[Symbol.dispose]())
     socket.once('connect', () => {
       clearTimeout(timer)
       socket.removeAllListeners('error')
@@ -36,7 +57,7 @@ export function open(target: Target, timeoutMs: number, opts: { noDelay?: boolea
     })
     socket.once('error', (err) => {
       clearTimeout(timer)
-      reject(connectError(target, err))
+      reject(err instanceof LabError ? err : connectError(target, err))
     })
   })
 }
@@ -47,8 +68,13 @@ export function open(target: Target, timeoutMs: number, opts: { noDelay?: boolea
  * without a byte of reply to a non-empty request (it died, or a proxy in front of a dead
  * one accepted and closed) is an error, NO_REPLY, not an empty answer.
  */
-export async function exchange(target: Target, data: Buffer, timeoutMs: number): Promise<Buffer> {
-  const socket = await open(target, timeoutMs)
+export async function exchange(
+  target: Target,
+  data: Buffer,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const socket = await open(target, timeoutMs, { signal })
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     socket.setTimeout(timeoutMs, () =>
@@ -86,7 +112,7 @@ export class LineClient implements AsyncDisposable {
       this.#wake()
     })
     socket.on('error', (err) => {
-      this.#closed = connectError(target, err)
+      this.#closed = err instanceof LabError ? err : connectError(target, err)
       this.#wake()
     })
     socket.on('close', () => {
@@ -95,8 +121,9 @@ export class LineClient implements AsyncDisposable {
     })
   }
 
-  static async connect(target: Target, timeoutMs = 5000): Promise<LineClient> {
-    return new LineClient(target, await open(target, timeoutMs), timeoutMs)
+  /** connect opens the connection; `signal` closes it (INTERRUPTED) on abort. */
+  static async connect(target: Target, timeoutMs = 5000, signal?: AbortSignal): Promise<LineClient> {
+    return new LineClient(target, await open(target, timeoutMs, { signal }), timeoutMs)
   }
 
   /** send writes one line (the newline is added). */
