@@ -1,0 +1,169 @@
+/**
+ * The interactive session in a real pseudo-terminal, run the way a user runs it:
+ * `docker compose run --rm client` on the real docker-compose.yml (its own project name,
+ * random host ports), typed into through tests/integration/session/pty-host.py. It proves
+ * what a shell user expects: Tab completes a proxy name fetched from the faults API; `tcp echo`
+ * with no text prompts for one line and leaves the session usable; Ctrl-C stops a probe and
+ * prints its figures so far; a line typed during a command runs after it; history (never an
+ * authkey) reaches the next session through the volume, with Up and Ctrl-R; and a closed
+ * terminal, a SIGHUP or a killed `docker compose run` leaves no client container behind.
+ */
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ComposeProject, randomHostPorts, repoRoot } from '../soak/compose-project.ts'
+import { Terminal } from './session/terminal.ts'
+
+const run = promisify(execFile)
+const project = new ComposeProject('netlab-session', process.env)
+const env = { ...process.env, ...randomHostPorts(), COMPOSE_PROJECT_NAME: project.name }
+const marker = `marker-${randomUUID().slice(0, 8)}`
+const PROMPT = 'netlab> '
+
+const openSession = () =>
+  Terminal.open(['docker', 'compose', '-p', project.name, 'run', '--rm', 'client'], env, repoRoot)
+
+/** clientContainers lists this project's `run` containers, running or not. */
+async function clientContainers(): Promise<string[]> {
+  const { stdout } = await run('docker', [
+    'ps',
+    '-a',
+    '-q',
+    '--filter',
+    `label=com.docker.compose.project=${project.name}`,
+    '--filter',
+    'label=com.docker.compose.oneoff=True',
+  ])
+  return stdout.split('\n').filter(Boolean)
+}
+
+/** noClientWithin polls until no client container is left; resolves with the time taken. */
+async function noClientWithin(ms: number): Promise<number> {
+  const started = performance.now()
+  while ((await clientContainers()).length > 0) {
+    if (performance.now() - started > ms) throw new Error(`a client container is still there after ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  return performance.now() - started
+}
+
+describe('the interactive session in a terminal', { timeout: 60_000 }, () => {
+  const open: Terminal[] = []
+  beforeAll(async () => {
+    await project.up(['tcp', 'udp', 'http', 'rpc', 'faults'])
+  }, 120_000)
+  afterAll(async () => {
+    for (const t of open) t.kill()
+    await project.down()
+  })
+
+  it('completes, prompts for `tcp echo` text, stops a probe on Ctrl-C, keeps type-ahead, keeps secrets out of history', async () => {
+    const t = openSession()
+    open.push(t)
+    await t.waitFor(PROMPT, 30_000)
+
+    // Tab completes a proxy name, fetched from the faults API
+    t.type('faults add tcp-u\t')
+    await t.waitFor('faults add tcp-upper ')
+    t.type('\x15') // Ctrl-U: give the line up
+
+    // `tcp echo` with no text prompts for one line; the session goes on after it
+    t.type('tcp echo\r')
+    await t.waitFor("tcp echo's text, one line (Enter sends, Ctrl-C cancels): ")
+    t.type('from the prompt\r')
+    expect(await t.waitFor(PROMPT)).toContain('from the prompt\nfrom the prompt\n')
+    t.type('tcp upper after\r')
+    expect(await t.waitFor(PROMPT)).toContain('AFTER\n')
+
+    // Ctrl-C stops a 20 s probe: its figures so far on one line, then the prompt
+    t.type('udp probe --count 20000 --rate 1000\r')
+    await t.waitFor(/probe \[.*\] [1-9]\d*\/20000 sent/)
+    const pressed = performance.now()
+    t.type('\x03')
+    const summary = await t.waitFor(PROMPT)
+    expect(performance.now() - pressed).toBeLessThan(2000)
+    const m = /interrupted: udp probe udp:9000 after .+: sent (\d+) of 20000, received (\d+), lost/.exec(
+      summary,
+    )
+    expect(m, summary).not.toBeNull()
+    expect(Number(m?.[1])).toBeLessThan(20000)
+    expect(Number(m?.[2])).toBeGreaterThan(0)
+
+    // a line typed while a command runs is kept, shown at the next prompt, and run
+    t.type('udp probe --count 800 --rate 1000\r')
+    await t.waitFor(/probe \[.*\] \d+\/800 sent/)
+    t.type('tcp upper typed ahead\r')
+    const during = await t.waitFor(/reordered +0/)
+    expect(during).not.toContain('typed ahead') // nothing echoed over the progress bar
+    expect(await t.waitFor('TYPED AHEAD\n')).toContain(`${PROMPT}tcp upper typed ahead\n`)
+
+    // an authkey works but is not written to the history file
+    t.type('rpc call add 2 3 --via mpconn --authkey peekaboo\r')
+    expect(await t.waitFor(PROMPT)).toContain('(not saved in the history file: it carries --authkey)\n5\n')
+    t.type(`tcp upper ${marker}\r`)
+    await t.waitFor(`${marker.toUpperCase()}\n`)
+    t.type('exit\r')
+    expect(await t.exited()).toBe('exit 0')
+  })
+
+  it('gives the next session the history (Up, Ctrl-R); a closed terminal leaves no container', async () => {
+    const t = openSession()
+    open.push(t)
+    await t.waitFor(PROMPT, 30_000)
+    t.type('\x1b[A') // Up: the previous session's last line
+    await t.waitFor(`tcp upper ${marker}`)
+    t.type('\x15\x12typed') // Ctrl-U, then Ctrl-R and a search
+    await t.waitFor("(reverse-i-search)'typed': tcp upper typed ahead")
+    t.type('\r')
+    await t.waitFor('TYPED AHEAD\n')
+
+    const { stdout: history } = await project.compose([
+      'run',
+      '--rm',
+      '-T',
+      '--no-deps',
+      '--entrypoint',
+      'node',
+      'client',
+      '-e',
+      "process.stdout.write(require('fs').readFileSync('/history/netlab_history', 'utf8'))",
+    ])
+    expect(history).toContain(`tcp upper ${marker}\n`)
+    expect(history).toContain('tcp upper typed ahead\n')
+    expect(history).not.toContain('authkey')
+
+    expect(await t.hangUp()).toBe('exit -1') // docker compose died of the hang-up (SIGHUP)
+    await noClientWithin(15_000)
+  })
+
+  it('ends the client on a SIGHUP into its container, and when `docker compose run` is killed', async () => {
+    const hup = openSession()
+    open.push(hup)
+    await hup.waitFor(PROMPT, 30_000)
+    const [id] = await clientContainers()
+    await run('docker', ['kill', '-s', 'SIGHUP', id as string])
+    expect(await hup.exited()).toBe('exit 129')
+    await noClientWithin(10_000)
+
+    const killed = openSession()
+    open.push(killed)
+    await killed.waitFor(PROMPT, 30_000)
+    process.kill(await killed.pid(), 'SIGKILL')
+    expect(await killed.exited()).toBe('exit -9')
+    await noClientWithin(15_000)
+  })
+
+  it('with a script piped in, `tcp echo` with no text is refused with how to pass it, and the script goes on', async () => {
+    const child = run('docker', ['compose', '-p', project.name, 'run', '--rm', '-T', 'client'], {
+      cwd: repoRoot,
+      env,
+    })
+    child.child.stdin?.end('tcp echo\ntcp upper still here\nexit\n')
+    const { stdout, stderr } = await child
+    expect(stderr).toContain(
+      "netlab: tcp echo's text is not read from a script piped into the session: put the text on the line",
+    )
+    expect(stdout).toContain('STILL HERE\n')
+  })
+})
