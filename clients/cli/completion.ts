@@ -193,7 +193,7 @@ export function labSources(faults: Omit<FaultsApi, 'timeoutMs'>): CompletionSour
     httpPaths(method) {
       let paths = routes.get(method)
       if (!paths) {
-        paths = httpRoutePaths(method)
+        paths = import('./http-routes.ts').then(({ httpRoutePaths }) => httpRoutePaths(method))
         routes.set(method, paths)
       }
       return paths
@@ -202,21 +202,5 @@ export function labSources(faults: Omit<FaultsApi, 'timeoutMs'>): CompletionSour
       const { commands } = await import('../../services/tcp/cmd/commands.ts')
       return Object.keys(commands)
     },
-  }
-}
-
-/** httpRoutePaths builds the HTTP app (never listening) and reads its routes table. */
-async function httpRoutePaths(method: string): Promise<readonly string[]> {
-  const [{ buildApp }, { loadHttpConfig }, { createLogger }] = await Promise.all([
-    import('../../services/http/app.ts'),
-    import('../../services/http/config.ts'),
-    import('../../lib/log.ts'),
-  ])
-  const app = buildApp(loadHttpConfig({}), createLogger('http', 'silent'))
-  try {
-    await app.ready()
-    return parseRouteTree(app.printRoutes({ commonPrefix: false, method: method as 'GET' }))
-  } finally {
-    await app.close()
   }
 }

@@ -34,6 +34,8 @@ export const PROBE_LIMITS = {
 
 export const DEFAULT_PROBE_SIZE = 64
 export const DEFAULT_PROBE_WAIT_MS = 1000
+/** After an interrupt, how long replies already on their way are still counted (capped by waitMs). */
+export const INTERRUPT_WAIT_MS = 250
 
 /** RttSummary is in milliseconds (microsecond precision). */
 export interface RttSummary {
@@ -295,14 +297,15 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   let stop: (() => void) | undefined
   let interrupted = false
   const abort = onAbort(opts.signal, () => {
+    // stop sending at once; replies already on their way get a moment (at most 250 ms)
     interrupted = true
     clearTimeout(timer)
-    stop?.()
+    timer = setTimeout(() => stop?.(), Math.min(waitMs, INTERRUPT_WAIT_MS))
   })
   try {
     await new Promise<void>((resolve) => {
       stop = resolve
-      if (interrupted) return resolve()
+      if (interrupted) return
       const tick = () => {
         const now = performance.now()
         const due = Math.min(count, Math.floor((now - start) / intervalMs) + 1)

@@ -20,7 +20,10 @@ describe('netlab', () => {
     [['nosuch'], "error: unknown command 'nosuch'"],
     [['tcp', 'upper', '--nosuch'], "error: unknown option '--nosuch'"],
     [['udp', 'hello'], "error: missing required argument 'name'"],
-    [['completion', 'tcsh'], "value 'tcsh' is invalid for argument 'shell'. Allowed choices are bash, zsh, fish."],
+    [
+      ['completion', 'tcsh'],
+      "value 'tcsh' is invalid for argument 'shell'. Allowed choices are bash, zsh, fish.",
+    ],
   ])('exits 2 for the usage error %j', async (args, message) => {
     const r = await runCli({}, args)
     expect(r.code).toBe(2)
