@@ -12,7 +12,7 @@
  *   tcp cmd <line>             the cmd protocol's commands
  *
  * A source that fails (the faults API is down) completes nothing; completion never prints
- * an error or waits long (the API gets 1 s).
+ * an error or waits long (the API gets 2 s; a failed fetch is tried again at the next Tab).
  */
 import type { Command, Option } from 'commander'
 import type { FaultsApi, ProxyInfo } from './net/faults-api.ts'
@@ -177,7 +177,7 @@ export function labSources(faults: Omit<FaultsApi, 'timeoutMs'>): CompletionSour
       // fetched again after 5 s, so a proxy added meanwhile completes
       if (!proxies || performance.now() - proxies.at > 5000) {
         const list = import('./net/faults-api.ts')
-          .then(({ callApi }) => callApi({ ...faults, timeoutMs: 1000 }, 'GET', '/proxies'))
+          .then(({ callApi }) => callApi({ ...faults, timeoutMs: 2000 }, 'GET', '/proxies'))
           .then((map) => Object.values(map as Record<string, ProxyInfo>))
         list.catch(() => {
           proxies = undefined

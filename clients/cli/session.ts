@@ -19,7 +19,7 @@
  */
 
 import { createInterface, emitKeypressEvents, type Interface } from 'node:readline'
-import { PassThrough, type Writable } from 'node:stream'
+import { PassThrough } from 'node:stream'
 import type { Env } from '../../lib/config.ts'
 import { LabError } from '../../lib/errors.ts'
 import type { CommandContext } from './command-context.ts'
@@ -32,8 +32,6 @@ import { type Key, KeyRouter } from './session/keys.ts'
 import { CURSOR_REPORT, watchTerminal } from './session/terminal-watch.ts'
 import { gatedStream, splitWords } from './session/words.ts'
 import { defaultTargets } from './targets.ts'
-
-export { splitWords }
 
 /** How long an interrupted command may take to stop before the prompt comes back anyway. */
 export const INTERRUPT_GRACE_MS = 2000
@@ -264,9 +262,4 @@ export function startSession(io: SessionIo, env: Env): Session {
     interrupt: () => current?.abort(),
     end: close,
   }
-}
-
-/** isTerminal tells whether `stream` is a terminal. */
-export function isTerminal(stream: Writable | NodeJS.ReadableStream): boolean {
-  return (stream as { isTTY?: boolean }).isTTY === true
 }

@@ -29,6 +29,17 @@ export interface OpenOptions {
   readonly signal?: AbortSignal
 }
 
+/**
+ * Why a socket was destroyed by its signal. Node drops the error given to destroy() once the
+ * socket has half-closed (`exchange` ends its side first), so users of the socket ask here.
+ */
+const interruptions = new WeakMap<Socket, LabError>()
+
+/** interruptionOf returns the INTERRUPTED error `socket` was destroyed with, if it was. */
+export function interruptionOf(socket: Socket): LabError | undefined {
+  return interruptions.get(socket)
+}
+
 /** open connects within `timeoutMs`; once connected, `signal` still destroys the socket on abort. */
 export function open(target: Target, timeoutMs: number, opts: OpenOptions = {}): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -46,6 +57,7 @@ export function open(target: Target, timeoutMs: number, opts: OpenOptions = {}):
               `${socket.bytesWritten} bytes sent, ${socket.bytesRead} received; connection closed`,
       )
       clearTimeout(timer)
+      interruptions.set(socket, err)
       socket.destroy(err)
       reject(err)
     })
@@ -83,6 +95,8 @@ export async function exchange(
     socket.on('data', (c: Buffer) => chunks.push(c))
     socket.on('error', (err) => reject(err instanceof LabError ? err : connectError(target, err)))
     socket.on('close', (hadError) => {
+      const interrupted = interruptionOf(socket)
+      if (interrupted) return reject(interrupted)
       if (hadError) return
       const reply = Buffer.concat(chunks)
       if (reply.length === 0 && data.length > 0)
@@ -116,7 +130,8 @@ export class LineClient implements AsyncDisposable {
       this.#wake()
     })
     socket.on('close', () => {
-      this.#closed ??= new LabError('CLOSED', `${describe(target)} closed the connection`)
+      this.#closed ??=
+        interruptionOf(socket) ?? new LabError('CLOSED', `${describe(target)} closed the connection`)
       this.#wake()
     })
   }
