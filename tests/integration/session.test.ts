@@ -10,6 +10,7 @@
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ComposeProject, randomHostPorts, repoRoot } from '../soak/compose-project.ts'
@@ -88,6 +89,10 @@ describe('the interactive session in a terminal', { timeout: 60_000 }, () => {
     await project.up(['tcp', 'udp', 'http', 'rpc', 'faults'])
   }, 120_000)
   afterAll(async () => {
+    // SESSION_TRANSCRIPT=file keeps what each terminal showed (escape sequences removed)
+    const transcript = process.env.SESSION_TRANSCRIPT
+    if (transcript)
+      writeFileSync(transcript, open.map((t, i) => `===== terminal ${i + 1}\n${t.text}\n`).join(''))
     for (const t of open) t.kill()
     // a run container still removing itself (--rm) can make the first `down` fail: once more
     await project.down().catch(() => project.down())
