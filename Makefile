@@ -8,7 +8,8 @@ export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 COMPOSE := docker compose
 TEST_ARGS ?=
 ARGS ?=
-# pino-pretty for `make logs` on a terminal: one line per event, local time, the service first
+# `make logs` on a terminal: one line per event, local time, the service first (Compose 2.26 starts
+# each --no-log-prefix line with an erase-line sequence, which sed takes off for pino-pretty)
 PRETTY_ARGS := --singleLine --translateTime SYS:HH:MM:ss.l --ignore pid,hostname,service --messageFormat '{service} {msg}'
 
 ##@ Lab
@@ -36,7 +37,7 @@ logs: ## Follow the logs: SERVICE=tcp for one service; readable on a terminal, J
 	@if [ -n "$(JSON)" ] || [ ! -t 1 ]; then \
 	  $(COMPOSE) logs -f --tail=100 $(SERVICE); \
 	else \
-	  $(COMPOSE) logs -f --tail=100 --no-log-prefix $(SERVICE) | node_modules/.bin/pino-pretty $(PRETTY_ARGS); \
+	  $(COMPOSE) logs -f --tail=100 --no-log-prefix $(SERVICE) | sed -u 's/^\x1b\[2K//' | node_modules/.bin/pino-pretty $(PRETTY_ARGS); \
 	fi
 
 .PHONY: client
