@@ -116,15 +116,7 @@ export function startSession(io: SessionIo, env: Env): Session {
     removeHistoryDuplicates: true,
     ...(tty && { completer }),
   })
-  const watch = tty
-    ? watchTerminal(
-        () => io.stdout.write('\x1b[6n'),
-        () => {
-          reason = 'terminal-lost'
-          close()
-        },
-      )
-    : undefined
+  let watch: ReturnType<typeof watchTerminal> | undefined
   const onKey = (s: string | undefined, key: Key | undefined) => {
     const sequence = s ?? key?.sequence ?? ''
     if (CURSOR_REPORT.test(sequence)) watch?.answered()
@@ -134,6 +126,14 @@ export function startSession(io: SessionIo, env: Env): Session {
     emitKeypressEvents(stdin)
     stdin.setRawMode?.(true)
     stdin.on('keypress', onKey)
+    // only once in raw mode: a cooked terminal would echo the answer on the screen
+    watch = watchTerminal(
+      () => io.stdout.write('\x1b[6n'),
+      () => {
+        reason = 'terminal-lost'
+        close()
+      },
+    )
   }
 
   const readInput: CommandContext['readInput'] = async (what) => {
