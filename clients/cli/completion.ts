@@ -171,7 +171,7 @@ export function parseRouteTree(tree: string): string[] {
 /** labSources are the real sources: the faults API at `faults`, the code's own tables. */
 export function labSources(faults: Omit<FaultsApi, 'timeoutMs'>): CompletionSources {
   let proxies: { at: number; list: Promise<readonly ProxyInfo[]> } | undefined
-  const routes = new Map<string, Promise<readonly string[]>>()
+  let routes: Promise<ReadonlyMap<string, readonly string[]>> | undefined
   return {
     proxies() {
       // kept for 1 s (a double Tab asks once), so a proxy or toxic added since completes
@@ -190,13 +190,10 @@ export function labSources(faults: Omit<FaultsApi, 'timeoutMs'>): CompletionSour
       const { toxicTypes } = await import('../../services/faults/toxics/registry.ts')
       return protocol === 'tcp' || protocol === 'udp' ? toxicTypes(protocol) : []
     },
-    httpPaths(method) {
-      let paths = routes.get(method)
-      if (!paths) {
-        paths = import('./http-routes.ts').then(({ httpRoutePaths }) => httpRoutePaths(method))
-        routes.set(method, paths)
-      }
-      return paths
+    async httpPaths(method) {
+      // the app is built once, for every method, the first time a path is completed
+      routes ??= import('./http-routes.ts').then(({ httpRouteTable }) => httpRouteTable())
+      return (await routes).get(method) ?? []
     },
     async cmdCommands() {
       const { commands } = await import('../../services/tcp/cmd/commands.ts')

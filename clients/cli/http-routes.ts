@@ -7,12 +7,16 @@ import { buildApp } from '../../services/http/app.ts'
 import { loadHttpConfig } from '../../services/http/config.ts'
 import { parseRouteTree } from './completion.ts'
 
-/** httpRoutePaths lists the paths that take `method`, parameters cut off (`/delay/`). */
-export async function httpRoutePaths(method: string): Promise<readonly string[]> {
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+
+/** httpRouteTable lists, for each method, the paths that take it, parameters cut off (`/delay/`). */
+export async function httpRouteTable(): Promise<ReadonlyMap<string, readonly string[]>> {
   const app = buildApp(loadHttpConfig({}), createLogger('http', 'silent'))
   try {
     await app.ready()
-    return parseRouteTree(app.printRoutes({ commonPrefix: false, method: method as 'GET' }))
+    return new Map(
+      METHODS.map((method) => [method, parseRouteTree(app.printRoutes({ commonPrefix: false, method }))]),
+    )
   } finally {
     await app.close()
   }
