@@ -24,16 +24,18 @@ const PROMPT = 'netlab> '
 
 const open: Terminal[] = []
 
-/** openSession starts `docker compose run --rm client` in a terminal and waits for the prompt. */
+/**
+ * openSession starts `docker compose run --rm client` in a terminal and waits for the prompt.
+ * After the first session (the user's exact command), `--no-deps`: the lab is up, and on a
+ * loaded machine a health check that flaps must not refuse the run.
+ */
 async function openSession(): Promise<Session> {
   const before = new Set(await clientContainers())
-  const terminal = Terminal.open(
-    ['docker', 'compose', '-p', project.name, 'run', '--rm', 'client'],
-    env,
-    repoRoot,
-  )
+  const deps = open.length === 0 ? [] : ['--no-deps']
+  const command = ['docker', 'compose', '-p', project.name, 'run', '--rm', ...deps, 'client']
+  const terminal = Terminal.open(command, env, repoRoot)
   open.push(terminal)
-  await terminal.waitFor(PROMPT, 30_000)
+  await terminal.waitFor(PROMPT, 60_000)
   const container = (await clientContainers()).find((id) => !before.has(id))
   if (!container) throw new Error('no client container for the new session')
   return { terminal, container }
@@ -186,7 +188,7 @@ describe('the interactive session in a terminal', { timeout: 60_000 }, () => {
   })
 
   it('with a script piped in, `tcp echo` with no text is refused with how to pass it, and the script goes on', async () => {
-    const child = run('docker', ['compose', '-p', project.name, 'run', '--rm', '-T', 'client'], {
+    const child = run('docker', ['compose', '-p', project.name, 'run', '--rm', '-T', '--no-deps', 'client'], {
       cwd: repoRoot,
       env,
     })
