@@ -1,7 +1,7 @@
 /**
  * The interactive session in a real pseudo-terminal, run the way a user runs it:
- * `docker compose run --rm client` on the real docker-compose.yml (its own project name,
- * random host ports), typed into through tests/integration/session/pty-host.py. It proves
+ * `docker compose run --rm --no-deps client` on the real docker-compose.yml (its own project
+ * name, random host ports), typed into through tests/integration/session/pty-host.py. It proves
  * what a shell user expects: Tab completes a proxy name fetched from the faults API; `tcp echo`
  * with no text prompts for one line and leaves the session usable; Ctrl-C stops a probe and
  * prints its figures so far; a line typed during a command runs after it; history (never an
@@ -25,14 +25,13 @@ const PROMPT = 'netlab> '
 const open: Terminal[] = []
 
 /**
- * openSession starts `docker compose run --rm client` in a terminal and waits for the prompt.
- * After the first session (the user's exact command), `--no-deps`: the lab is up, and on a
- * loaded machine a health check that flaps must not refuse the run.
+ * openSession starts `docker compose run --rm --no-deps client` in a terminal and waits for
+ * the prompt. `--no-deps`: the services the session talks to are up already, and the HTTP
+ * service it does not need stays down (compose.test.ts runs the command with its dependencies).
  */
 async function openSession(): Promise<Session> {
   const before = new Set(await clientContainers())
-  const deps = open.length === 0 ? [] : ['--no-deps']
-  const command = ['docker', 'compose', '-p', project.name, 'run', '--rm', ...deps, 'client']
+  const command = ['docker', 'compose', '-p', project.name, 'run', '--rm', '--no-deps', 'client']
   const terminal = Terminal.open(command, env, repoRoot)
   open.push(terminal)
   await terminal.waitFor(PROMPT, 60_000)
@@ -88,7 +87,7 @@ async function tab(t: Terminal, line: string, completed: string): Promise<void> 
 
 describe('the interactive session in a terminal', { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    await project.up(['tcp', 'udp', 'http', 'rpc', 'faults'])
+    await project.up(['tcp', 'udp', 'rpc', 'faults'])
   }, 120_000)
   afterAll(async () => {
     // SESSION_TRANSCRIPT=file keeps what each terminal showed (escape sequences removed)
