@@ -8,24 +8,37 @@ export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 COMPOSE := docker compose
 TEST_ARGS ?=
 ARGS ?=
+# `make logs` on a terminal: one line per event, local time, the service first (Compose 2.26 starts
+# each --no-log-prefix line with an erase-line sequence, which sed takes off for pino-pretty)
+PRETTY_ARGS := --singleLine --translateTime SYS:HH:MM:ss.l --ignore pid,hostname,service --messageFormat '{service} {msg}'
 
 ##@ Lab
+# Settings given to `make up` (make up TCP_WORKERS=1) are kept in .env, so later compose
+# commands (docker compose run --rm client ...) use them too; `make down` clears them.
 .PHONY: up
 up: images ## Set up the machine, build the images, start every service and print the table
+	@node scripts/lab-settings.ts save
 	$(COMPOSE) up -d --wait --remove-orphans
 	@node scripts/lab-status.ts
 
 .PHONY: down
-down: ## Remove every container, network and volume the lab created
+down: ## Remove every container, network and volume the lab created; forget make up's settings
 	-$(COMPOSE) --profile tools down --volumes --remove-orphans
+	@node scripts/lab-settings.ts clear
 
+JSON ?=
 .PHONY: ps
-ps: ## Show the running services, their addresses, ports and an example each
-	@node scripts/lab-status.ts
+ps: ## Show the services: state, container address:port, host port, an example each (JSON=1: JSON)
+	@node scripts/lab-status.ts $(if $(JSON),--json)
 
+SERVICE ?=
 .PHONY: logs
-logs: ## Follow the services' JSON logs
-	$(COMPOSE) logs -f --tail=100
+logs: ## Follow the logs: SERVICE=tcp for one service; readable on a terminal, JSON=1 for raw JSON
+	@if [ -n "$(JSON)" ] || [ ! -t 1 ]; then \
+	  $(COMPOSE) logs -f --tail=100 $(SERVICE); \
+	else \
+	  $(COMPOSE) logs -f --tail=100 --no-log-prefix $(SERVICE) | sed -u 's/^\x1b\[2K//' | node_modules/.bin/pino-pretty $(PRETTY_ARGS); \
+	fi
 
 .PHONY: client
 client: ## Run the client in the lab: make client ARGS='tcp upper hi' (no ARGS: a session)

@@ -82,15 +82,16 @@ export function registerFaults(program: Command, defaults: ServicePorts, run: Ru
   const faults = program
     .command('faults')
     .description('fault-injection proxy (toxiproxy API on 8474): list, add and remove toxics, reset')
-  const api = (o: ApiOpts): FaultsApi => ({
+  const api = (o: ApiOpts, signal: AbortSignal): FaultsApi => ({
     host: o.host,
     port: o.port ?? (defaults.ports.api as number),
     timeoutMs: o.timeout,
+    signal,
   })
   withApi(faults.command('list').description('list the proxies and their toxics'), defaults).action(
     (opts: ApiOpts) =>
-      run(async () => {
-        const map = (await callApi(api(opts), 'GET', '/proxies')) as Record<string, ProxyInfo>
+      run(async ({ signal }) => {
+        const map = (await callApi(api(opts, signal), 'GET', '/proxies')) as Record<string, ProxyInfo>
         const proxies = Object.values(map).sort((a, b) => a.name.localeCompare(b.name))
         return { text: formatProxies(proxies), data: { proxies } }
       }),
@@ -117,7 +118,7 @@ export function registerFaults(program: Command, defaults: ServicePorts, run: Ru
     .option('--name <name>', 'toxic name (default: <type>_<stream>)')
     .option('-a, --attribute <key=value>', 'a toxic attribute, repeatable', collectAttribute, {})
     .action((proxy: string, type: string, opts: AddOpts) =>
-      run(async () => {
+      run(async ({ signal }) => {
         const body = {
           type,
           stream: opts.stream,
@@ -126,7 +127,7 @@ export function registerFaults(program: Command, defaults: ServicePorts, run: Ru
           ...(opts.name === undefined ? {} : { name: opts.name }),
         }
         const toxic = (await callApi(
-          api(opts),
+          api(opts, signal),
           'POST',
           `/proxies/${encodeURIComponent(proxy)}/toxics`,
           body,
@@ -143,9 +144,9 @@ export function registerFaults(program: Command, defaults: ServicePorts, run: Ru
       .description('remove a toxic'),
     defaults,
   ).action((proxy: string, toxic: string, opts: ApiOpts) =>
-    run(async () => {
+    run(async ({ signal }) => {
       await callApi(
-        api(opts),
+        api(opts, signal),
         'DELETE',
         `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`,
       )
@@ -155,8 +156,8 @@ export function registerFaults(program: Command, defaults: ServicePorts, run: Ru
 
   withApi(faults.command('reset').description('enable every proxy and remove every toxic'), defaults).action(
     (opts: ApiOpts) =>
-      run(async () => {
-        await callApi(api(opts), 'POST', '/reset')
+      run(async ({ signal }) => {
+        await callApi(api(opts, signal), 'POST', '/reset')
         return { text: 'reset: every proxy enabled, every toxic removed', data: { reset: true } }
       }),
   )
@@ -176,8 +177,8 @@ export function registerFaults(program: Command, defaults: ServicePorts, run: Ru
         ),
       defaults,
     ).action((proxy: string, opts: ApiOpts) =>
-      run(async () => {
-        const p = (await callApi(api(opts), 'POST', `/proxies/${encodeURIComponent(proxy)}`, {
+      run(async ({ signal }) => {
+        const p = (await callApi(api(opts, signal), 'POST', `/proxies/${encodeURIComponent(proxy)}`, {
           enabled,
         })) as ProxyInfo
         return {

@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer'
 import { readFile, stat } from 'node:fs/promises'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
+import type { CommandContext } from '../command-context.ts'
 import {
   breakdown,
   DATA_LIMITS,
@@ -85,19 +86,10 @@ function headerMap(pairs: readonly Pair[] = []): HeaderMap {
   return out
 }
 
-async function readBounded(path: string): Promise<Buffer> {
+async function readBounded(path: string, ctx: CommandContext): Promise<Buffer> {
   const tooLarge = () =>
     new LabError('INVALID_ARGUMENT', `--data-file ${path} is larger than ${MAX_REQUEST_BYTES} bytes`)
-  if (path === '-') {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const c of process.stdin) {
-      size += (c as Buffer).length
-      if (size > MAX_REQUEST_BYTES) throw tooLarge()
-      chunks.push(c as Buffer)
-    }
-    return Buffer.concat(chunks)
-  }
+  if (path === '-') return ctx.readInput('--data-file -', MAX_REQUEST_BYTES)
   try {
     if ((await stat(path)).size > MAX_REQUEST_BYTES) throw tooLarge()
     return await readFile(path)
@@ -109,9 +101,12 @@ async function readBounded(path: string): Promise<Buffer> {
 }
 
 /** requestBody is the body the options ask for and its default Content-Type (none for --data). */
-async function requestBody(opts: RequestOpts): Promise<{ body?: Buffer; type?: string }> {
+async function requestBody(
+  opts: RequestOpts,
+  ctx: CommandContext,
+): Promise<{ body?: Buffer; type?: string }> {
   if (opts.data !== undefined) return { body: Buffer.from(opts.data, 'utf8') }
-  if (opts.dataFile !== undefined) return { body: await readBounded(opts.dataFile) }
+  if (opts.dataFile !== undefined) return { body: await readBounded(opts.dataFile, ctx) }
   if (opts.jsonBody !== undefined) {
     try {
       JSON.parse(opts.jsonBody)
@@ -306,12 +301,12 @@ export function registerHttp(program: Command, defaults: ServicePorts, run: Runn
         'containers only. Exit 0 for 2xx/3xx, else 1.',
     )
 
-  const request = async (method: string, target: string, opts: RequestOpts) => {
+  const request = async (method: string, target: string, opts: RequestOpts, ctx: CommandContext) => {
     const url = resolveUrl(target, service)
     const headers: HeaderMap = { 'user-agent': 'netlab', ...headerMap(opts.header) }
-    const { body, type } = await requestBody(opts)
+    const { body, type } = await requestBody(opts, ctx)
     if (type !== undefined && headers['content-type'] === undefined) headers['content-type'] = type
-    await using client = new HttpClient({ timeoutMs: opts.timeout })
+    await using client = new HttpClient({ timeoutMs: opts.timeout, signal: ctx.signal })
     const res = await client.send({ method, url, headers, body })
     const ok = res.status >= 200 && res.status < 400
     const timing = opts.timing || (method === 'GET' && isDataPath(url)) ? breakdown(res) : undefined
@@ -360,7 +355,7 @@ export function registerHttp(program: Command, defaults: ServicePorts, run: Runn
         .description(description),
     )
     ;(withBody ? withBodyOptions(cmd) : cmd).action((target: string, opts: RequestOpts) =>
-      run(() => request(name.toUpperCase(), target, opts)),
+      run((ctx) => request(name.toUpperCase(), target, opts, ctx)),
     )
   }
 
@@ -388,9 +383,9 @@ export function registerHttp(program: Command, defaults: ServicePorts, run: Runn
     .option('--compact', "serialize with JSON.stringify instead of Python's json.dumps spacing")
     .option('--timeout <ms>', 'deadline for each request', parseTimeout, DEFAULT_DATA_TIMEOUT_MS)
     .action((target: string, opts: PostDataOpts) =>
-      run(async () => {
+      run(async ({ signal }) => {
         const url = resolveUrl(target, service)
-        await using client = new HttpClient({ timeoutMs: opts.timeout })
+        await using client = new HttpClient({ timeoutMs: opts.timeout, signal })
         const report = await runDataExperiment({
           client,
           url,

@@ -5,6 +5,7 @@ import { DEVELOPMENT_AUTHKEY } from '../../../services/rpc/config.ts'
 import { parseJsonValue, SERVER_ERROR } from '../../../services/rpc/jsonrpc/codec.ts'
 import { pyFloatRepr, pyRepr } from '../../../services/rpc/python.ts'
 import { isStruct, type RpcValue } from '../../../services/rpc/value.ts'
+import { interruptedError, seconds } from '../net/interrupt.ts'
 import {
   DEFAULT_RPC_TIMEOUT_MS,
   openRpcClient,
@@ -134,6 +135,7 @@ export function registerRpc(
     method: string,
     args: readonly RpcValue[],
     opts: RpcOpts,
+    signal: AbortSignal,
     oneALine = false,
   ): Promise<Result> => {
     const { via } = opts
@@ -149,6 +151,7 @@ export function registerRpc(
       timeoutMs: opts.timeout,
       authkey: opts.authkey ?? (envAuthkey || DEVELOPMENT_AUTHKEY),
       retryForMs: defaults.connectRetryMs,
+      signal,
     })
     const label = `rpc ${method} via ${via}`
     const started = performance.now()
@@ -156,6 +159,8 @@ export function registerRpc(
     try {
       outcome = await client.call(method, args)
     } catch (err) {
+      if (signal.aborted)
+        throw interruptedError(`${label} after ${seconds(performance.now() - started)}; connection closed`)
       if (!(err instanceof LabError)) throw err
       throw new LabError(err.code, `${label}: ${err.message}`, { cause: err })
     }
@@ -184,7 +189,7 @@ export function registerRpc(
     defaults,
     VIAS,
   ).action((method: string, args: string[], opts: RpcOpts) =>
-    run(() => call(method, args.map(parseArg), opts)),
+    run(({ signal }) => call(method, args.map(parseArg), opts, signal)),
   )
 
   const kv = rpc
@@ -198,7 +203,7 @@ export function registerRpc(
     .argument('<key>', 'the key (a string)')
     .argument('<value>', 'a JSON literal when it is one (2, 2.5, [1,2,3], {"a":1}, null), else a string')
     .action((key: string, value: string, opts: RpcOpts) =>
-      run(() => call('set', [key, parseArg(value)], opts)),
+      run(({ signal }) => call('set', [key, parseArg(value)], opts, signal)),
     )
   const keyed: readonly (readonly [string, string])[] = [
     ['get', 'print the value stored under KEY (KeyError if none)'],
@@ -208,14 +213,14 @@ export function registerRpc(
   for (const [name, description] of keyed)
     kvCommand(name, description)
       .argument('<key>', 'the key (a string)')
-      .action((key: string, opts: RpcOpts) => run(() => call(name, [key], opts)))
+      .action((key: string, opts: RpcOpts) => run(({ signal }) => call(name, [key], opts, signal)))
   kvCommand('keys', 'print the list of stored keys, in insertion order').action((opts: RpcOpts) =>
-    run(() => call('keys', [], opts)),
+    run(({ signal }) => call('keys', [], opts, signal)),
   )
 
   withRpcOptions(
     rpc.command('methods').description('list the methods the server offers (system.listMethods), one a line'),
     defaults,
     ['xmlrpc'],
-  ).action((opts: RpcOpts) => run(() => call('system.listMethods', [], opts, true)))
+  ).action((opts: RpcOpts) => run(({ signal }) => call('system.listMethods', [], opts, signal, true)))
 }

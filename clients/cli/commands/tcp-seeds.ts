@@ -9,7 +9,7 @@ import { HELLO_RECV_BYTES } from '../../../services/tcp/hello.ts'
 import { helloSession, welcomeExchange } from '../net/seed-tcp.ts'
 import { exchange } from '../net/tcp-client.ts'
 import type { ServicePorts } from '../targets.ts'
-import { type ConnOpts, parseTimeout, type Runner, stdinText, withConnOptions } from './tcp.ts'
+import { type ConnOpts, MAX_INPUT_BYTES, parseTimeout, type Runner, withConnOptions } from './tcp.ts'
 
 const ms = (n: number) => Math.round(n * 100) / 100
 
@@ -46,13 +46,14 @@ export function registerTcpSeeds(tcp: Command, defaults: ServicePorts, run: Runn
       0,
     )
     .action((opts: ConnOpts & { send: string; sleep: number }) =>
-      run(async () => {
+      run(async ({ signal }) => {
         const port = opts.port ?? (defaults.ports.welcome as number)
         const message = Buffer.from(opts.send, 'utf8')
         const timeoutMs = opts.timeout
         const r = await welcomeExchange({ host: opts.host, port }, message, {
           sleepMs: opts.sleep,
           timeoutMs,
+          signal,
         })
         const reply = r.reply.toString('utf8')
         return {
@@ -82,9 +83,9 @@ export function registerTcpSeeds(tcp: Command, defaults: ServicePorts, run: Runn
     defaults,
     'hello',
   ).action((names: string[], opts: ConnOpts) =>
-    run(async () => {
+    run(async ({ signal }) => {
       const port = opts.port ?? (defaults.ports.hello as number)
-      const r = await helloSession({ host: opts.host, port }, names, opts.timeout)
+      const r = await helloSession({ host: opts.host, port }, names, opts.timeout, signal)
       return {
         text: [r.welcome, ...r.replies].join('\n'),
         data: {
@@ -109,11 +110,14 @@ export function registerTcpSeeds(tcp: Command, defaults: ServicePorts, run: Runn
     defaults,
     'ack',
   ).action((words: string[], opts: ConnOpts) =>
-    run(async () => {
+    run(async ({ signal, readInput }) => {
       const port = opts.port ?? (defaults.ports.ack as number)
-      const data = words.length > 0 ? Buffer.from(words.join(' '), 'utf8') : await stdinText()
+      const data =
+        words.length > 0
+          ? Buffer.from(words.join(' '), 'utf8')
+          : await readInput("tcp ack's text", MAX_INPUT_BYTES)
       const started = performance.now()
-      const reply = await exchange({ host: opts.host, port }, data, opts.timeout)
+      const reply = await exchange({ host: opts.host, port }, data, opts.timeout, signal)
       const text = reply.toString('utf8')
       return {
         text,

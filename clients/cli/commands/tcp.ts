@@ -1,12 +1,16 @@
 /** `netlab tcp upper|echo|cmd`: the TCP service's three protocols. */
 import { type Command, InvalidArgumentError } from 'commander'
+import type { CommandContext } from '../command-context.ts'
 import { exchange, LineClient } from '../net/tcp-client.ts'
 import type { Result } from '../output.ts'
 import type { ServicePorts } from '../targets.ts'
 import { registerTcpSeeds } from './tcp-seeds.ts'
 
 /** Runner executes an action and renders its Result (shared by every command group). */
-export type Runner = (action: () => Promise<Result>) => Promise<void>
+export type Runner = (action: (ctx: CommandContext) => Promise<Result>) => Promise<void>
+
+/** The most a command reads from standard input (or from the session's one-line prompt). */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 /** ConnOpts are the options withConnOptions adds. */
 export interface ConnOpts {
@@ -27,13 +31,6 @@ export function parsePort(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 65535)
     throw new InvalidArgumentError('expected a port from 1 to 65535')
   return n
-}
-
-/** stdinText reads all of stdin. */
-export async function stdinText(): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks)
 }
 
 /** withConnOptions adds --host, --port (default: the service's `proto` port) and --timeout. */
@@ -58,22 +55,29 @@ export function registerTcp(program: Command, defaults: ServicePorts, run: Runne
     const description =
       proto === 'upper'
         ? 'send text, print it upper-cased by the server'
-        : 'send text (or stdin), print the byte-exact echo'
+        : 'send text (or stdin; in the session, one line), print the byte-exact echo'
     withConnOptions(
-      tcp.command(proto).argument('[text...]', 'text to send (default: stdin)').description(description),
+      tcp
+        .command(proto)
+        .argument('[text...]', 'text to send (default: stdin; in the session, a prompt for one line)')
+        .description(description),
       defaults,
       proto,
     )
       .option('--hex', 'print the reply as hex')
       .action((words: string[], opts: ConnOpts & { hex?: boolean }) =>
-        run(async () => {
+        run(async ({ signal, readInput }) => {
           const port = opts.port ?? (defaults.ports[proto] as number)
-          const data = words.length > 0 ? Buffer.from(words.join(' '), 'utf8') : await stdinText()
+          const data =
+            words.length > 0
+              ? Buffer.from(words.join(' '), 'utf8')
+              : await readInput(`tcp ${proto}'s text`, MAX_INPUT_BYTES)
           const started = performance.now()
           const reply = await exchange(
             { host: opts.host, port, retryForMs: defaults.connectRetryMs },
             data,
             opts.timeout,
+            signal,
           )
           const elapsedMs = Math.round((performance.now() - started) * 100) / 100
           const text = opts.hex ? reply.toString('hex') : reply.toString('utf8')
@@ -102,11 +106,12 @@ export function registerTcp(program: Command, defaults: ServicePorts, run: Runne
     defaults,
     'cmd',
   ).action((lines: string[], opts: ConnOpts) =>
-    run(async () => {
+    run(async ({ signal }) => {
       const port = opts.port ?? (defaults.ports.cmd as number)
       await using client = await LineClient.connect(
         { host: opts.host, port, retryForMs: defaults.connectRetryMs },
         opts.timeout,
+        signal,
       )
       const replies: string[] = []
       for (const line of lines) {

@@ -83,10 +83,11 @@ function resolved(
   opts: UdpOpts,
   defaults: ServicePorts,
   key: string,
+  signal?: AbortSignal,
 ): { target: Target; retry: RetryOptions } {
   return {
     target: { host: opts.host, port: opts.port ?? (defaults.ports[key] as number) },
-    retry: { timeoutMs: opts.timeout, retries: opts.retries },
+    retry: { timeoutMs: opts.timeout, retries: opts.retries, signal },
   }
 }
 
@@ -133,6 +134,15 @@ export function formatProbeReport(r: ProbeReport): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}${v}`).join('\n')
 }
 
+/** probeSummaryLine is an interrupted probe's figures so far, on one line. */
+export function probeSummaryLine(r: ProbeReport): string {
+  const rtt = r.rttMs ? `, rtt p50 ${r.rttMs.p50} ms p99 ${r.rttMs.p99} ms` : ''
+  return (
+    `interrupted: udp probe ${r.host}:${r.port} after ${formatDuration(r.elapsedMs)}: sent ${r.sent} of ` +
+    `${r.count}, received ${r.received}, lost ${r.lost} (${r.lossPercent} %)${rtt}`
+  )
+}
+
 function isTty(stream: Writable | undefined): stream is Writable & { isTTY: true } {
   return stream !== undefined && 'isTTY' in stream && stream.isTTY === true
 }
@@ -158,8 +168,8 @@ export function registerUdp(
   withRetry(
     withTarget(udp.command('time').description('print the server time as ctime() text'), defaults, 'ctime'),
   ).action((opts: UdpOpts) =>
-    run(async () => {
-      const { target, retry } = resolved(opts, defaults, 'ctime')
+    run(async ({ signal }) => {
+      const { target, retry } = resolved(opts, defaults, 'ctime', signal)
       const result = await ctimeQuery(target, retry)
       return { text: result.reply, data: { ...common('ctime', target, result), reply: result.reply } }
     }),
@@ -175,8 +185,8 @@ export function registerUdp(
       'hello',
     ),
   ).action((words: string[], opts: UdpOpts) =>
-    run(async () => {
-      const { target, retry } = resolved(opts, defaults, 'hello')
+    run(async ({ signal }) => {
+      const { target, retry } = resolved(opts, defaults, 'hello', signal)
       const name = words.join(' ')
       const result = await helloQuery(target, name, retry)
       return { text: result.reply, data: { ...common('hello', target, result), name, reply: result.reply } }
@@ -203,8 +213,8 @@ export function registerUdp(
       cmd.error(
         `error: the ack port answers datagrams of ${UDP_ACK_MIN_REQUEST_BYTES} bytes or more (its reply is 35); got ${bytes}`,
       )
-    return run(async () => {
-      const { target, retry } = resolved(opts, defaults, 'ack')
+    return run(async ({ signal }) => {
+      const { target, retry } = resolved(opts, defaults, 'ack', signal)
       const result = await ackQuery(target, Buffer.from(text, 'utf8'), retry)
       return {
         text: result.reply,
@@ -220,8 +230,8 @@ export function registerUdp(
       'time',
     ),
   ).action((opts: UdpOpts) =>
-    run(async () => {
-      const { target, retry } = resolved(opts, defaults, 'time')
+    run(async ({ signal }) => {
+      const { target, retry } = resolved(opts, defaults, 'time', signal)
       const result = await rfc868Query(target, retry)
       const iso = new Date(result.reply.unixMs).toISOString()
       const seconds = result.reply.secondsSince1900
@@ -239,8 +249,8 @@ export function registerUdp(
       'sntp',
     ),
   ).action((opts: UdpOpts) =>
-    run(async () => {
-      const { target, retry } = resolved(opts, defaults, 'sntp')
+    run(async ({ signal }) => {
+      const { target, retry } = resolved(opts, defaults, 'sntp', signal)
       const result = await sntpQuery(target, retry)
       const r = result.reply
       const serverTime = new Date(r.serverTimeMs).toISOString()
@@ -300,7 +310,7 @@ export function registerUdp(
       DEFAULT_PROBE_WAIT_MS,
     )
     .action((opts: ProbeOpts) =>
-      run(async () => {
+      run(async ({ signal }) => {
         const port = opts.port ?? (p.probe as number)
         const json = Boolean(program.opts<{ json?: boolean }>().json)
         const bar =
@@ -326,11 +336,14 @@ export function registerUdp(
             size: opts.size,
             waitMs: opts.wait,
             onProgress: bar ? (pr) => bar.update(pr.sent, { received: pr.received }) : undefined,
+            signal,
           })
         } finally {
           bar?.stop()
         }
-        return { text: formatProbeReport(report), data: { service: 'udp', proto: 'probe', ...report } }
+        const data = { service: 'udp', proto: 'probe', ...report }
+        if (report.interrupted) return { text: probeSummaryLine(report), data, exitCode: 130 }
+        return { text: formatProbeReport(report), data }
       }),
     )
 
@@ -343,8 +356,8 @@ export function registerUdp(
       'probe',
     ),
   ).action((opts: UdpOpts) =>
-    run(async () => {
-      const { target, retry } = resolved(opts, defaults, 'probe')
+    run(async ({ signal }) => {
+      const { target, retry } = resolved(opts, defaults, 'probe', signal)
       const result = await statsQuery(target, retry)
       return {
         text: JSON.stringify(result.reply, null, 2),

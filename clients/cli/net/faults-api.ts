@@ -4,12 +4,15 @@
  * code from the body), an unreachable API, or no answer within the deadline.
  */
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
+import { interruptedError } from './interrupt.ts'
 
 /** FaultsApi is where the control API listens. */
 export interface FaultsApi {
   readonly host: string
   readonly port: number
   readonly timeoutMs: number
+  /** on abort the call in flight stops and rejects INTERRUPTED */
+  readonly signal?: AbortSignal
 }
 
 /** ToxicInfo and ProxyInfo are the API's JSON. */
@@ -48,9 +51,12 @@ export async function callApi(
       method,
       headers: { 'content-type': 'application/json', 'user-agent': 'netlab-cli' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(api.timeoutMs),
+      signal: api.signal
+        ? AbortSignal.any([AbortSignal.timeout(api.timeoutMs), api.signal])
+        : AbortSignal.timeout(api.timeoutMs),
     })
   } catch (err) {
+    if (api.signal?.aborted) throw interruptedError(`${method} ${where}; request abandoned`)
     if (err instanceof DOMException && err.name === 'TimeoutError')
       throw new LabError('TIMEOUT', `faults API at ${origin(api)}: no answer within ${api.timeoutMs} ms`)
     const cause = (err as { cause?: unknown }).cause

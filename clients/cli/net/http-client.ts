@@ -13,6 +13,7 @@
 
 import { Agent, buildConnector, request } from 'undici'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
+import { interruptedError, seconds } from './interrupt.ts'
 
 /** HttpTarget is the lab's HTTP service: where a path-only target goes. */
 export interface HttpTarget {
@@ -50,6 +51,8 @@ export interface HttpClientOptions {
   readonly timeoutMs: number
   /** largest response body accepted (default 64 MiB) */
   readonly maxResponseBytes?: number
+  /** on abort the exchange in flight stops, its connection closes, and send rejects INTERRUPTED */
+  readonly signal?: AbortSignal
 }
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000
@@ -165,10 +168,12 @@ function requestError(url: URL, err: unknown, timeoutMs: number, gotHeaders: boo
 export class HttpClient implements AsyncDisposable {
   readonly #agent: Agent
   readonly #timeoutMs: number
+  readonly #signal: AbortSignal | undefined
   #connections = 0
 
   constructor(opts: HttpClientOptions) {
     this.#timeoutMs = opts.timeoutMs
+    this.#signal = opts.signal
     const connect = buildConnector({ timeout: opts.timeoutMs })
     this.#agent = new Agent({
       connections: 1,
@@ -196,7 +201,9 @@ export class HttpClient implements AsyncDisposable {
         method: req.method,
         headers: { ...req.headers },
         body: req.body ?? null,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: this.#signal
+          ? AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#signal])
+          : AbortSignal.timeout(this.#timeoutMs),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
       })
@@ -211,6 +218,11 @@ export class HttpClient implements AsyncDisposable {
         timing: { ttfbMs, totalMs },
       }
     } catch (err) {
+      if (this.#signal?.aborted) {
+        const got = ttfbMs === undefined ? 'no response yet' : 'headers received, body incomplete'
+        const elapsed = seconds(performance.now() - started)
+        throw interruptedError(`${req.method} ${req.url.href} after ${elapsed} (${got}); connection closed`)
+      }
       throw requestError(req.url, err, this.#timeoutMs, ttfbMs !== undefined)
     }
   }

@@ -21,6 +21,7 @@ import {
   PROBE_HEADER_BYTES,
   type ProbeReply,
 } from '../../../services/udp/probe/packet.ts'
+import { onAbort } from './interrupt.ts'
 import type { Target } from './tcp-client.ts'
 import { type Resolver, resolveTarget } from './udp-client.ts'
 
@@ -33,6 +34,8 @@ export const PROBE_LIMITS = {
 
 export const DEFAULT_PROBE_SIZE = 64
 export const DEFAULT_PROBE_WAIT_MS = 1000
+/** After an interrupt, how long replies already on their way are still counted (capped by waitMs). */
+export const INTERRUPT_WAIT_MS = 250
 
 /** RttSummary is in milliseconds (microsecond precision). */
 export interface RttSummary {
@@ -213,6 +216,8 @@ export interface ProbeOptions extends Target {
   readonly session?: number
   readonly onProgress?: (p: ProbeProgress) => void
   readonly resolve?: Resolver
+  /** on abort the runner stops sending and waiting at once and reports the figures so far */
+  readonly signal?: AbortSignal
 }
 
 export interface ProbeReport extends ProbeSummary {
@@ -230,6 +235,8 @@ export interface ProbeReport extends ProbeSummary {
   readonly sendDurationMs: number
   /** probes per second actually achieved ((sent − 1) / send duration); null for one probe */
   readonly sendRate: number | null
+  /** present (true) when the signal stopped the run early: the figures are those so far */
+  readonly interrupted?: true
 }
 
 function checkRange(name: keyof typeof PROBE_LIMITS, value: number): void {
@@ -286,8 +293,19 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   let sent = 0
   const progress = () => opts.onProgress?.({ sent, received: stats.received, count })
 
+  let timer: NodeJS.Timeout | undefined
+  let stop: (() => void) | undefined
+  let interrupted = false
+  const abort = onAbort(opts.signal, () => {
+    // stop sending at once; replies already on their way get a moment (at most 250 ms)
+    interrupted = true
+    clearTimeout(timer)
+    timer = setTimeout(() => stop?.(), Math.min(waitMs, INTERRUPT_WAIT_MS))
+  })
   try {
     await new Promise<void>((resolve) => {
+      stop = resolve
+      if (interrupted) return
       const tick = () => {
         const now = performance.now()
         const due = Math.min(count, Math.floor((now - start) / intervalMs) + 1)
@@ -301,12 +319,14 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
         }
         progress()
         if (fatal !== undefined) resolve()
-        else if (sent < count) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()))
-        else setTimeout(resolve, waitMs)
+        else if (sent < count)
+          timer = setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()))
+        else timer = setTimeout(resolve, waitMs)
       }
       tick()
     })
   } finally {
+    abort[Symbol.dispose]()
     socket.close()
   }
   if (fatal !== undefined) {
@@ -331,5 +351,6 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
     sendDurationMs: Math.round(sendDurationMs * 1000) / 1000,
     sendRate:
       sent > 1 && sendDurationMs > 0 ? Math.round(((sent - 1) / sendDurationMs) * 1000 * 10) / 10 : null,
+    ...(interrupted ? { interrupted: true as const } : {}),
   }
 }

@@ -67,6 +67,8 @@ export interface RpcClientOptions {
   readonly authkey: string
   /** how long a TCP connect is retried (jsonrpc, mpconn): Target.retryForMs */
   readonly retryForMs?: number
+  /** on abort the connection closes and the call in flight rejects (INTERRUPTED or CLOSED) */
+  readonly signal?: AbortSignal
 }
 
 /** Raised is an exception the called method raised, as Python names and prints it. */
@@ -151,7 +153,11 @@ abstract class HttpRpcClient implements RpcClient {
   constructor(opts: RpcClientOptions, path: string, contentType: string) {
     this.#url = new URL(`http://${hostPort(opts.host, opts.ports.http)}${path}`)
     this.target = this.#url.href
-    this.#http = new HttpClient({ timeoutMs: opts.timeoutMs, maxResponseBytes: MAX_REPLY_BYTES })
+    this.#http = new HttpClient({
+      timeoutMs: opts.timeoutMs,
+      maxResponseBytes: MAX_REPLY_BYTES,
+      signal: opts.signal,
+    })
     this.#contentType = contentType
   }
 
@@ -266,6 +272,7 @@ class JsonRpcTcpClient implements RpcClient {
   readonly target: string
   readonly #where: Target
   readonly #timeoutMs: number
+  readonly #signal: AbortSignal | undefined
   #lines: LineClient | undefined
   #id = 0n
 
@@ -273,11 +280,12 @@ class JsonRpcTcpClient implements RpcClient {
     this.#where = { host: opts.host, port: opts.ports.jsonrpc, retryForMs: opts.retryForMs }
     this.target = hostPort(opts.host, opts.ports.jsonrpc)
     this.#timeoutMs = opts.timeoutMs
+    this.#signal = opts.signal
   }
 
   async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
     const started = performance.now()
-    const lines = this.#lines ?? (await LineClient.connect(this.#where, this.#timeoutMs))
+    const lines = this.#lines ?? (await LineClient.connect(this.#where, this.#timeoutMs, this.#signal))
     this.#lines = lines
     const id = ++this.#id
     try {
@@ -336,6 +344,7 @@ class MpConnClient implements RpcClient {
   readonly #where: Target
   readonly #timeoutMs: number
   readonly #authkey: Buffer
+  readonly #signal: AbortSignal | undefined
   #conn: MpConnection | undefined
 
   constructor(opts: RpcClientOptions) {
@@ -343,6 +352,7 @@ class MpConnClient implements RpcClient {
     this.target = hostPort(opts.host, opts.ports.mpRpc)
     this.#timeoutMs = opts.timeoutMs
     this.#authkey = Buffer.from(opts.authkey, 'utf8')
+    this.#signal = opts.signal
   }
 
   async call(method: string, args: readonly RpcValue[]): Promise<RpcOutcome> {
@@ -357,7 +367,7 @@ class MpConnClient implements RpcClient {
   }
 
   async #connect(started: number): Promise<MpConnection> {
-    const socket: Socket = await open(this.#where, this.#timeoutMs)
+    const socket: Socket = await open(this.#where, this.#timeoutMs, { signal: this.#signal })
     socket.setNoDelay(true)
     const conn = new MpConnection(socket, { maxFrameBytes: MAX_REPLY_BYTES, closeGraceMs: 500 })
     try {

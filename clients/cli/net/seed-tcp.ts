@@ -7,13 +7,14 @@
  */
 import type { Socket } from 'node:net'
 import { LabError } from '../../../lib/errors.ts'
-import { open, type Target } from './tcp-client.ts'
+import { interruptionOf, open, type Target } from './tcp-client.ts'
 
 const describe = (t: Target) => `${t.host}:${t.port}`
 
 /** ByteReader collects what a socket receives and hands it out by count or at the peer's close. */
 class ByteReader {
   readonly #target: Target
+  readonly #socket: Socket
   #buf: Buffer = Buffer.alloc(0)
   #ended = false
   #error: Error | undefined
@@ -21,6 +22,7 @@ class ByteReader {
 
   constructor(socket: Socket, target: Target) {
     this.#target = target
+    this.#socket = socket
     socket.on('data', (chunk: Buffer) => {
       this.#buf = Buffer.concat([this.#buf, chunk])
       this.#notify()
@@ -76,6 +78,8 @@ class ByteReader {
   async #until(timeoutMs: number, done: () => boolean): Promise<void> {
     const deadline = performance.now() + timeoutMs
     for (;;) {
+      const interrupted = interruptionOf(this.#socket)
+      if (interrupted) throw interrupted
       if (this.#error) throw new LabError('CLOSED', `${describe(this.#target)}: ${this.#error.message}`)
       if (done()) return
       const left = deadline - performance.now()
@@ -117,13 +121,15 @@ export interface WelcomeResult {
 export async function welcomeExchange(
   target: Target,
   message: Buffer,
-  opts: { sleepMs: number; timeoutMs: number },
+  opts: { sleepMs: number; timeoutMs: number; signal?: AbortSignal },
 ): Promise<WelcomeResult> {
-  const socket = await open(target, opts.timeoutMs)
+  const socket = await open(target, opts.timeoutMs, opts.signal ? { signal: opts.signal } : {})
   const started = performance.now()
   try {
     const reader = new ByteReader(socket, target)
     if (opts.sleepMs > 0 && (await reader.closedWithin(opts.sleepMs))) {
+      const interrupted = interruptionOf(socket)
+      if (interrupted) throw interrupted
       const after = Math.round(performance.now() - started)
       throw new LabError(
         'TIMED_OUT_BY_SERVER',
@@ -160,8 +166,9 @@ export async function helloSession(
   target: Target,
   names: readonly string[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<HelloResult> {
-  const socket = await open(target, timeoutMs)
+  const socket = await open(target, timeoutMs, signal ? { signal } : {})
   const started = performance.now()
   try {
     const reader = new ByteReader(socket, target)

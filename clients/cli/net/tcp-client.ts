@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { interruptedError, onAbort, seconds } from './interrupt.ts'
 
 /** Target is where to connect. */
 export interface Target {
@@ -26,6 +27,24 @@ function connectError(target: Target, err: unknown): LabError {
   const code = isErrnoException(err) ? err.code : undefined
   const why = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `unknown host (${code})` : (code ?? String(err))
   return new LabError('CONNECT_FAILED', `cannot connect to ${describe(target)}: ${why}`, { cause: err })
+}
+
+/** OpenOptions: `noDelay` turns Nagle off (round-trip timing); `signal` interrupts. */
+export interface OpenOptions {
+  readonly noDelay?: boolean
+  /** on abort the socket is destroyed with an INTERRUPTED error, while connecting or after */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Why a socket was destroyed by its signal. Node drops the error given to destroy() once the
+ * socket has half-closed (`exchange` ends its side first), so users of the socket ask here.
+ */
+const interruptions = new WeakMap<Socket, LabError>()
+
+/** interruptionOf returns the INTERRUPTED error `socket` was destroyed with, if it was. */
+export function interruptionOf(socket: Socket): LabError | undefined {
+  return interruptions.get(socket)
 }
 
 /** errno codes of a connect worth retrying: nothing was sent, and the service may be back soon */
@@ -49,15 +68,11 @@ function isRetryableConnect(err: unknown): boolean {
 }
 
 /**
- * open connects within `timeoutMs` (`noDelay`: Nagle off, for round-trip timing). With
+ * open connects within `timeoutMs` (see OpenOptions). With
  * `target.retryForMs`, a failed connect is retried after 50 ms, doubling up to 1 s (±10 %),
  * until that much time has passed; the last error then names the attempts.
  */
-export async function open(
-  target: Target,
-  timeoutMs: number,
-  opts: { noDelay?: boolean } = {},
-): Promise<Socket> {
+export async function open(target: Target, timeoutMs: number, opts: OpenOptions = {}): Promise<Socket> {
   const retryForMs = target.retryForMs ?? 0
   if (retryForMs <= 0) return openOnce(target, timeoutMs, opts)
   const started = performance.now()
@@ -75,18 +90,35 @@ export async function open(
         const message = `${err.message} (${attempt} attempts in ${Math.round(elapsedMs)} ms)`
         throw new LabError(err.code, message, { cause: err.cause })
       }
-      await sleep(backoffMs)
+      await sleep(backoffMs, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => {
+        throw interruptedError(`connect to ${describe(target)} after ${seconds(performance.now() - started)}`)
+      })
     }
   }
 }
 
-function openOnce(target: Target, timeoutMs: number, opts: { noDelay?: boolean }): Promise<Socket> {
+/** openOnce connects within `timeoutMs`; once connected, `signal` still destroys the socket on abort. */
+function openOnce(target: Target, timeoutMs: number, opts: OpenOptions): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const started = performance.now()
     const socket = connect({ host: target.host, port: target.port, noDelay: opts.noDelay ?? false })
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new LabError('TIMEOUT', `connecting to ${describe(target)} timed out after ${timeoutMs} ms`))
     }, timeoutMs)
+    const abort = onAbort(opts.signal, () => {
+      const err = interruptedError(
+        socket.connecting
+          ? `connecting to ${describe(target)} (${seconds(performance.now() - started)}); gave up`
+          : `${describe(target)} after ${seconds(performance.now() - started)}, ` +
+              `${socket.bytesWritten} bytes sent, ${socket.bytesRead} received; connection closed`,
+      )
+      clearTimeout(timer)
+      interruptions.set(socket, err)
+      socket.destroy(err)
+      reject(err)
+    })
+    socket.once('close', () => abort[Symbol.dispose]())
     socket.once('connect', () => {
       clearTimeout(timer)
       socket.removeAllListeners('error')
@@ -94,7 +126,7 @@ function openOnce(target: Target, timeoutMs: number, opts: { noDelay?: boolean }
     })
     socket.once('error', (err) => {
       clearTimeout(timer)
-      reject(connectError(target, err))
+      reject(err instanceof LabError ? err : connectError(target, err))
     })
   })
 }
@@ -105,8 +137,13 @@ function openOnce(target: Target, timeoutMs: number, opts: { noDelay?: boolean }
  * without a byte of reply to a non-empty request (it died, or a proxy in front of a dead
  * one accepted and closed) is an error, NO_REPLY, not an empty answer.
  */
-export async function exchange(target: Target, data: Buffer, timeoutMs: number): Promise<Buffer> {
-  const socket = await open(target, timeoutMs)
+export async function exchange(
+  target: Target,
+  data: Buffer,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const socket = await open(target, timeoutMs, { signal })
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     socket.setTimeout(timeoutMs, () =>
@@ -115,6 +152,8 @@ export async function exchange(target: Target, data: Buffer, timeoutMs: number):
     socket.on('data', (c: Buffer) => chunks.push(c))
     socket.on('error', (err) => reject(err instanceof LabError ? err : connectError(target, err)))
     socket.on('close', (hadError) => {
+      const interrupted = interruptionOf(socket)
+      if (interrupted) return reject(interrupted)
       if (hadError) return
       const reply = Buffer.concat(chunks)
       if (reply.length === 0 && data.length > 0)
@@ -144,17 +183,19 @@ export class LineClient implements AsyncDisposable {
       this.#wake()
     })
     socket.on('error', (err) => {
-      this.#closed = connectError(target, err)
+      this.#closed = err instanceof LabError ? err : connectError(target, err)
       this.#wake()
     })
     socket.on('close', () => {
-      this.#closed ??= new LabError('CLOSED', `${describe(target)} closed the connection`)
+      this.#closed ??=
+        interruptionOf(socket) ?? new LabError('CLOSED', `${describe(target)} closed the connection`)
       this.#wake()
     })
   }
 
-  static async connect(target: Target, timeoutMs = 5000): Promise<LineClient> {
-    return new LineClient(target, await open(target, timeoutMs), timeoutMs)
+  /** connect opens the connection; `signal` closes it (INTERRUPTED) on abort. */
+  static async connect(target: Target, timeoutMs = 5000, signal?: AbortSignal): Promise<LineClient> {
+    return new LineClient(target, await open(target, timeoutMs, { signal }), timeoutMs)
   }
 
   /** send writes one line (the newline is added). */

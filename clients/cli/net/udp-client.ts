@@ -39,6 +39,7 @@ import { isErrnoException, LabError } from '../../../lib/errors.ts'
 import { NTP_UNIX_OFFSET_S, nowMs, offsetAndDelay, readNtpTime } from '../../../lib/ntp-time.ts'
 import { decodeStatsReply, encodeStatsRequest } from '../../../services/udp/probe/packet.ts'
 import { decodeReply, encodeRequest, SNTP_PACKET_BYTES } from '../../../services/udp/sntp/packet.ts'
+import { interruptedError, onAbort } from './interrupt.ts'
 import type { Target } from './tcp-client.ts'
 
 export type { Target }
@@ -72,6 +73,8 @@ export interface RetryOptions {
   /** random source in [0, 1) for the jitter (tests pass a constant) */
   readonly random?: () => number
   readonly resolve?: Resolver
+  /** on abort every socket closes, the timer is cleared and the request rejects INTERRUPTED */
+  readonly signal?: AbortSignal
 }
 
 export interface UdpRequestOptions<T> extends Target, RetryOptions {
@@ -194,6 +197,7 @@ export async function udpRequest<T>(opts: UdpRequestOptions<T>): Promise<UdpResu
     let done = false
     let sent = 0
     let lastError: { attempt: number; err: unknown } | undefined
+    let abort: Disposable | undefined
 
     const close = (socket: Socket) => {
       if (open.delete(socket)) socket.close()
@@ -202,10 +206,17 @@ export async function udpRequest<T>(opts: UdpRequestOptions<T>): Promise<UdpResu
       if (done) return
       done = true
       clearTimeout(timer)
+      abort?.[Symbol.dispose]()
       for (const socket of [...open]) close(socket)
       outcome()
     }
     const fail = (err: unknown) => finish(() => reject(err))
+    abort = onAbort(opts.signal, () => {
+      const elapsed = formatDuration(performance.now() - started)
+      const attempts = `${sent} attempt${sent === 1 ? '' : 's'}`
+      fail(interruptedError(`${describe(target)} after ${attempts} (${elapsed}), no reply; socket closed`))
+    })
+    if (done) return
 
     const startAttempt = (index: number) => {
       const attempt = index + 1

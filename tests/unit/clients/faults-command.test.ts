@@ -120,9 +120,9 @@ describe('netlab faults', () => {
     })
   })
 
-  it('refuses a bad toxicity or attribute before calling the API (exit 1, usage on stderr)', async () => {
+  it('refuses a bad toxicity or attribute before calling the API (exit 2, usage on stderr)', async () => {
     const bad = await runCli(env, ['faults', 'add', 'udp-time', 'loss', '--toxicity', '2'])
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2)
     expect(bad.stderr).toContain(
       "option '--toxicity <p>' argument '2' is invalid. expected a probability from 0 to 1",
     )

@@ -414,7 +414,7 @@ describe('netlab http', () => {
     ],
   ])('rejects %j', async (args, message) => {
     const r = await runCli(env, args)
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2) // a bad argument is a usage error
     if (typeof message === 'string') expect(r.stderr).toBe(message)
     else expect(r.stderr).toMatch(message)
   })
@@ -436,7 +436,7 @@ describe('netlab http', () => {
     ],
   ])('rejects bad options: %j', async (args, message) => {
     const r = await runCli(env, args)
-    expect(r.code).toBe(1) // commander's usage errors
+    expect(r.code).toBe(2) // commander's usage errors
     expect(r.stderr).toContain(message)
   })
 })

@@ -218,6 +218,27 @@ describe('runProbe', () => {
     expect(progress.at(-1)).toBe(100)
   })
 
+  it('stops on abort: no more sends, the figures so far, marked interrupted', async () => {
+    const d = await startDouble((req, dd) =>
+      dd.reply(req.from, encodeProbeReply(req.msg, req.receivedMs, nowMs())),
+    )
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 200)
+    const started = performance.now()
+    const r = await runProbe(
+      loopback(d.port, { count: 100_000, rate: 1000, waitMs: 5000, signal: controller.signal }),
+    )
+    // 200 ms of sending, then at most 250 ms for replies on their way (not the 5 s wait)
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(r.interrupted).toBe(true)
+    expect(r.sent).toBeGreaterThan(50)
+    expect(r.sent).toBeLessThan(1000)
+    expect(r).toMatchObject({ received: r.sent, lost: 0 })
+    const sentWhenStopped = d.requests.length
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(d.requests.length).toBe(sentWhenStopped)
+  })
+
   it('paces sends at the requested rate without exceeding it', async () => {
     const d = await startDouble((req, dd) =>
       dd.reply(req.from, encodeProbeReply(req.msg, req.receivedMs, nowMs())),

@@ -192,7 +192,7 @@ describe('netlab rpc', () => {
       '',
     ])
     const other = await rpc('methods', '--via', 'jsonrpc')
-    expect(other.code).toBe(1)
+    expect(other.code).toBe(2)
     expect(other.stderr).toContain("argument 'jsonrpc' is invalid. Allowed choices are xmlrpc.")
   })
 

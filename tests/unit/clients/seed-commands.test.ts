@@ -5,7 +5,7 @@
  */
 import { PassThrough } from 'node:stream'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { runSession } from '../../../clients/cli/session.ts'
+import { startSession } from '../../../clients/cli/session.ts'
 import { defaultTargets } from '../../../clients/cli/targets.ts'
 import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
@@ -88,7 +88,7 @@ describe('netlab tcp welcome|hello|ack, udp ack', () => {
       replies: ['Hello, grüße!'],
     })
     const long = await runCli(env, ['tcp', 'hello', 'x'.repeat(1025)])
-    expect(long.code).toBe(1)
+    expect(long.code).toBe(2)
     expect(long.stderr).toMatch(/each name is one message: 1 to 1024 bytes \(got 1025\)/)
   })
 
@@ -107,7 +107,7 @@ describe('netlab tcp welcome|hello|ack, udp ack', () => {
 
   it('`udp ack` refuses a datagram the server would drop (under 4 bytes), as a usage error', async () => {
     const r = await runCli(env, ['udp', 'ack', 'abc'])
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.stderr).toBe(
       'error: the ack port answers datagrams of 4 bytes or more (its reply is 35); got 3\n(add --help for usage)\n',
     )
@@ -117,14 +117,14 @@ describe('netlab tcp welcome|hello|ack, udp ack', () => {
     const stdin = new PassThrough()
     const stdout = new Capture()
     const stderr = new Capture()
-    const done = runSession({ stdin, stdout, stderr }, env)
+    const done = startSession({ stdin, stdout, stderr }, env).done
     stdin.end('tcp hello Michael\n--json udp ack "hello, udpServer"\ntcp welcome --send 1\nexit\n')
     await done
-    // the prompt (`netlab> `) is written before the first command's output only: input is not a TTY
-    const lines = stdout.text.replace('netlab> ', '').split('\n')
-    expect(lines.slice(1, 3)).toEqual(['Welcome!', 'Hello, Michael!'])
-    expect(lines[4]).toBe('welcome to server!')
-    const json = lines[3]
+    // after the banner, each command's output follows its prompt (`netlab> `)
+    const lines = stdout.text.slice(stdout.text.indexOf('Welcome!')).replaceAll('netlab> ', '').split('\n')
+    expect(lines.slice(0, 2)).toEqual(['Welcome!', 'Hello, Michael!'])
+    expect(lines[3]).toBe('welcome to server!')
+    const json = lines[2]
     expect(JSON.parse(json ?? '{}')).toMatchObject({ service: 'udp', proto: 'ack', reply: ACK })
     expect(stderr.text).toBe('')
   })

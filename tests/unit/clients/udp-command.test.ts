@@ -196,7 +196,7 @@ describe('netlab udp', () => {
     ['udp', 'time', '--timeout', '0'],
   ])('rejects bad options: %s %s %s %s', async (...args) => {
     const r = await run(env, args)
-    expect(r.code).toBe(1) // commander's InvalidArgumentError exit code
+    expect(r.code).toBe(2) // a usage error
     expect(r.stderr).toMatch(/^error: option .* argument .* is invalid\. expected /)
   })
 })
