@@ -1,0 +1,129 @@
+/**
+ * Compaction rewrites the log as one record per live key while the store keeps serving:
+ *
+ *   1. capture   the live entries and the log's synced length (`cut`), at one instant
+ *   2. snapshot  write them to <log>.tmp in 1 MiB writes, then fdatasync
+ *   3. catch up  copy what was appended to the log after `cut` (synced writes, read back
+ *                from the log), repeatedly, while writes go on
+ *   4. switch    with writes held: copy the last few, fdatasync, rename over the log,
+ *                fsync the directory, and append to the new file from then on
+ *
+ * Until the rename the old log is whole and authoritative (a crash leaves a stale .tmp,
+ * removed at start); after it the new file holds every write the old one had.
+ */
+import { dirname } from 'node:path'
+import { type StoreFile, type StoreFs, writeFully } from './file-layer.ts'
+import { encodeRecord, payloadOf } from './record.ts'
+
+const CHUNK_BYTES = 1024 * 1024
+/** Below this much left to copy, the final copy runs with writes held. */
+const HELD_COPY_BYTES = 256 * 1024
+
+/** CompactionHost is what compaction needs from the store. */
+export interface CompactionHost {
+  readonly fs: StoreFs
+  readonly path: string
+  /** the live entries (key, tagged JSON value) and the synced length they correspond to */
+  capture(): { entries: ReadonlyArray<readonly [string, string]>; cut: number }
+  /** the log file now, and its synced length */
+  log(): { file: StoreFile; size: number }
+  /** true once the store is closing: give up */
+  aborted(): boolean
+  /** runs `fn` with no write in progress and none starting */
+  exclusive(fn: () => Promise<void>): Promise<void>
+  /** from now on append to `file`, whose synced length is `size`; close the old one */
+  switchTo(file: StoreFile, size: number): Promise<void>
+  /** the rename could not be made durable: sync the directory before the next write */
+  dirUnsynced(err: unknown): void
+}
+
+/** CompactionAborted: the store began to close while compacting; the old log stands. */
+export class CompactionAborted extends Error {
+  override readonly name = 'CompactionAborted'
+}
+
+/** compactLog runs one compaction; resolves the new log's length. */
+export async function compactLog(host: CompactionHost): Promise<number> {
+  const { entries, cut } = host.capture()
+  const tmpPath = `${host.path}.tmp`
+  const tmp = await host.fs.open(tmpPath, 'create')
+  let switched = false
+  try {
+    let position = await writeSnapshot(tmp, entries, host)
+    await tmp.datasync()
+    let from = cut
+    while (host.log().size - from > HELD_COPY_BYTES) {
+      const to = host.log().size
+      position = await copyRange(host.log().file, from, to, tmp, position, host)
+      from = to
+    }
+    await host.exclusive(async () => {
+      if (host.aborted()) throw new CompactionAborted('store closing')
+      const { file, size } = host.log()
+      position = await copyRange(file, from, size, tmp, position, host)
+      await tmp.datasync()
+      await host.fs.rename(tmpPath, host.path)
+      switched = true
+      await host.switchTo(tmp, position)
+      try {
+        await host.fs.syncDir(dirname(host.path))
+      } catch (err) {
+        host.dirUnsynced(err)
+      }
+    })
+    return position
+  } finally {
+    if (!switched) {
+      await tmp.close().catch(() => undefined)
+      await host.fs.unlink(tmpPath).catch(() => undefined)
+    }
+  }
+}
+
+/** writeSnapshot writes one record per entry, as one write ending at its last record. */
+async function writeSnapshot(
+  tmp: StoreFile,
+  entries: ReadonlyArray<readonly [string, string]>,
+  host: CompactionHost,
+): Promise<number> {
+  let position = 0
+  let lines: string[] = []
+  let bytes = 0
+  for (let i = 0; i < entries.length; i++) {
+    const [key, value] = entries[i] as readonly [string, string]
+    const line = encodeRecord(payloadOf({ kind: 'set', key, value }), i === entries.length - 1)
+    lines.push(line)
+    bytes += line.length
+    if (bytes >= CHUNK_BYTES || i === entries.length - 1) {
+      if (host.aborted()) throw new CompactionAborted('store closing')
+      const buf = Buffer.from(lines.join(''))
+      await writeFully(tmp, buf, position)
+      position += buf.length
+      lines = []
+      bytes = 0
+    }
+  }
+  return position
+}
+
+/** copyRange copies bytes [from, to) of the old log to `dest` at `position`; resolves the new position. */
+async function copyRange(
+  src: StoreFile,
+  from: number,
+  to: number,
+  dest: StoreFile,
+  position: number,
+  host: CompactionHost,
+): Promise<number> {
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES)
+  let at = from
+  while (at < to) {
+    if (host.aborted()) throw new CompactionAborted('store closing')
+    const n = await src.read(buf.subarray(0, Math.min(CHUNK_BYTES, to - at)), at)
+    if (n <= 0) throw new Error(`log ended at byte ${at} while copying up to ${to}`)
+    await writeFully(dest, buf.subarray(0, n), position)
+    position += n
+    at += n
+  }
+  return position
+}
