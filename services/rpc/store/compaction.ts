@@ -12,29 +12,21 @@
  * removed at start); after it the new file holds every write the old one had.
  */
 import { dirname } from 'node:path'
-import { type StoreFile, type StoreFs, writeFully } from './file-layer.ts'
+import { type StoreFile, writeFully } from './file-layer.ts'
+import type { LogWriter } from './log-writer.ts'
 import { encodeRecord, payloadOf } from './record.ts'
 
 const CHUNK_BYTES = 1024 * 1024
 /** Below this much left to copy, the final copy runs with writes held. */
 const HELD_COPY_BYTES = 256 * 1024
 
-/** CompactionHost is what compaction needs from the store. */
+/** CompactionHost is what compaction needs from the store: its log writer, its live entries. */
 export interface CompactionHost {
-  readonly fs: StoreFs
-  readonly path: string
+  readonly writer: LogWriter
   /** the live entries (key, tagged JSON value) and the synced length they correspond to */
   capture(): { entries: ReadonlyArray<readonly [string, string]>; cut: number }
-  /** the log file now, and its synced length */
-  log(): { file: StoreFile; size: number }
   /** true once the store is closing: give up */
   aborted(): boolean
-  /** runs `fn` with no write in progress and none starting */
-  exclusive(fn: () => Promise<void>): Promise<void>
-  /** from now on append to `file`, whose synced length is `size`; close the old one */
-  switchTo(file: StoreFile, size: number): Promise<void>
-  /** the rename could not be made durable: sync the directory before the next write */
-  dirUnsynced(err: unknown): void
 }
 
 /** CompactionAborted: the store began to close while compacting; the old log stands. */
@@ -44,38 +36,39 @@ export class CompactionAborted extends Error {
 
 /** compactLog runs one compaction; resolves the new log's length. */
 export async function compactLog(host: CompactionHost): Promise<number> {
+  const { writer } = host
   const { entries, cut } = host.capture()
-  const tmpPath = `${host.path}.tmp`
-  const tmp = await host.fs.open(tmpPath, 'create')
+  const tmpPath = `${writer.path}.tmp`
+  const tmp = await writer.fs.open(tmpPath, 'create')
   let switched = false
   try {
     let position = await writeSnapshot(tmp, entries, host)
     await tmp.datasync()
     let from = cut
-    while (host.log().size - from > HELD_COPY_BYTES) {
-      const to = host.log().size
-      position = await copyRange(host.log().file, from, to, tmp, position, host)
+    while (writer.size - from > HELD_COPY_BYTES) {
+      const to = writer.size
+      position = await copyRange(writer.current().file, from, to, tmp, position, host)
       from = to
     }
-    await host.exclusive(async () => {
+    await writer.exclusive(async () => {
       if (host.aborted()) throw new CompactionAborted('store closing')
-      const { file, size } = host.log()
+      const { file, size } = writer.current()
       position = await copyRange(file, from, size, tmp, position, host)
       await tmp.datasync()
-      await host.fs.rename(tmpPath, host.path)
+      await writer.fs.rename(tmpPath, writer.path)
       switched = true
-      await host.switchTo(tmp, position)
+      await writer.switchTo(tmp, position)
       try {
-        await host.fs.syncDir(dirname(host.path))
+        await writer.fs.syncDir(dirname(writer.path))
       } catch (err) {
-        host.dirUnsynced(err)
+        writer.dirUnsynced(err)
       }
     })
     return position
   } finally {
     if (!switched) {
       await tmp.close().catch(() => undefined)
-      await host.fs.unlink(tmpPath).catch(() => undefined)
+      await writer.fs.unlink(tmpPath).catch(() => undefined)
     }
   }
 }

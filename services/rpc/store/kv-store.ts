@@ -5,23 +5,24 @@
  * commit), in the order they were called.
  *
  * A change is acknowledged, and visible to readers, only once its write is whole and
- * synced: memory is updated after the sync, never before. A failed write or sync changes
- * nothing in memory, cuts the log back to where the write began (and syncs that), and
- * answers an OSError (errors.ts); if even the cut fails, no write is taken until it succeeds.
+ * synced (log-writer.ts): memory is updated after the sync, never before. A failed write or
+ * sync changes nothing in memory, leaves nothing in the log, and answers an OSError
+ * (errors.ts). Changes are admitted in call order against the state they will meet (admit.ts).
  *
  * Values are kept as their tagged JSON text (value-json.ts), so the live data in memory is
- * what a compacted log holds; RPC_STORE_MAX_BYTES bounds it. Once the log passes
- * RPC_STORE_COMPACT_RATIO times that (and RPC_STORE_COMPACT_MIN_BYTES) it is compacted in
- * the background (compaction.ts) while writes go on.
+ * what a compacted log holds; RPC_STORE_MAX_BYTES bounds it. Once the log is larger than
+ * RPC_STORE_COMPACT_RATIO times the live data (and RPC_STORE_COMPACT_MIN_BYTES) it is
+ * compacted in the background (compaction.ts) while writes go on.
  */
 import { dirname } from 'node:path'
 import type { Logger } from '../../../lib/log.ts'
-import { PyError, typeError, valueError } from '../errors.ts'
-import { pyRepr } from '../python.ts'
+import { typeError, valueError } from '../errors.ts'
 import { pyTypeName, type RpcValue } from '../value.ts'
+import { admit, type Entry, keyError, type Pending } from './admit.ts'
 import { CompactionAborted, compactLog } from './compaction.ts'
 import { isNoSpace, StoreCorruptError, storeClosed, storeFull, storeWriteFailed } from './errors.ts'
-import { nodeFs, type StoreFile, type StoreFs, writeFully } from './file-layer.ts'
+import { nodeFs } from './file-layer.ts'
+import { LogWriter } from './log-writer.ts'
 import { encodeRecord, payloadOf, recordBytes, type StoreOp } from './record.ts'
 import { replayLog } from './replay.ts'
 import { fromTagged, toTagged } from './value-json.ts'
@@ -49,57 +50,26 @@ export const STORE_DEFAULTS = {
 /** A write's bytes beyond which the next queued changes wait for the following write. */
 const MAX_WRITE_BYTES = 4 * 1024 * 1024
 
-interface Entry {
-  /** the value as tagged JSON text */
-  readonly text: string
-  /** its record's length: what it adds to a compacted log */
-  readonly bytes: number
-}
-
-interface Pending {
-  readonly op: StoreOp
-  readonly keyValue: RpcValue
-  readonly bytes: number
-  readonly resolve: () => void
-  readonly reject: (err: Error) => void
-}
-
-/** keyError is Python's KeyError(key): its text is the repr of the key. */
-export function keyError(key: RpcValue): PyError {
-  return new PyError('KeyError', pyRepr(key), [key])
-}
-
 export class KvStore {
   readonly #data = new Map<string, Entry>()
   readonly #limits: Required<KvLimits>
   readonly #log: Logger
-  readonly #fs: StoreFs
-  readonly #path: string | undefined
-  #file: StoreFile | undefined
-  /** the log's synced length: where the next write goes */
-  #size = 0
+  #writer: LogWriter | undefined
   #liveBytes = 0
   #queue: Pending[] = []
   /** per key, the last change called and not yet settled (resolves, never rejects, when it is) */
   readonly #unsettled = new Map<string, Promise<void>>()
   #lastUnsettled: Promise<void> | undefined
   #flushing: Promise<void> | undefined
-  /** every file operation of a write, and compaction's switch, run one at a time through this */
-  #lock: Promise<void> = Promise.resolve()
-  /** a failed write could not be cut off (or a rename not synced): repair before the next */
-  #broken: unknown
-  #dirUnsynced = false
   #compaction: Promise<void> | undefined
   #nextCompactionAt = 0
   #closing = false
   /** syncs, writes they carried (group commit), and compactions done */
   readonly stats = { syncs: 0, writes: 0, compactions: 0 }
 
-  private constructor(limits: KvLimits, log: Logger, fs: StoreFs, path: string | undefined) {
+  private constructor(limits: KvLimits, log: Logger) {
     this.#limits = { ...STORE_DEFAULTS, ...limits }
     this.#log = log
-    this.#fs = fs
-    this.#path = path
   }
 
   /**
@@ -108,7 +78,7 @@ export class KvStore {
    * StoreCorruptError (logged) when a record before the last write is damaged.
    */
   static async open(path: string | undefined, limits: KvLimits, log: Logger, fs = nodeFs): Promise<KvStore> {
-    const store = new KvStore(limits, log, fs, path)
+    const store = new KvStore(limits, log)
     if (path === undefined) return store
     const dir = dirname(path)
     await fs.mkdir(dir)
@@ -137,17 +107,18 @@ export class KvStore {
         'store log torn tail cut off',
       )
     }
-    store.#file = file
-    store.#size = replay.goodBytes
+    store.#writer = new LogWriter(fs, path, file, replay.goodBytes, log)
     if (store.#liveBytes > store.#limits.maxBytes)
       log.warn(
         { liveBytes: store.#liveBytes, maxBytes: store.#limits.maxBytes, code: 'STORE_FULL' },
         'store holds more than RPC_STORE_MAX_BYTES; growth is refused',
       )
-    if (replay.legacy > 0 || store.#overgrown()) {
-      await store.#compact('start', replay.legacy > 0 ? 'version 1 records' : 'overgrown')
-    }
-    log.info({ path, keys: store.size, liveBytes: store.#liveBytes, logBytes: store.#size }, 'store loaded')
+    if (replay.legacy > 0 || store.#overgrown())
+      await store.#compact(store.#writer, 'start', replay.legacy > 0 ? 'version 1 records' : 'overgrown')
+    log.info(
+      { path, keys: store.size, liveBytes: store.#liveBytes, logBytes: store.logBytes },
+      'store loaded',
+    )
     return store
   }
 
@@ -160,9 +131,9 @@ export class KvStore {
     return this.#liveBytes
   }
 
-  /** the log's synced length */
+  /** the log's synced length (0 in memory) */
   get logBytes(): number {
-    return this.#size
+    return this.#writer?.size ?? 0
   }
 
   /**
@@ -220,8 +191,7 @@ export class KvStore {
   async close(): Promise<void> {
     this.#closing = true
     while (this.#flushing || this.#compaction) await Promise.all([this.#flushing, this.#compaction])
-    await this.#file?.close()
-    this.#file = undefined
+    await this.#writer?.close()
   }
 
   #key(key: RpcValue): string {
@@ -269,7 +239,8 @@ export class KvStore {
         while (take < this.#queue.length && (take === 0 || bytes < MAX_WRITE_BYTES))
           bytes += (this.#queue[take++] as Pending).bytes
         const batch = this.#queue.splice(0, take)
-        await this.#exclusive(() => this.#commit(batch)).catch((err: unknown) => {
+        const commit = () => this.#commit(batch)
+        await (this.#writer ? this.#writer.exclusive(commit) : commit()).catch((err: unknown) => {
           this.#log.error({ err }, 'store commit failed')
           for (const p of batch) p.reject(storeWriteFailed(err))
         })
@@ -279,151 +250,53 @@ export class KvStore {
     }
   }
 
-  #exclusive(fn: () => Promise<void>): Promise<void> {
-    const run = this.#lock.then(fn)
-    this.#lock = run.catch(() => undefined)
-    return run
-  }
-
-  /** #accept checks a batch in order against the state it will meet; refuses what does not fit. */
-  #accept(batch: readonly Pending[]): Pending[] {
-    const seen = new Map<string, Entry | undefined>()
-    let live = this.#liveBytes
-    let keys = this.#data.size
-    const accepted: Pending[] = []
-    for (const p of batch) {
-      const current = seen.has(p.op.key) ? seen.get(p.op.key) : this.#data.get(p.op.key)
-      if (p.op.kind === 'delete') {
-        if (current === undefined) {
-          p.reject(keyError(p.keyValue))
-          continue
-        }
-        seen.set(p.op.key, undefined)
-        live -= current.bytes
-        keys--
-      } else {
-        if (current === undefined && keys >= this.#limits.maxKeys) {
-          p.reject(valueError(`store is full: ${this.#limits.maxKeys} keys (RPC_KV_MAX_KEYS)`))
-          continue
-        }
-        const after = live - (current?.bytes ?? 0) + p.bytes
-        if (after > live && after > this.#limits.maxBytes) {
-          p.reject(storeFull(after, this.#limits.maxBytes))
-          continue
-        }
-        seen.set(p.op.key, { text: p.op.value, bytes: p.bytes })
-        live = after
-        if (current === undefined) keys++
-      }
-      accepted.push(p)
-    }
-    return accepted
-  }
-
   /** #commit writes one batch as one write and one sync; applies it to memory only then. */
   async #commit(batch: readonly Pending[]): Promise<void> {
-    const file = this.#file
-    if (file && this.#broken !== undefined) {
+    const admitted = admit(batch, this.#data, this.#liveBytes, this.#limits)
+    if (admitted.length === 0) return
+    const writer = this.#writer
+    if (writer) {
+      const text = admitted.map((p, i) => encodeRecord(payloadOf(p.op), i === admitted.length - 1)).join('')
       try {
-        await this.#repair(file)
+        await writer.append(Buffer.from(text), admitted.length)
       } catch (err) {
-        for (const p of batch) p.reject(storeWriteFailed(err))
+        for (const p of admitted) p.reject(storeWriteFailed(err))
         return
       }
-    }
-    const accepted = this.#accept(batch)
-    if (accepted.length === 0) return
-    if (file) {
-      const text = accepted.map((p, i) => encodeRecord(payloadOf(p.op), i === accepted.length - 1)).join('')
-      const buf = Buffer.from(text)
-      try {
-        await writeFully(file, buf, this.#size)
-        await file.datasync()
-      } catch (err) {
-        this.#log[isNoSpace(err) ? 'warn' : 'error'](
-          { err, code: isNoSpace(err) ? 'STORE_NO_SPACE' : 'STORE_WRITE_FAILED', changes: accepted.length },
-          'store write failed',
-        )
-        await this.#cutBack(file, err)
-        for (const p of accepted) p.reject(storeWriteFailed(err))
-        return
-      }
-      this.#size += buf.length
       this.stats.syncs++
     }
-    for (const p of accepted) this.#apply(p.op, p.bytes)
-    this.stats.writes += accepted.length
-    for (const p of accepted) p.resolve()
-    if (file && !this.#closing && this.#compaction === undefined && this.#overgrown())
-      this.#compaction = this.#compact('background', 'overgrown').finally(() => {
+    for (const p of admitted) this.#apply(p.op, p.bytes)
+    this.stats.writes += admitted.length
+    for (const p of admitted) p.resolve()
+    if (writer && !this.#closing && this.#compaction === undefined && this.#overgrown())
+      this.#compaction = this.#compact(writer, 'background', 'overgrown').finally(() => {
         this.#compaction = undefined
       })
   }
 
-  /** #cutBack removes a failed write's bytes; if it cannot, writes wait for a repair. */
-  async #cutBack(file: StoreFile, cause: unknown): Promise<void> {
-    try {
-      await file.truncate(this.#size)
-      await file.datasync()
-    } catch (err) {
-      this.#broken = err
-      this.#log.error({ err, cause, code: 'STORE_WRITE_FAILED' }, 'store log could not be cut back')
-    }
-  }
-
-  async #repair(file: StoreFile): Promise<void> {
-    await file.truncate(this.#size)
-    await file.datasync()
-    if (this.#dirUnsynced && this.#path) await this.#fs.syncDir(dirname(this.#path))
-    this.#dirUnsynced = false
-    this.#broken = undefined
-    this.#log.info({ logBytes: this.#size }, 'store log repaired')
-  }
-
   #overgrown(): boolean {
     const { compactRatio, compactMinBytes } = this.#limits
-    return (
-      this.#size > compactMinBytes &&
-      this.#size > compactRatio * this.#liveBytes &&
-      this.#size >= this.#nextCompactionAt
-    )
+    const size = this.logBytes
+    return size > compactMinBytes && size > compactRatio * this.#liveBytes && size >= this.#nextCompactionAt
   }
 
   /** #compact runs compaction.ts; a failure leaves the old log in place and waits for more growth. */
-  async #compact(when: 'start' | 'background', why: string): Promise<void> {
-    const path = this.#path as string
-    const before = this.#size
+  async #compact(writer: LogWriter, when: 'start' | 'background', why: string): Promise<void> {
+    const before = writer.size
     const started = performance.now()
     this.#log.info({ when, why, logBytes: before, liveBytes: this.#liveBytes }, 'store compaction started')
     try {
       const after = await compactLog({
-        fs: this.#fs,
-        path,
-        capture: () => ({
-          entries: [...this.#data].map(([k, e]) => [k, e.text] as const),
-          cut: this.#size,
-        }),
-        log: () => ({ file: this.#file as StoreFile, size: this.#size }),
+        writer,
+        capture: () => ({ entries: [...this.#data].map(([k, e]) => [k, e.text] as const), cut: writer.size }),
         aborted: () => this.#closing && when === 'background',
-        exclusive: (fn) => this.#exclusive(fn),
-        switchTo: async (file, size) => {
-          const old = this.#file
-          this.#file = file
-          this.#size = size
-          await old?.close().catch(() => undefined)
-        },
-        dirUnsynced: (err) => {
-          this.#dirUnsynced = true
-          this.#broken = err
-          this.#log.error({ err, code: 'STORE_WRITE_FAILED' }, 'store directory sync failed after compaction')
-        },
       })
       this.stats.compactions++
       const ms = Math.round(performance.now() - started)
       this.#log.info({ when, logBytesBefore: before, logBytes: after, durationMs: ms }, 'store compacted')
     } catch (err) {
       if (err instanceof CompactionAborted) return
-      this.#nextCompactionAt = this.#size + Math.max(this.#limits.compactMinBytes, this.#liveBytes)
+      this.#nextCompactionAt = writer.size + Math.max(this.#limits.compactMinBytes, this.#liveBytes)
       this.#log.warn(
         {
           err,
