@@ -14,7 +14,7 @@
 import { dirname } from 'node:path'
 import { type StoreFile, writeFully } from './file-layer.ts'
 import type { LogWriter } from './log-writer.ts'
-import { encodeRecord, payloadOf } from './record.ts'
+import { encodeWrite, payloadOf } from './record.ts'
 
 const CHUNK_BYTES = 1024 * 1024
 /** Below this much left to copy, the final copy runs with writes held. */
@@ -73,26 +73,26 @@ export async function compactLog(host: CompactionHost): Promise<number> {
   }
 }
 
-/** writeSnapshot writes one record per entry, as one write ending at its last record. */
+/** writeSnapshot writes one record per entry, in writes of about 1 MiB. */
 async function writeSnapshot(
   tmp: StoreFile,
   entries: ReadonlyArray<readonly [string, string]>,
   host: CompactionHost,
 ): Promise<number> {
   let position = 0
-  let lines: string[] = []
+  let payloads: string[] = []
   let bytes = 0
   for (let i = 0; i < entries.length; i++) {
     const [key, value] = entries[i] as readonly [string, string]
-    const line = encodeRecord(payloadOf({ kind: 'set', key, value }), i === entries.length - 1)
-    lines.push(line)
-    bytes += line.length
+    const payload = payloadOf({ kind: 'set', key, value })
+    payloads.push(payload)
+    bytes += payload.length
     if (bytes >= CHUNK_BYTES || i === entries.length - 1) {
       if (host.aborted()) throw new CompactionAborted('store closing')
-      const buf = Buffer.from(lines.join(''))
+      const buf = Buffer.from(encodeWrite(payloads))
       await writeFully(tmp, buf, position)
       position += buf.length
-      lines = []
+      payloads = []
       bytes = 0
     }
   }

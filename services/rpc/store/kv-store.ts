@@ -23,7 +23,7 @@ import { CompactionAborted, compactLog } from './compaction.ts'
 import { isNoSpace, StoreCorruptError, storeClosed, storeFull, storeWriteFailed } from './errors.ts'
 import { nodeFs } from './file-layer.ts'
 import { LogWriter } from './log-writer.ts'
-import { encodeRecord, payloadOf, recordBytes, type StoreOp } from './record.ts'
+import { encodeWrite, payloadOf, recordBytes, type StoreOp } from './record.ts'
 import { replayLog } from './replay.ts'
 import { fromTagged, toTagged } from './value-json.ts'
 
@@ -256,7 +256,7 @@ export class KvStore {
     if (admitted.length === 0) return
     const writer = this.#writer
     if (writer) {
-      const text = admitted.map((p, i) => encodeRecord(payloadOf(p.op), i === admitted.length - 1)).join('')
+      const text = encodeWrite(admitted.map((p) => payloadOf(p.op)))
       try {
         await writer.append(Buffer.from(text), admitted.length)
       } catch (err) {

@@ -1,15 +1,17 @@
 /**
- * The log's record format (version 2): one line per change, with a CRC-32 and a flag that
- * marks the last record of each write (what one fdatasync covered):
+ * The log's record format (version 2): one line per change, with a CRC-32 and the record's
+ * offset inside the write it belongs to (the bytes of that write before it), so that replay
+ * can tell a torn last write from damage to an earlier, synced one (replay.ts):
  *
- *   <crc32, 8 hex> <flag> <payload>\n
- *   1c291ca3 . {"s":"foo","v":"bar"}              set foo = 'bar' (value-json.ts: tagged JSON)
- *   6d0c4f1e + {"s":"spam","v":[{"$int":"1"}]}    set spam = [1]; more of this write follows
- *   0b3e0a77 . {"d":"spam"}                       delete spam; the write ends here
+ *   <crc32, 8 hex> <offset in its write, decimal> <payload>\n
+ *   275cd9d6 0 {"s":"foo","v":"bar"}               set foo = 'bar' (value-json.ts: tagged JSON)
+ *   64d3d8f7 0 {"s":"spam","v":[{"$int":"1"}]}     set spam = [1], in a write of its own ...
+ *   783a8b18 43 {"d":"spam"}                       ... then delete spam, in the same write
  *
- * The CRC covers "<flag> <payload>". JSON escapes newlines, so a record never holds one.
- * Version 1 lines (the payload alone, no CRC, no flag: they start with "{") are still read,
- * each as a write of its own, and a log holding any is rewritten in version 2 at start.
+ * The CRC covers "<offset> <payload>". JSON escapes newlines, so a record never holds one.
+ * Compaction copies records byte for byte, which keeps each offset true. Version 1 lines (the
+ * payload alone: they start with "{") are still read, each as a write of its own, and a log
+ * holding any is rewritten in version 2 at start.
  */
 import { crc32 } from 'node:zlib'
 
@@ -18,12 +20,15 @@ export type StoreOp =
   | { readonly kind: 'set'; readonly key: string; readonly value: string }
   | { readonly kind: 'delete'; readonly key: string }
 
-/** ParsedRecord is a good record (its op, whether it ends a write, its version) or why it is bad. */
+/** ParsedRecord is a good record (its op, its offset in its write, its version) or why it is bad. */
 export type ParsedRecord =
-  | { readonly ok: true; readonly op: StoreOp; readonly last: boolean; readonly legacy: boolean }
+  | { readonly ok: true; readonly op: StoreOp; readonly inWrite: number; readonly legacy: boolean }
   | { readonly ok: false; readonly reason: string }
 
-/** Bytes a record adds beyond its payload: "xxxxxxxx + " and the newline. */
+/**
+ * Bytes a record adds to its payload when it opens its write ("xxxxxxxx 0 " and the newline).
+ * The live size counts every record so; a compacted log is that, plus the offsets' digits.
+ */
 export const RECORD_OVERHEAD = 12
 
 /**
@@ -47,32 +52,35 @@ export function recordBytes(op: StoreOp): number {
   return RECORD_OVERHEAD + key + (op.kind === 'set' ? 11 + Buffer.byteLength(op.value) : 6)
 }
 
-/** encodeRecord frames a payload as one log line; `last` marks the end of a write. */
-export function encodeRecord(payload: string, last: boolean): string {
-  const head = last ? '. ' : '+ '
-  const crc = crc32(payload, crc32(head))
-  return `${crc.toString(16).padStart(8, '0')} ${head}${payload}\n`
+/** encodeWrite frames payloads as the records of one write. */
+export function encodeWrite(payloads: readonly string[]): string {
+  let inWrite = 0
+  let out = ''
+  for (const payload of payloads) {
+    const body = `${inWrite} ${payload}`
+    const line = `${crc32(body).toString(16).padStart(8, '0')} ${body}\n`
+    out += line
+    inWrite += Buffer.byteLength(line)
+  }
+  return out
 }
 
-const HEX8 = /^[0-9a-f]{8}$/
+const HEADER = /^([0-9a-f]{8}) (0|[1-9][0-9]{0,11}) /
 
 /** parseRecord reads one line (without its newline). */
 export function parseRecord(line: Buffer): ParsedRecord {
   if (line[0] === 0x7b /* { */) {
     const op = parsePayload(line.toString('utf8'))
-    return typeof op === 'string' ? { ok: false, reason: op } : { ok: true, op, last: true, legacy: true }
+    return typeof op === 'string' ? { ok: false, reason: op } : { ok: true, op, inWrite: 0, legacy: true }
   }
-  if (line.length < RECORD_OVERHEAD || line[8] !== 0x20 || line[10] !== 0x20)
-    return { ok: false, reason: 'not a record' }
-  const flag = line[9]
-  if (flag !== 0x2b /* + */ && flag !== 0x2e /* . */) return { ok: false, reason: 'not a record' }
-  const hex = line.toString('latin1', 0, 8)
-  if (!HEX8.test(hex)) return { ok: false, reason: 'not a record' }
-  if (Number.parseInt(hex, 16) !== crc32(line.subarray(9))) return { ok: false, reason: 'checksum mismatch' }
-  const op = parsePayload(line.toString('utf8', 11))
+  const header = HEADER.exec(line.toString('latin1', 0, 22))
+  if (header === null) return { ok: false, reason: 'not a record' }
+  const [head, crc, inWrite] = header as unknown as [string, string, string]
+  if (Number.parseInt(crc, 16) !== crc32(line.subarray(9))) return { ok: false, reason: 'checksum mismatch' }
+  const op = parsePayload(line.toString('utf8', head.length))
   return typeof op === 'string'
     ? { ok: false, reason: op }
-    : { ok: true, op, last: flag === 0x2e, legacy: false }
+    : { ok: true, op, inWrite: Number(inWrite), legacy: false }
 }
 
 /** parsePayload returns the op, or why the payload is not one. */

@@ -4,14 +4,15 @@
  *
  * At the first bad record (checksum mismatch, unparsable, a line longer than any record can
  * be, or a last line without its newline) replay stops applying and reads on, only to judge
- * the damage:
+ * the damage. Each good record says where its write began (its offset minus its offset in
+ * the write); the store starts a write only after the one before it was synced.
  *
- * - torn tail: nothing after it but pieces of the same, last write. The store writes the
- *   next write only after the previous one was synced, so that last write was never
- *   acknowledged; a crash may leave it short, or with holes. Cut off (and logged).
- * - corrupt: a later write follows (a version 2 record ending a write that is not the very
- *   last record of the file, or any version 1 line). The damage is inside synced,
- *   acknowledged data: StoreCorruptError, naming the file and the offset, and nothing is cut.
+ * - torn tail: every good record after the damage belongs to a write that began at or before
+ *   it, i.e. to the last write, which a crash interrupted before it was synced, so it was
+ *   never acknowledged. Cut off (and logged by the caller).
+ * - corrupt: a good record after the damage belongs to a later write. The damage is inside a
+ *   write that was synced and acknowledged: StoreCorruptError, naming the file and the
+ *   offset, and nothing is cut.
  */
 import { StoreCorruptError } from './errors.ts'
 import type { StoreFile } from './file-layer.ts'
@@ -34,11 +35,8 @@ export interface ReplayResult {
 interface Damage {
   readonly offset: number
   readonly reason: string
-  /** good version 2 records ending a write, after the damage */
-  endsAfter: number
-  /** where the last of those ends */
-  lastEndAt: number
-  legacyAfter: boolean
+  /** a good record of a later write follows (its write began after the damage) */
+  laterWrite: boolean
 }
 
 /** replayLog applies every good record of `file` to `apply`; throws StoreCorruptError (see above). */
@@ -58,24 +56,22 @@ export async function replayLog(
   let damage: Damage | undefined
 
   const line = (bytes: Buffer | undefined, end: number, eofReason?: string) => {
-    const parsed = bytes === undefined ? undefined : parseRecord(bytes)
+    const parsed = bytes === undefined || eofReason !== undefined ? undefined : parseRecord(bytes)
     if (damage === undefined) {
-      if (parsed?.ok && eofReason === undefined) {
+      if (parsed?.ok && parsed.inWrite <= lineStart) {
         apply(parsed.op)
         goodBytes = end
         records++
         if (parsed.legacy) legacy++
       } else {
         const reason = eofReason ?? (parsed && !parsed.ok ? parsed.reason : 'record too long')
-        damage = { offset: lineStart, reason, endsAfter: 0, lastEndAt: -1, legacyAfter: false }
+        damage = {
+          offset: lineStart,
+          reason: parsed?.ok ? 'offset before the file' : reason,
+          laterWrite: false,
+        }
       }
-    } else if (parsed?.ok && eofReason === undefined) {
-      if (parsed.legacy) damage.legacyAfter = true
-      else if (parsed.last) {
-        damage.endsAfter++
-        damage.lastEndAt = end
-      }
-    }
+    } else if (parsed?.ok && lineStart - parsed.inWrite > damage.offset) damage.laterWrite = true
     lineStart = end
   }
 
@@ -111,9 +107,6 @@ export async function replayLog(
 
   const result = { goodBytes, fileBytes: position, records, legacy }
   if (damage === undefined) return result
-  const onlyLastWrite =
-    !damage.legacyAfter &&
-    (damage.endsAfter === 0 || (damage.endsAfter === 1 && damage.lastEndAt === position))
-  if (!onlyLastWrite) throw new StoreCorruptError(path, damage.offset, damage.reason)
+  if (damage.laterWrite) throw new StoreCorruptError(path, damage.offset, damage.reason)
   return { ...result, torn: { offset: damage.offset, reason: damage.reason } }
 }

@@ -10,14 +10,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { StoreCorruptError } from '../../../../services/rpc/store/errors.ts'
 import { KvStore } from '../../../../services/rpc/store/kv-store.ts'
-import { encodeRecord } from '../../../../services/rpc/store/record.ts'
+import { encodeWrite } from '../../../../services/rpc/store/record.ts'
 import { logLines } from '../../helpers/log-lines.ts'
 
 const limits = { maxKeys: 100, maxKeyBytes: 16, maxValueBytes: 256 }
 
-/** write is one write of the store: its records, the last one marked. */
-const write = (...payloads: string[]) =>
-  payloads.map((p, i) => encodeRecord(p, i === payloads.length - 1)).join('')
+/** write is one write of the store: its records. */
+const write = (...payloads: string[]) => encodeWrite(payloads)
 const set = (k: string, v: string) => `{"s":${JSON.stringify(k)},"v":${JSON.stringify(v)}}`
 
 describe('KvStore replay', () => {
@@ -37,7 +36,7 @@ describe('KvStore replay', () => {
 
   it('cuts off a torn last record (no newline) and logs where', async () => {
     const good = write(set('a', '1')) + write(set('b', '2'), set('c', '3'))
-    await writeFile(path, `${good}${encodeRecord(set('torn', 'x'), true).slice(0, 20)}`)
+    await writeFile(path, `${good}${write(set('torn', 'x')).slice(0, 20)}`)
     const { store, lines } = await open()
     expect(await store.keys()).toEqual(['a', 'b', 'c'])
     expect(lines.find((l) => l.msg === 'store log torn tail cut off')).toMatchObject({
@@ -55,7 +54,7 @@ describe('KvStore replay', () => {
     await again.store.close()
   })
 
-  it('cuts off a last write with a hole in it (its end record intact): it was never synced', async () => {
+  it('cuts off a last write with a hole in it (its later records intact): it was never synced', async () => {
     const first = write(set('a', '1'))
     const last = write(set('b', '2'), set('c', '3'), set('d', '4'))
     const c = last.indexOf('{"s":"c"')
@@ -94,6 +93,16 @@ describe('KvStore replay', () => {
     )
     expect(lines.at(-1)).toMatchObject({ level: 'fatal', code: 'STORE_CORRUPT', path, offset })
     expect(await readFile(path, 'utf8')).toBe(damaged)
+  })
+
+  it('refuses a corrupt record followed by one more write: its offset says it is a later write', async () => {
+    const [a, b, c] = [write(set('a', '1')), write(set('b', '2')), write(set('c', '3'))]
+    await writeFile(path, a + b.replace('"2"', '"9"') + c)
+    await expect(KvStore.open(path, limits, createLogger('rpc', 'silent'))).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      offset: a.length,
+      reason: 'checksum mismatch',
+    })
   })
 
   it('refuses a damaged version 1 line followed by another', async () => {

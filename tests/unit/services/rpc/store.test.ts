@@ -61,16 +61,16 @@ describe('KvStore', () => {
     await b.close()
   })
 
-  it('writes checksummed records, the last of each write marked', async () => {
+  it('writes checksummed records, each with its offset in its write', async () => {
     const s = await KvStore.open(path, limits, log)
     await Promise.all([s.set('a', 1n), s.set('b', 'x')])
     await s.delete('a')
     await s.close()
     expect(await readFile(path, 'utf8')).toBe(
       [
-        '4fe3a3f2 + {"s":"a","v":{"$int":"1"}}',
-        'ed054b1b . {"s":"b","v":"x"}',
-        '2db1cf21 . {"d":"a"}',
+        '5bcd9ded 0 {"s":"a","v":{"$int":"1"}}',
+        'e3d59f04 38 {"s":"b","v":"x"}',
+        'd13120ec 0 {"d":"a"}',
         '',
       ].join('\n'),
     )
@@ -165,7 +165,7 @@ describe('KvStore', () => {
     expect(await b.get('same')).toBe(1199n)
     await b.close()
     expect((await stat(path)).size).toBeLessThan(before / 100)
-    expect(await readFile(path, 'utf8')).toBe('4b1acb96 . {"s":"same","v":{"$int":"1199"}}\n')
+    expect(await readFile(path, 'utf8')).toBe('4ac2bb70 0 {"s":"same","v":{"$int":"1199"}}\n')
   })
 
   it('reads a version 1 log (no checksums) and rewrites it in version 2 at open', async () => {
@@ -174,7 +174,7 @@ describe('KvStore', () => {
     const s = await KvStore.open(path, limits, createLogger('rpc', 'info', dest))
     expect(await s.keys()).toEqual(['n'])
     await s.close()
-    expect(await readFile(path, 'utf8')).toBe('11758566 . {"s":"n","v":{"$int":"7"}}\n')
+    expect(await readFile(path, 'utf8')).toBe('0239b210 0 {"s":"n","v":{"$int":"7"}}\n')
     expect(lines.find((l) => l.msg === 'store compaction started')).toMatchObject({
       when: 'start',
       why: 'version 1 records',
