@@ -90,7 +90,7 @@ export async function createStoreVolume(opts: { tmpfsBytes?: number } = {}): Pro
   }
 }
 
-/** runRpcOnce starts the rpc image on the volume, waits (up to 20 s) for it to exit: its exit code and log lines. */
+/** runRpcOnce starts the rpc image on the volume, waits (up to 60 s) for it to exit: its exit code and log lines. */
 export async function runRpcOnce(
   volume: StoreVolume,
   env: Readonly<Record<string, string>>,
@@ -108,14 +108,12 @@ export async function runRpcOnce(
     `${volume.name}:/data`,
     ...envArgs,
   ]
-  const result = await run('docker', [...args, images.rpc], { timeout: 20_000 }).then(
-    (r) => ({ exitCode: 0, stdout: r.stdout }),
-    (err: { code?: number | string; stdout?: string }) => ({
-      exitCode: typeof err.code === 'number' ? err.code : -1,
-      stdout: err.stdout ?? '',
-    }),
+  const result = await run('docker', [...args, images.rpc], { timeout: 60_000 }).then(
+    (r) => ({ exitCode: 0 as number | string | undefined, stdout: r.stdout }),
+    (err: { code?: number | string; stdout?: string }) => ({ exitCode: err.code, stdout: err.stdout ?? '' }),
   )
   await run('docker', ['rm', '-f', name]).catch(() => undefined)
+  if (typeof result.exitCode !== 'number') throw new Error(`rpc did not exit within 60 s: ${result.stdout}`)
   const logs = result.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
