@@ -190,16 +190,16 @@ describe(
     })
 
     it('refuses to start on a log with a corrupt record in the middle: exit 1, file and offset logged', async () => {
-      // Three writes of one record each, then one byte of the second changed.
+      // The header and three writes of one record each, then one byte of the second changed.
       const offset = Number(
         await volume.node(`
         import { mkdirSync, writeFileSync } from 'node:fs'
         import { crc32 } from 'node:zlib'
-        const rec = (p) => crc32(p, crc32('. ')).toString(16).padStart(8, '0') + ' . ' + p + '\\n'
+        const rec = (p) => crc32('0 ' + p).toString(16).padStart(8, '0') + ' 0 ' + p + '\\n'
         const [a, b, c] = ['{"s":"a","v":"1"}', '{"s":"b","v":"2"}', '{"s":"c","v":"3"}'].map(rec)
         mkdirSync('crafted', { recursive: true })
-        writeFileSync('crafted/kv.log', a + b.replace('"2"', '"9"') + c)
-        process.stdout.write(String(a.length))`),
+        writeFileSync('crafted/kv.log', 'netlab-kv-log 2\\n' + a + b.replace('"2"', '"9"') + c)
+        process.stdout.write(String(16 + a.length))`),
       )
       const { exitCode, logs } = await runRpcOnce(volume, {
         RPC_MODE: 'development',
@@ -217,7 +217,7 @@ describe(
         await volume.node(
           "import { statSync } from 'node:fs'; process.stdout.write(String(statSync('crafted/kv.log').size))",
         ),
-      ).toBe(String(offset * 3))
+      ).toBe(String(16 + (offset - 16) * 3))
     })
   },
 )

@@ -14,7 +14,7 @@
 import { dirname } from 'node:path'
 import { type StoreFile, writeFully } from './file-layer.ts'
 import type { LogWriter } from './log-writer.ts'
-import { encodeWrite, payloadOf } from './record.ts'
+import { encodeWrite, LOG_HEADER, payloadOf } from './record.ts'
 
 const CHUNK_BYTES = 1024 * 1024
 /** Below this much left to copy, the final copy runs with writes held. */
@@ -73,13 +73,15 @@ export async function compactLog(host: CompactionHost): Promise<number> {
   }
 }
 
-/** writeSnapshot writes one record per entry, in writes of about 1 MiB. */
+/** writeSnapshot writes the header, then one record per entry, in writes of about 1 MiB. */
 async function writeSnapshot(
   tmp: StoreFile,
   entries: ReadonlyArray<readonly [string, string]>,
   host: CompactionHost,
 ): Promise<number> {
-  let position = 0
+  const header = Buffer.from(LOG_HEADER)
+  await writeFully(tmp, header, 0)
+  let position = header.length
   let payloads: string[] = []
   let bytes = 0
   for (let i = 0; i < entries.length; i++) {

@@ -21,9 +21,9 @@ import { pyTypeName, type RpcValue } from '../value.ts'
 import { admit, type Entry, keyError, type Pending } from './admit.ts'
 import { CompactionAborted, compactLog } from './compaction.ts'
 import { isNoSpace, StoreCorruptError, storeClosed, storeFull, storeWriteFailed } from './errors.ts'
-import { nodeFs } from './file-layer.ts'
+import { nodeFs, writeFully } from './file-layer.ts'
 import { LogWriter } from './log-writer.ts'
-import { encodeWrite, payloadOf, recordBytes, type StoreOp } from './record.ts'
+import { encodeWrite, LOG_HEADER, payloadOf, recordBytes, type StoreOp } from './record.ts'
 import { replayLog } from './replay.ts'
 import { fromTagged, toTagged } from './value-json.ts'
 
@@ -107,7 +107,14 @@ export class KvStore {
         'store log torn tail cut off',
       )
     }
-    store.#writer = new LogWriter(fs, path, file, replay.goodBytes, log)
+    let size = replay.goodBytes
+    if (size === 0) {
+      const header = Buffer.from(LOG_HEADER)
+      await writeFully(file, header, 0)
+      await file.datasync()
+      size = header.length
+    }
+    store.#writer = new LogWriter(fs, path, file, size, log)
     if (store.#liveBytes > store.#limits.maxBytes)
       log.warn(
         { liveBytes: store.#liveBytes, maxBytes: store.#limits.maxBytes, code: 'STORE_FULL' },

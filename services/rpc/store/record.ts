@@ -8,12 +8,17 @@
  *   64d3d8f7 0 {"s":"spam","v":[{"$int":"1"}]}     set spam = [1], in a write of its own ...
  *   783a8b18 43 {"d":"spam"}                       ... then delete spam, in the same write
  *
- * The CRC covers "<offset> <payload>". JSON escapes newlines, so a record never holds one.
- * Compaction copies records byte for byte, which keeps each offset true. Version 1 lines (the
- * payload alone: they start with "{") are still read, each as a write of its own, and a log
- * holding any is rewritten in version 2 at start.
+ * The file starts with the line LOG_HEADER ("netlab-kv-log 2"), so that a file that is not a
+ * store log is refused rather than taken for a torn one. The CRC covers "<offset> <payload>".
+ * JSON escapes newlines, so a record never holds one. Compaction copies records byte for byte,
+ * which keeps each offset true. Version 1 logs (no header, the payload alone on each line: they
+ * start with "{") are still read, each line as a write of its own, and rewritten in version 2
+ * at start.
  */
 import { crc32 } from 'node:zlib'
+
+/** LOG_HEADER is the first line of a version 2 log. */
+export const LOG_HEADER = 'netlab-kv-log 2\n'
 
 /** StoreOp is one change: set a key to a value (its tagged JSON text), or delete it. */
 export type StoreOp =

@@ -1,6 +1,7 @@
 /**
  * Replay reads the log front to back in 1 MiB chunks, so that start-up holds the live data
- * and one record at a time, never the whole log, and applies each good record.
+ * and one record at a time, never the whole log, and applies each good record. A file whose
+ * first line is neither LOG_HEADER nor a version 1 record is not a store log: refused.
  *
  * At the first bad record (checksum mismatch, unparsable, a line longer than any record can
  * be, or a last line without its newline) replay stops applying and reads on, only to judge
@@ -16,9 +17,22 @@
  */
 import { StoreCorruptError } from './errors.ts'
 import type { StoreFile } from './file-layer.ts'
-import { MAX_RECORD_BYTES, parseRecord, type StoreOp } from './record.ts'
+import { LOG_HEADER, MAX_RECORD_BYTES, parseRecord, type StoreOp } from './record.ts'
 
 const CHUNK_BYTES = 1024 * 1024
+const HEADER = Buffer.from(LOG_HEADER.slice(0, -1))
+
+/**
+ * maybeLog: could a first line (complete, or cut short by the end of the file) start a store
+ * log? The header, or a version 1 record; cut short, also a piece of the header, or zeros
+ * (a crash while the file was being created).
+ */
+function maybeLog(first: Buffer | undefined, cutShort: boolean): boolean {
+  if (first === undefined) return false
+  if (first[0] === 0x7b /* { */) return true
+  if (!cutShort) return false
+  return HEADER.subarray(0, first.length).equals(first) || first.every((b) => b === 0)
+}
 
 /** ReplayResult: where the good records end, what came after, and how many of each kind were read. */
 export interface ReplayResult {
@@ -56,6 +70,12 @@ export async function replayLog(
   let damage: Damage | undefined
 
   const line = (bytes: Buffer | undefined, end: number, eofReason?: string) => {
+    if (lineStart === 0 && bytes !== undefined && eofReason === undefined && bytes.equals(HEADER)) {
+      goodBytes = lineStart = end
+      return
+    }
+    if (lineStart === 0 && !maybeLog(bytes, eofReason !== undefined))
+      throw new StoreCorruptError(path, 0, 'not a store log: no netlab-kv-log header')
     const parsed = bytes === undefined || eofReason !== undefined ? undefined : parseRecord(bytes)
     if (damage === undefined) {
       if (parsed?.ok && parsed.inWrite <= lineStart) {
@@ -103,7 +123,8 @@ export async function replayLog(
     }
     position += n
   }
-  if (overlong || pendingBytes > 0) line(undefined, position, 'last line has no newline')
+  if (overlong || pendingBytes > 0)
+    line(overlong ? undefined : Buffer.concat(pending), position, 'last line has no newline')
 
   const result = { goodBytes, fileBytes: position, records, legacy }
   if (damage === undefined) return result

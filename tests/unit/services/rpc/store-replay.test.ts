@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { StoreCorruptError } from '../../../../services/rpc/store/errors.ts'
 import { KvStore } from '../../../../services/rpc/store/kv-store.ts'
-import { encodeWrite } from '../../../../services/rpc/store/record.ts'
+import { encodeWrite, LOG_HEADER } from '../../../../services/rpc/store/record.ts'
 import { logLines } from '../../helpers/log-lines.ts'
 
 const limits = { maxKeys: 100, maxKeyBytes: 16, maxValueBytes: 256 }
@@ -35,7 +35,7 @@ describe('KvStore replay', () => {
   }
 
   it('cuts off a torn last record (no newline) and logs where', async () => {
-    const good = write(set('a', '1')) + write(set('b', '2'), set('c', '3'))
+    const good = LOG_HEADER + write(set('a', '1')) + write(set('b', '2'), set('c', '3'))
     await writeFile(path, `${good}${write(set('torn', 'x')).slice(0, 20)}`)
     const { store, lines } = await open()
     expect(await store.keys()).toEqual(['a', 'b', 'c'])
@@ -55,7 +55,7 @@ describe('KvStore replay', () => {
   })
 
   it('cuts off a last write with a hole in it (its later records intact): it was never synced', async () => {
-    const first = write(set('a', '1'))
+    const first = LOG_HEADER + write(set('a', '1'))
     const last = write(set('b', '2'), set('c', '3'), set('d', '4'))
     const c = last.indexOf('{"s":"c"')
     const holed = `${last.slice(0, c)}${'\0'.repeat(8)}${last.slice(c + 8)}`
@@ -70,7 +70,7 @@ describe('KvStore replay', () => {
   })
 
   it('cuts off a zero-filled tail (size grown, data never written)', async () => {
-    const good = write(set('a', '1'))
+    const good = LOG_HEADER + write(set('a', '1'))
     await writeFile(path, Buffer.concat([Buffer.from(good), Buffer.alloc(4096)]))
     const { store } = await open()
     expect(await store.keys()).toEqual(['a'])
@@ -79,7 +79,7 @@ describe('KvStore replay', () => {
   })
 
   it('refuses to start on a corrupt record followed by later writes: names file and offset, cuts nothing', async () => {
-    const first = write(set('a', '1'))
+    const first = LOG_HEADER + write(set('a', '1'))
     const second = write(set('b', '2'), set('c', '3'))
     const text = first + second + write(set('d', '4')) + write(set('e', '5'))
     const damaged = text.replace('"c","v":"3"', '"c","v":"8"')
@@ -96,7 +96,7 @@ describe('KvStore replay', () => {
   })
 
   it('refuses a corrupt record followed by one more write: its offset says it is a later write', async () => {
-    const [a, b, c] = [write(set('a', '1')), write(set('b', '2')), write(set('c', '3'))]
+    const [a, b, c] = [LOG_HEADER + write(set('a', '1')), write(set('b', '2')), write(set('c', '3'))]
     await writeFile(path, a + b.replace('"2"', '"9"') + c)
     await expect(KvStore.open(path, limits, createLogger('rpc', 'silent'))).rejects.toMatchObject({
       code: 'STORE_CORRUPT',
@@ -114,8 +114,26 @@ describe('KvStore replay', () => {
     })
   })
 
+  it('refuses a file that is not a store log, and cuts nothing', async () => {
+    await writeFile(path, 'hello\nworld\n')
+    await expect(KvStore.open(path, limits, createLogger('rpc', 'silent'))).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      offset: 0,
+      reason: 'not a store log: no netlab-kv-log header',
+    })
+    expect(await readFile(path, 'utf8')).toBe('hello\nworld\n')
+  })
+
+  it('starts afresh from a header cut short (a crash while the log was created)', async () => {
+    await writeFile(path, LOG_HEADER.slice(0, 6))
+    const { store } = await open()
+    await store.set('a', '1')
+    await store.close()
+    expect(await readFile(path, 'utf8')).toBe(LOG_HEADER + write(set('a', '1')))
+  })
+
   it('removes the temporary file of a compaction that a crash interrupted', async () => {
-    await writeFile(path, write(set('a', '1')))
+    await writeFile(path, LOG_HEADER + write(set('a', '1')))
     await writeFile(`${path}.tmp`, write(set('half', 'done')).slice(0, 10))
     const { store, lines } = await open()
     expect(await store.keys()).toEqual(['a'])

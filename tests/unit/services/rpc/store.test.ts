@@ -68,6 +68,7 @@ describe('KvStore', () => {
     await s.close()
     expect(await readFile(path, 'utf8')).toBe(
       [
+        'netlab-kv-log 2',
         '5bcd9ded 0 {"s":"a","v":{"$int":"1"}}',
         'e3d59f04 38 {"s":"b","v":"x"}',
         'd13120ec 0 {"d":"a"}',
@@ -165,7 +166,9 @@ describe('KvStore', () => {
     expect(await b.get('same')).toBe(1199n)
     await b.close()
     expect((await stat(path)).size).toBeLessThan(before / 100)
-    expect(await readFile(path, 'utf8')).toBe('4ac2bb70 0 {"s":"same","v":{"$int":"1199"}}\n')
+    expect(await readFile(path, 'utf8')).toBe(
+      'netlab-kv-log 2\n4ac2bb70 0 {"s":"same","v":{"$int":"1199"}}\n',
+    )
   })
 
   it('reads a version 1 log (no checksums) and rewrites it in version 2 at open', async () => {
@@ -174,7 +177,7 @@ describe('KvStore', () => {
     const s = await KvStore.open(path, limits, createLogger('rpc', 'info', dest))
     expect(await s.keys()).toEqual(['n'])
     await s.close()
-    expect(await readFile(path, 'utf8')).toBe('0239b210 0 {"s":"n","v":{"$int":"7"}}\n')
+    expect(await readFile(path, 'utf8')).toBe('netlab-kv-log 2\n0239b210 0 {"s":"n","v":{"$int":"7"}}\n')
     expect(lines.find((l) => l.msg === 'store compaction started')).toMatchObject({
       when: 'start',
       why: 'version 1 records',
