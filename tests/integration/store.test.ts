@@ -282,9 +282,11 @@ describe('rpc store: SIGKILL in the middle of a compaction (disk volume)', { tim
       })
       await churn(attempt * 100_000, killed.signal)
       follower.kill()
+      expect(killed.signal.aborted, 'the writes stopped before any compaction started').toBe(true)
       await expect
-        .poll(async () =>
-          (await run('docker', ['inspect', id, '--format', '{{.State.Running}}'])).stdout.trim(),
+        .poll(
+          async () => (await run('docker', ['inspect', id, '--format', '{{.State.Running}}'])).stdout.trim(),
+          { timeout: 30_000, interval: 100 },
         )
         .toBe('false')
       const tmp =

@@ -11,7 +11,7 @@ import { recordAttack } from './attack-report.ts'
 import { watchContainer } from './container-watch.ts'
 
 const CONNECTIONS = 24
-const WRITES = 150
+const WRITES = 110
 /** the largest string whose stored form ("..." in JSON) fits RPC_KV_MAX_VALUE_BYTES (1 MiB) */
 const VALUE_CHARS = 1024 * 1024 - 2
 
