@@ -39,6 +39,7 @@ export function admit(
   data: ReadonlyMap<string, Entry>,
   liveBytes: number,
   limits: { readonly maxKeys: number; readonly maxBytes: number },
+  onFull: (err: PyError) => void,
 ): Pending[] {
   const seen = new Map<string, Entry | undefined>()
   let live = liveBytes
@@ -61,7 +62,9 @@ export function admit(
       }
       const after = live - (current?.bytes ?? 0) + p.bytes
       if (after > live && after > limits.maxBytes) {
-        p.reject(storeFull(after, limits.maxBytes))
+        const err = storeFull(after, limits.maxBytes)
+        onFull(err)
+        p.reject(err)
         continue
       }
       seen.set(p.op.key, { text: p.op.value, bytes: p.bytes })

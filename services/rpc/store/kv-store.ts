@@ -16,7 +16,7 @@
  */
 import { dirname } from 'node:path'
 import type { Logger } from '../../../lib/log.ts'
-import { typeError, valueError } from '../errors.ts'
+import { type PyError, typeError, valueError } from '../errors.ts'
 import { pyTypeName, type RpcValue } from '../value.ts'
 import { admit, type Entry, keyError, type Pending } from './admit.ts'
 import { CompactionAborted, compactLog } from './compaction.ts'
@@ -64,6 +64,7 @@ export class KvStore {
   #compaction: Promise<void> | undefined
   #nextCompactionAt = 0
   #closing = false
+  #fullWarned = false
   /** syncs, writes they carried (group commit), and compactions done */
   readonly stats = { syncs: 0, writes: 0, compactions: 0 }
 
@@ -115,7 +116,8 @@ export class KvStore {
       size = header.length
     }
     store.#writer = new LogWriter(fs, path, file, size, log)
-    if (store.#liveBytes > store.#limits.maxBytes)
+    store.#fullWarned = store.#liveBytes > store.#limits.maxBytes
+    if (store.#fullWarned)
       log.warn(
         { liveBytes: store.#liveBytes, maxBytes: store.#limits.maxBytes, code: 'STORE_FULL' },
         'store holds more than RPC_STORE_MAX_BYTES; growth is refused',
@@ -184,7 +186,7 @@ export class KvStore {
     // may as well have come first.
     const grows = bytes - (this.#data.get(k)?.bytes ?? 0)
     if (grows > 0 && this.#liveBytes + grows > this.#limits.maxBytes)
-      throw storeFull(this.#liveBytes + grows, this.#limits.maxBytes)
+      throw this.#full(storeFull(this.#liveBytes + grows, this.#limits.maxBytes))
     return this.#enqueue(op, key, bytes)
   }
 
@@ -215,6 +217,18 @@ export class KvStore {
       this.#data.set(op.key, { text: op.value, bytes })
       this.#liveBytes += bytes
     }
+    if (this.#fullWarned && this.#liveBytes < 0.9 * this.#limits.maxBytes) this.#fullWarned = false
+  }
+
+  /** #full logs (once, until the live data shrinks below 90 % of it) that the budget refused growth. */
+  #full(err: PyError): PyError {
+    if (!this.#fullWarned)
+      this.#log.warn(
+        { code: err.code, liveBytes: this.#liveBytes, maxBytes: this.#limits.maxBytes },
+        'store budget reached; growth is refused',
+      )
+    this.#fullWarned = true
+    return err
   }
 
   #enqueue(op: StoreOp, keyValue: RpcValue, bytes: number): Promise<void> {
@@ -259,7 +273,7 @@ export class KvStore {
 
   /** #commit writes one batch as one write and one sync; applies it to memory only then. */
   async #commit(batch: readonly Pending[]): Promise<void> {
-    const admitted = admit(batch, this.#data, this.#liveBytes, this.#limits)
+    const admitted = admit(batch, this.#data, this.#liveBytes, this.#limits, (err) => this.#full(err))
     if (admitted.length === 0) return
     const writer = this.#writer
     if (writer) {
