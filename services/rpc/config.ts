@@ -13,6 +13,7 @@ import {
   stringVar,
 } from '../../lib/config.ts'
 import { ConfigError } from '../../lib/errors.ts'
+import { STORE_DEFAULTS } from './store/kv-store.ts'
 
 const MiB = 1024 * 1024
 
@@ -112,6 +113,22 @@ export const rpcConfigSpec = {
     10_000,
   ),
   logLevel: logLevelVar,
+  storeMaxBytes: intVar(
+    'RPC_STORE_MAX_BYTES',
+    'most bytes of live data the store holds (in memory, and as a compacted log); a write growing past it: ValueError STORE_FULL',
+    { default: STORE_DEFAULTS.maxBytes, min: 64 * 1024, max: 8192 * MiB, unit: 'bytes' },
+  ),
+  storeCompactRatio: intVar(
+    'RPC_STORE_COMPACT_RATIO',
+    'the log is compacted, while the service runs, once it is this many times the live data',
+    { default: STORE_DEFAULTS.compactRatio, min: 2, max: 1000 },
+  ),
+  storeCompactMinBytes: intVar('RPC_STORE_COMPACT_MIN_BYTES', 'a log smaller than this is never compacted', {
+    default: STORE_DEFAULTS.compactMinBytes,
+    min: 4096,
+    max: 1024 * MiB,
+    unit: 'bytes',
+  }),
 } as const
 
 /** The seed's key, used only in development mode when RPC_AUTHKEY is unset. */

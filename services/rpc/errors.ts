@@ -20,8 +20,15 @@ export class PyError extends LabError {
   readonly args: readonly RpcValue[]
   readonly kind: PyErrorKind
 
-  constructor(pyClass: string, text: string, args: readonly RpcValue[], kind: PyErrorKind = 'application') {
-    super(`PY_${pyClass.toUpperCase()}`, `${pyClass}: ${text}`)
+  /** `code` defaults to PY_<CLASS>; a catalogue of its own (store/errors.ts) gives a finer one. */
+  constructor(
+    pyClass: string,
+    text: string,
+    args: readonly RpcValue[],
+    kind: PyErrorKind = 'application',
+    code = `PY_${pyClass.toUpperCase()}`,
+  ) {
+    super(code, `${pyClass}: ${text}`)
     this.pyClass = pyClass
     this.text = text
     this.args = args

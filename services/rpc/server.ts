@@ -38,7 +38,14 @@ export interface RpcService {
 export async function startRpcService(config: RpcConfig, log: Logger): Promise<RpcService> {
   const store = await KvStore.open(
     config.dataDir === ':memory:' ? undefined : join(config.dataDir, 'kv.log'),
-    { maxKeys: config.maxKeys, maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes },
+    {
+      maxKeys: config.maxKeys,
+      maxKeyBytes: config.maxKeyBytes,
+      maxValueBytes: config.maxValueBytes,
+      maxBytes: config.storeMaxBytes,
+      compactRatio: config.storeCompactRatio,
+      compactMinBytes: config.storeCompactMinBytes,
+    },
     log,
   )
   const registry = new Registry().register(...arithMethods, ...kvMethods(store))

@@ -109,6 +109,8 @@ export interface Lab {
 export interface LabOptions {
   /** extra environment per service, e.g. { tcp: { TCP_MAX_CONNECTIONS: '2' } } */
   readonly env?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>
+  /** volumes (by name) or host paths to mount per service, e.g. { rpc: [{ source: 'vol', target: '/data' }] } */
+  readonly mounts?: Partial<Record<ServiceName, readonly { source: string; target: string }[]>>
 }
 
 /** udpExchange sends `payloads` from one fresh socket and collects every reply for `waitMs`. */
@@ -159,6 +161,7 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
           .withNetwork(network)
           .withNetworkAliases(service)
           .withEnvironment({ LOG_LEVEL: 'info', ...defaultEnv[service], ...options.env?.[service] })
+          .withBindMounts([...(options.mounts?.[service] ?? [])])
           .withExposedPorts(...servicePorts[service])
           .withWaitStrategy(Wait.forHealthCheck())
           .withStartupTimeout(30_000)

@@ -1,6 +1,8 @@
 /**
  * The seed's XML-RPC key-value server (`KeyValueServer`: get, set, delete, exists, keys)
- * over the durable store. set and delete return None only once the change is on disk.
+ * over the durable store (store/kv-store.ts). set and delete return None only once the
+ * change is on disk (written whole and fdatasync'd), and only then can anyone read it; a
+ * write the disk refused answers OSError, one past RPC_STORE_MAX_BYTES ValueError.
  */
 import type { KvStore } from '../store/kv-store.ts'
 import type { MethodSpec } from './registry.ts'
