@@ -67,3 +67,28 @@ export function pyTypeName(v: RpcValue): string {
   if (Array.isArray(v)) return 'list'
   return 'dict'
 }
+
+/**
+ * What decoded values cost on the V8 heap, in bytes, for the memory budget (measured on Node 24,
+ * x64: an int as a BigInt or an array slot about 32 to 40 bytes, a null-prototype struct about
+ * 200 plus its members, a Uint8Array about 230, a Date about 110). The decoders charge these
+ * (plus the text of strings) before building the values.
+ */
+export const DECODED_COST_BYTES = {
+  /** any value: a scalar, an array, a struct member's slot */
+  value: 40,
+  /** a struct, on top of its members */
+  struct: 200,
+  /** a Uint8Array, on top of its bytes */
+  bytes: 256,
+  /** a Date */
+  date: 128,
+} as const
+
+/**
+ * Grower is what a decoder charges decoded values to: a memory-budget Hold (lib/memory-budget.ts),
+ * whose `grow` says false, taking nothing, when the budget has no room.
+ */
+export interface Grower {
+  grow(bytes: number): boolean
+}

@@ -752,6 +752,41 @@ describe('XML-RPC codec: security', () => {
     expect(decodeError(() => decodeOne(xml('ééééé'), limits)).message).toMatch(/ text exceeds 8 bytes$/)
   })
 
+  it("refuses an int over maxIntDigits with CPython's ValueError (int_max_str_digits)", () => {
+    expect(decodeOne(`<value><int>-${'9'.repeat(4300)}</int></value>`)).toBe(-(10n ** 4300n - 1n))
+    const err = decodeError(() => decodeOne(`<value><i8>1_${'0'.repeat(4300)}</i8></value>`))
+    expect(err.code).toBe('XML_LIMIT')
+    expect(err.pyClass).toBe('ValueError')
+    expect(err.message).toBe(
+      'Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit',
+    )
+  })
+
+  it('charges each value to a hold before building it, and stops with XML_BUSY when it has no room', () => {
+    const values = (n: number) =>
+      `<value><array><data>${'<value><int>1</int></value>'.repeat(n)}</data></array></value>`
+    let charged = 0
+    const roomy = {
+      grow: (n: number) => {
+        charged += n
+        return true
+      },
+    }
+    expect(decodeMethodCall(param(values(10)), DEFAULT_XMLRPC_LIMITS, roomy).params[0]).toHaveLength(10)
+    expect(charged).toBe(10 * (40 + 0.5) + 40) // ten ints (40 bytes and half a byte a digit), one array
+    const err = decodeError(() =>
+      decodeMethodCall(param(values(5000)), DEFAULT_XMLRPC_LIMITS, { grow: () => false }),
+    )
+    expect(err.code).toBe('XML_BUSY')
+  })
+
+  it('refuses values that would pass maxDecodedBytes', () => {
+    const structs = `<value><array><data>${'<value><struct></struct></value>'.repeat(100)}</data></array></value>`
+    const err = decodeError(() => decodeOne(structs, { ...DEFAULT_XMLRPC_LIMITS, maxDecodedBytes: 10_000 }))
+    expect(err.code).toBe('XML_LIMIT')
+    expect(err.message).toMatch(/^values take more than 10000 bytes decoded: line 1, column \d+$/)
+  })
+
   it('refuses a methodName over maxStringBytes', () => {
     const limits = { ...DEFAULT_XMLRPC_LIMITS, maxStringBytes: 3 }
     const err = decodeError(() =>

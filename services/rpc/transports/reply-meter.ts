@@ -1,0 +1,56 @@
+/**
+ * ReplyMeter accounts one XML-RPC or JSON-RPC reply while it is built, part by part (one
+ * result of a batch or multicall at a time): each part is measured before it is encoded
+ * (jsonrpc/encoded-size.ts, xmlrpc/encoded-size.ts), and admitted only if the reply stays
+ * within RPC_MAX_REPLY_BYTES and the memory budget can hold it. A part that is refused becomes
+ * an error of its own (REPLY_TOO_LARGE or BUSY) in the protocol's form; the others still go.
+ *
+ * A reply is held twice over while it leaves: as the string built here and as the socket's
+ * copy of it, so a part of `n` bytes is charged 2n to the budget. Parts of at most
+ * SMALL_PART_BYTES (an acknowledgement, an error entry) ride on what the request's decoding
+ * already reserved: they count toward the reply limit but are never refused for budget.
+ */
+import { busy, replyTooLarge } from '../errors.ts'
+import type { Grower } from '../value.ts'
+
+/** a reply's bytes are held twice: the string and the socket's copy */
+export const REPLY_COST_FACTOR = 2
+/** parts this small are covered by the request's own decoded-size reservation */
+export const SMALL_PART_BYTES = 256
+
+export class ReplyMeter {
+  readonly maxBytes: number
+  readonly #hold: Grower | undefined
+  #bytes = 0
+
+  constructor(maxBytes: number, hold?: Grower) {
+    this.maxBytes = maxBytes
+    this.#hold = hold
+  }
+
+  /** bytes admitted so far */
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  /** remaining is how many more bytes a part may take; measure no further than this. */
+  remaining(): number {
+    return Math.max(0, this.maxBytes - this.#bytes)
+  }
+
+  /**
+   * admit takes a part of `size` bytes (measured, not yet built) into the reply, or throws
+   * RpcLimitError: REPLY_TOO_LARGE past the reply limit, BUSY when the budget has no room.
+   */
+  admit(size: number): void {
+    if (size > this.remaining()) throw replyTooLarge(this.maxBytes)
+    if (size > SMALL_PART_BYTES && this.#hold !== undefined && !this.#hold.grow(REPLY_COST_FACTOR * size))
+      throw busy('the reply', size)
+    this.#bytes += size
+  }
+
+  /** count adds a part that is always sent (an error entry, the envelope) without a check. */
+  count(size: number): void {
+    this.#bytes += size
+  }
+}
