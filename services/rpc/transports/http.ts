@@ -20,12 +20,12 @@ import { pipeline, Transform } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from '../../../lib/log.ts'
-import type { Hold } from '../../../lib/memory-budget.ts'
 import type { TransportOptions } from '../config.ts'
 import { busy, RpcLimitError } from '../errors.ts'
 import type { Registry } from '../methods/registry.ts'
 import { encodeFault } from '../xmlrpc/codec.ts'
 import { handleJsonRpc, type JsonRpcContext, limitReply } from './jsonrpc.ts'
+import { RequestHold } from './request-hold.ts'
 import { handleXmlRpc, limitFault, type XmlRpcContext } from './xmlrpc.ts'
 
 /** a body is held twice: its bytes, then its text */
@@ -52,7 +52,7 @@ function refuseBusy(req: FastifyRequest, reply: FastifyReply, err: RpcLimitError
 }
 
 /** inflate gunzips `body` up to `max` bytes, charging what it produces to `hold` as it goes. */
-async function inflate(body: Buffer, max: number, hold: Hold): Promise<string> {
+async function inflate(body: Buffer, max: number, hold: RequestHold): Promise<string> {
   const gunzip = createGunzip()
   gunzip.end(body)
   const chunks: Buffer[] = []
@@ -75,7 +75,7 @@ async function requestText(
   req: FastifyRequest,
   reply: FastifyReply,
   max: number,
-  hold: Hold,
+  hold: RequestHold,
   log: Logger,
 ): Promise<string | undefined> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
@@ -141,11 +141,11 @@ export function buildRpcHttpApp(registry: Registry, opts: TransportOptions, log:
     maxReplyBytes: opts.maxReplyBytes,
     log,
   }
-  const holds = new WeakMap<FastifyRequest, Hold>()
-  const holdOf = (req: FastifyRequest): Hold => holds.get(req) as Hold
+  const holds = new WeakMap<FastifyRequest, RequestHold>()
+  const holdOf = (req: FastifyRequest): RequestHold => holds.get(req) as RequestHold
 
   app.addHook('onRequest', async (req, reply) => {
-    const hold = opts.budget.hold(0) as Hold // nothing to reserve yet: always granted
+    const hold = new RequestHold(opts.budget)
     holds.set(req, hold)
     reply.raw.once('close', () => hold.release())
     const length = Number(req.headers['content-length'] ?? 0)

@@ -23,10 +23,11 @@
 import type { Socket } from 'node:net'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 import type { Logger } from '../../../lib/log.ts'
-import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
+import type { MemoryBudget } from '../../../lib/memory-budget.ts'
 import { encodeError, INTERNAL_ERROR, INVALID_REQUEST } from '../jsonrpc/codec.ts'
 import type { Drainable } from './drainable.ts'
 import { handleJsonRpc, type JsonRpcContext } from './jsonrpc.ts'
+import { RequestHold } from './request-hold.ts'
 
 export interface JsonRpcTcpOptions {
   readonly maxLineBytes: number
@@ -48,7 +49,7 @@ interface Slot {
   /** the line's bytes, reserved in the connection's hold */
   readonly lineBytes: number
   /** the request's own reservation: decoded values and reply */
-  readonly hold: Hold
+  readonly hold: RequestHold
 }
 
 /** serveJsonRpcConnection runs the protocol on one accepted socket until it closes. */
@@ -59,11 +60,11 @@ export function serveJsonRpcConnection(
   log: Logger,
 ): Drainable {
   const splitter = new LineSplitter({ maxLineBytes: opts.maxLineBytes })
-  const conn = opts.budget.hold(0) as Hold // bytes read and not yet answered; always granted
+  const conn = new RequestHold(opts.budget) // bytes read and not yet answered
   const waiting: Waiting[] = []
   const slots: Slot[] = []
   const stalled: Buffer[] = []
-  const writing = new Set<Hold>()
+  const writing = new Set<RequestHold>()
   let queuedBytes = 0 // lines waiting or in flight
   let waitingForRoom = false
   let writeBlocked = false
@@ -133,7 +134,7 @@ export function serveJsonRpcConnection(
           stalled.shift()
           frame(chunk)
           pump()
-        } else await opts.budget.waitForRoom(chunk.length, opts.idleTimeoutMs)
+        } else await conn.waitForRoom(chunk.length, opts.idleTimeoutMs)
       }
     } catch (err) {
       log.error({ err }, 'waiting for memory failed')
@@ -164,7 +165,7 @@ export function serveJsonRpcConnection(
       done: false,
       reply: undefined,
       lineBytes: item.bytes,
-      hold: opts.budget.hold(0) as Hold,
+      hold: new RequestHold(opts.budget),
     }
     slots.push(slot)
     const reply = 'reply' in item ? Promise.resolve(item.reply) : handleJsonRpc(item.line, ctx, slot.hold)
@@ -187,7 +188,7 @@ export function serveJsonRpcConnection(
   /** flush writes, in order, every reply whose turn has come, as one write. */
   function flush(): void {
     const out: string[] = []
-    const holds: Hold[] = []
+    const holds: RequestHold[] = []
     while (slots.length > 0 && (slots[0] as Slot).done) {
       const slot = slots.shift() as Slot
       queuedBytes -= slot.lineBytes
