@@ -139,10 +139,9 @@ async function answer(
       meter.admit(envelope + jsonSize(outcome.value, meter.remaining()))
       return encodeResult(id, outcome.value)
     } catch (err) {
-      if (err instanceof RpcLimitError) {
-        ctx.log.warn({ code: err.code, transport: 'jsonrpc', replyBytes: meter.bytes }, 'limit reached')
-        text = limitReply(id, err)
-      } else {
+      if (err instanceof RpcLimitError)
+        text = limitReply(id, err) // logged once per reply
+      else {
         ctx.log.error({ err }, 'encoding the result failed')
         text = encodeError(id, INTERNAL_ERROR, 'Internal error')
       }
@@ -171,8 +170,11 @@ export async function handleJsonRpc(
         ctx.log.warn({ code: 'BUSY', transport: 'jsonrpc' }, 'limit reached')
       else ctx.log.info({ code: parsed.error.code, transport: 'jsonrpc' }, 'bad request')
       return parsed.response
-    case 'single':
-      return answer(parsed.entry, ctx, meter)
+    case 'single': {
+      const reply = await answer(parsed.entry, ctx, meter)
+      meter.logRefusals(ctx.log, 'jsonrpc')
+      return reply
+    }
     case 'batch': {
       // Calls in a batch run concurrently, as the spec allows, a window at a time; replies keep
       // the batch order.
@@ -186,6 +188,7 @@ export async function handleJsonRpc(
         }
       }
       await Promise.all(Array.from({ length: Math.min(BATCH_WINDOW, entries.length) }, worker))
+      meter.logRefusals(ctx.log, 'jsonrpc')
       return encodeBatch(replies.filter((r) => r !== undefined))
     }
   }

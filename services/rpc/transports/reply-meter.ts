@@ -10,7 +10,8 @@
  * SMALL_PART_BYTES (an acknowledgement, an error entry) ride on what the request's decoding
  * already reserved: they count toward the reply limit but are never refused for budget.
  */
-import { busy, replyTooLarge } from '../errors.ts'
+import type { Logger } from '../../../lib/log.ts'
+import { busy, type RpcLimitCode, type RpcLimitError, replyTooLarge } from '../errors.ts'
 import type { Grower } from '../value.ts'
 
 /** a reply's bytes are held twice: the string and the socket's copy */
@@ -22,6 +23,10 @@ export class ReplyMeter {
   readonly maxBytes: number
   readonly #hold: Grower | undefined
   #bytes = 0
+  /** parts refused so far, by code */
+  readonly refused: Partial<Record<RpcLimitCode, number>> = {}
+  /** one error per code and reply: a batch may refuse a thousand parts alike */
+  readonly #errors: Partial<Record<RpcLimitCode, RpcLimitError>> = {}
 
   constructor(maxBytes: number, hold?: Grower) {
     this.maxBytes = maxBytes
@@ -43,10 +48,25 @@ export class ReplyMeter {
    * RpcLimitError: REPLY_TOO_LARGE past the reply limit, BUSY when the budget has no room.
    */
   admit(size: number): void {
-    if (size > this.remaining()) throw replyTooLarge(this.maxBytes)
+    if (size > this.remaining()) this.#refuse('REPLY_TOO_LARGE')
     if (size > SMALL_PART_BYTES && this.#hold !== undefined && !this.#hold.grow(REPLY_COST_FACTOR * size))
-      throw busy('the reply', size)
+      this.#refuse('BUSY')
     this.#bytes += size
+  }
+
+  /** logRefusals writes one `limit reached` line for the whole reply, if any part was refused. */
+  logRefusals(log: Logger, transport: string): void {
+    if (Object.keys(this.refused).length > 0)
+      log.warn(
+        { code: Object.keys(this.refused)[0], refused: this.refused, replyBytes: this.#bytes, transport },
+        'limit reached',
+      )
+  }
+
+  #refuse(code: RpcLimitCode): never {
+    this.refused[code] = (this.refused[code] ?? 0) + 1
+    this.#errors[code] ??= code === 'BUSY' ? busy('the reply') : replyTooLarge(this.maxBytes)
+    throw this.#errors[code]
   }
 
   /** count adds a part that is always sent (an error entry, the envelope) without a check. */

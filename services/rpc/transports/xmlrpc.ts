@@ -56,12 +56,12 @@ export function limitFault(err: RpcLimitError): XmlRpcFault {
   return { faultCode: err.rpcCode, faultString: `${err.code}: ${err.message}` }
 }
 
-/** faultOf turns what a call threw into its fault: Python's (code 1), or netlab's refusal. */
+/**
+ * faultOf turns what a call threw into its fault: Python's (code 1), or netlab's refusal
+ * (logged once per reply by the meter, or where it is raised).
+ */
 function faultOf(err: unknown, method: string, log: Logger): XmlRpcFault {
-  if (err instanceof RpcLimitError) {
-    log.warn({ code: err.code, method, transport: 'xmlrpc' }, 'limit reached')
-    return limitFault(err)
-  }
+  if (err instanceof RpcLimitError) return limitFault(err)
   if (err instanceof PyError) {
     log.info({ code: err.code, method, transport: 'xmlrpc' }, 'call raised')
     return pyFault(err.pyClass, err.text)
@@ -98,7 +98,10 @@ async function multicall(
   const calls = params[0]
   if (!Array.isArray(calls)) throw typeError('system.multicall takes a list of {methodName, params} structs')
   const list = calls as readonly RpcValue[]
-  if (list.length > ctx.maxBatchCalls) throw tooManyCalls(list.length, ctx.maxBatchCalls)
+  if (list.length > ctx.maxBatchCalls) {
+    ctx.log.warn({ code: 'TOO_MANY_CALLS', calls: list.length, transport: 'xmlrpc' }, 'limit reached')
+    throw tooManyCalls(list.length, ctx.maxBatchCalls)
+  }
   meter.count(RESPONSE_ENVELOPE_BYTES + ARRAY_ENVELOPE_BYTES)
   const parts: string[] = []
   for (const c of list) {
@@ -142,7 +145,8 @@ export async function handleXmlRpc(xml: string, ctx: XmlRpcContext, hold?: Growe
       return encodeFault(1, "<class 'Exception'>:internal error")
     }
     if (err.code === 'XML_BUSY') {
-      const f = faultOf(busy('the decoded request'), 'decode', ctx.log)
+      ctx.log.warn({ code: 'BUSY', transport: 'xmlrpc' }, 'limit reached')
+      const f = limitFault(busy('the decoded request'))
       return encodeFault(f.faultCode, f.faultString)
     }
     ctx.log.info({ code: err.code, transport: 'xmlrpc', message: err.message }, 'bad request')
@@ -158,5 +162,7 @@ export async function handleXmlRpc(xml: string, ctx: XmlRpcContext, hold?: Growe
   } catch (err) {
     const f = faultOf(err, method, ctx.log)
     return encodeFault(f.faultCode, f.faultString)
+  } finally {
+    meter.logRefusals(ctx.log, 'xmlrpc')
   }
 }

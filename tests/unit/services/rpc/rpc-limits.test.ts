@@ -258,7 +258,9 @@ describe("the memory budget refuses what it cannot hold, in each protocol's form
     const batch = `[${[1, 2, 3].map((i) => jsonCall('get', ['mid'], i)).join(',')}]`
     const answer = await post(svc.ports.http, '/jsonrpc', batch)
     expect(errorCodes(answer.text)).toEqual({ result: 1, '-32001': 2 })
-    expect(answer.text).toContain('"data":{"code":"BUSY","message":"server busy: no room for the reply (')
+    expect(answer.text).toContain(
+      '"data":{"code":"BUSY","message":"server busy: no room for the reply within RPC_MEMORY_BUDGET_BYTES; retry later',
+    )
   })
 
   it('answers a normal request afterwards, and every reservation has been given back', async () => {
