@@ -27,13 +27,14 @@
  *
  * Decoding streams through saxes, building values as tags close; nothing recurses, so
  * nesting is bounded by `maxDepth`, not by the stack. Each value is charged to an optional
- * memory-budget hold before it is built (DECODED_COST_BYTES; no room: XML_BUSY), and an int
- * longer than `maxIntDigits` digits is refused with CPython's own ValueError text. Refused outright: any DOCTYPE (so
- * no entity declarations, no billion laughs, no external entities), any processing
- * instruction but the XML declaration, and any entity other than the five predefined
- * ones and character references. Every problem is an XmlRpcDecodeError whose message
- * reads like Python's (`no element found: line 1, column 0`), with `pyClass` and
- * `pyMessage` giving the fault Python's server would send.
+ * memory-budget hold before it is built (DECODED_COST_BYTES; no room: XML_BUSY), and an
+ * int longer than `maxIntDigits` digits is refused with CPython's own ValueError text.
+ * Refused outright: any DOCTYPE (so no entity declarations, no billion laughs, no external
+ * entities), any processing instruction but the XML declaration, any entity other than the
+ * five predefined ones and character references, and more than 16 attributes on one
+ * element. Every problem is an XmlRpcDecodeError whose message reads like Python's
+ * (`no element found: line 1, column 0`), with `pyClass` and `pyMessage` giving the fault
+ * Python's server would send.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
 import { pyFloatRepr, pyStrRepr } from '../python.ts'
@@ -358,6 +359,19 @@ function parseDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold
   parser.on('closetag', () => builder.close())
   parser.on('text', (text) => builder.text(text))
   parser.on('cdata', (text) => builder.text(text))
+  // XML-RPC uses no attributes (Python ignores them); a few per element are read and dropped,
+  // more are refused before saxes gathers them all.
+  let attributes = 0
+  parser.on('opentagstart', () => {
+    attributes = 0
+  })
+  parser.on('attribute', () => {
+    if (++attributes > MAX_ATTRIBUTES)
+      throw new XmlRpcDecodeError(
+        'XML_LIMIT',
+        `more than ${MAX_ATTRIBUTES} attributes on one element: ${where(parser)}`,
+      )
+  })
   parser.on('doctype', () => {
     throw builder.forbidden('DOCTYPE is not allowed')
   })
@@ -373,6 +387,9 @@ function parseDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold
   builder.settle()
   return builder.result()
 }
+
+/** the most attributes one element may carry (XML-RPC itself uses none) */
+const MAX_ATTRIBUTES = 16
 
 /** Charges are passed to the hold in steps of this many bytes, not one Atomics update per value. */
 const CHARGE_STEP_BYTES = 64 * 1024

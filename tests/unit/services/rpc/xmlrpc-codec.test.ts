@@ -780,6 +780,14 @@ describe('XML-RPC codec: security', () => {
     expect(err.code).toBe('XML_BUSY')
   })
 
+  it('reads a few attributes and drops them, and refuses an element with more than 16', () => {
+    const attrs = (n: number) => Array.from({ length: n }, (_, i) => ` a${i}="${i}"`).join('')
+    expect(decodeOne(`<value${attrs(16)}>x</value>`)).toBe('x')
+    const err = decodeError(() => decodeOne(`<value${attrs(100_000)}>x</value>`))
+    expect(err.code).toBe('XML_LIMIT')
+    expect(err.message).toMatch(/^more than 16 attributes on one element: line 1, column \d+$/)
+  })
+
   it('refuses values that would pass maxDecodedBytes', () => {
     const structs = `<value><array><data>${'<value><struct></struct></value>'.repeat(100)}</data></array></value>`
     const err = decodeError(() => decodeOne(structs, { ...DEFAULT_XMLRPC_LIMITS, maxDecodedBytes: 10_000 }))
