@@ -69,20 +69,21 @@ export function pyTypeName(v: RpcValue): string {
 }
 
 /**
- * What decoded values cost on the V8 heap, in bytes, for the memory budget (measured on Node 24,
- * x64: an int as a BigInt or an array slot about 32 to 40 bytes, a null-prototype struct about
- * 200 plus its members, a Uint8Array about 230, a Date about 110). The decoders charge these
- * (plus the text of strings) before building the values.
+ * What decoding XML-RPC costs on the V8 heap at its peak, per value, in bytes, for the memory
+ * budget: measured on Node 24 (x64) as the heap in use when the builder has just finished,
+ * garbage included (a scalar about 150, an empty array 120, a struct level about 360, a base64
+ * value 300, a date 270). The XML decoder charges these (plus the text of strings) before
+ * building the values; JSON has its own table (jsonrpc/json-value.ts).
  */
 export const DECODED_COST_BYTES = {
   /** any value: a scalar, an array, a struct member's slot */
-  value: 40,
+  value: 160,
   /** a struct, on top of its members */
-  struct: 200,
+  struct: 384,
   /** a Uint8Array, on top of its bytes */
-  bytes: 256,
+  bytes: 320,
   /** a Date */
-  date: 128,
+  date: 288,
 } as const
 
 /**

@@ -27,7 +27,7 @@
  * `maxDepth` (bracket nesting) and `maxItems` (values: array items, members, scalars), both
  * counted by one scan before JSON.parse runs, so deep input never reaches the parser's
  * recursion; `maxDecodedBytes`, an estimate of what the decoded values will take on the heap
- * (from the same scan, DECODED_COST_BYTES), which a memory-budget hold is then charged with
+ * (from the same scan, json-value.ts), which a memory-budget hold is then charged with
  * (no room: -32001 Server busy); `maxIntDigits`, the longest integer literal (BigInt parsing
  * is quadratic in the digits); then `maxBatch`. A body over a limit is answered with one
  * -32600 Invalid Request (id null, the reason in `data`) — it may well be valid JSON, we
@@ -36,7 +36,8 @@
 
 import { RPC_LIMIT_CODES } from '../errors.ts'
 import { pyFloatRepr } from '../python.ts'
-import { DECODED_COST_BYTES, type Grower, isStruct, type RpcStruct, type RpcValue, struct } from '../value.ts'
+import { type Grower, isStruct, type RpcStruct, type RpcValue, struct } from '../value.ts'
+import { decodedEstimate, IntTooLongError, parseJsonValue as parseValue, scanJson } from './json-value.ts'
 
 export interface JsonRpcLimits {
   readonly maxBytes: number
@@ -134,6 +135,12 @@ export function parseJsonRpc(
   if (scan.values > limits.maxItems) {
     return wholeBodyError(INVALID_REQUEST, `request holds more than ${limits.maxItems} values`)
   }
+  if (scan.longestInt > limits.maxIntDigits) {
+    return wholeBodyError(
+      INVALID_REQUEST,
+      `integer literal of ${scan.longestInt} digits exceeds ${limits.maxIntDigits} (RPC_MAX_INT_DIGITS)`,
+    )
+  }
   const decoded = decodedEstimate(bytes, scan)
   if (decoded > limits.maxDecodedBytes) {
     return wholeBodyError(
@@ -151,7 +158,7 @@ export function parseJsonRpc(
   }
   let doc: RpcValue
   try {
-    doc = parseJsonValue(text, limits.maxIntDigits)
+    doc = parseValue(text, limits.maxIntDigits, scan)
   } catch (err) {
     if (err instanceof IntTooLongError) return wholeBodyError(INVALID_REQUEST, err.message)
     return wholeBodyError(PARSE_ERROR)
@@ -163,14 +170,6 @@ export function parseJsonRpc(
     return wholeBodyError(INVALID_REQUEST, `batch of ${batch.length} requests exceeds ${limits.maxBatch}`)
   }
   return { kind: 'batch', entries: batch.map(readRequest) }
-}
-
-/**
- * decodedEstimate is what JSON.parse and the reviver will allocate: the strings' text (at most
- * the body's bytes), a slot or scalar per value, and a dictionary per object.
- */
-function decodedEstimate(bytes: number, scan: JsonScan): number {
-  return bytes + scan.values * DECODED_COST_BYTES.value + scan.objects * DECODED_COST_BYTES.struct
 }
 
 function wholeBodyError(code: number, data?: string): ParsedBatch {
@@ -209,7 +208,14 @@ function readRequest(req: RpcValue): JsonRpcEntry {
 
 /** encodeResult: `{"jsonrpc":"2.0","result":…,"id":…}`. */
 export function encodeResult(id: JsonRpcId, value: RpcValue): string {
-  return `{"jsonrpc":"2.0","result":${encodeJson(value)},"id":${encodeJson(id)}}`
+  // One join for the whole response: a template around a big encoded value would be one more
+  // copy of it when the socket flattens it.
+  const out = ['{"jsonrpc":"2.0","result":']
+  writeJson(value, out, 0)
+  out.push(',"id":')
+  writeJson(id, out, 0)
+  out.push('}')
+  return out.join('')
 }
 
 /** encodeError: `{"jsonrpc":"2.0","error":{"code":…,"message":…[,"data":…]},"id":…}`. */
@@ -344,100 +350,19 @@ function readResponse(doc: RpcValue): JsonRpcResponse {
   return { kind: 'error', id, error }
 }
 
-type Reviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown
-const parseWithSource = JSON.parse as (text: string, reviver: Reviver) => unknown
-
-/** IntTooLongError: an integer literal has more digits than allowed. */
-class IntTooLongError extends Error {}
-
 /**
- * parseJsonValue is JSON.parse into RpcValues: integer literals become exact bigints,
- * other numbers stay floats, objects become null-prototype structs. Throws SyntaxError,
- * or an Error naming the limit when an integer literal has more than `maxIntDigits` digits.
- * The caller bounds the nesting first (see nestingExceeds).
+ * parseJsonValue is JSON.parse into RpcValues: integer literals become exact bigints, other
+ * numbers stay floats, objects become null-prototype structs (json-value.ts). Throws
+ * SyntaxError, or an Error naming the limit when an integer literal has more than
+ * `maxIntDigits` digits. The caller bounds the nesting first (see nestingExceeds).
  */
 export function parseJsonValue(text: string, maxIntDigits = DEFAULT_JSONRPC_LIMITS.maxIntDigits): RpcValue {
-  const revive: Reviver = (_key, value, context) => {
-    if (typeof value === 'number') {
-      const src = context.source as string
-      if (!isIntegerLiteral(src)) return value
-      const digits = src.charCodeAt(0) === 0x2d ? src.length - 1 : src.length
-      if (digits > maxIntDigits)
-        throw new IntTooLongError(
-          `integer literal of ${digits} digits exceeds ${maxIntDigits} (RPC_MAX_INT_DIGITS)`,
-        )
-      return BigInt(src)
-    }
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      return struct(Object.entries(value as Record<string, RpcValue>))
-    }
-    return value
-  }
-  return parseWithSource(text, revive) as RpcValue
-}
-
-function isIntegerLiteral(src: string): boolean {
-  for (let i = 0; i < src.length; i++) {
-    const c = src.charCodeAt(i)
-    if (c === 0x2e || c === 0x65 || c === 0x45) return false // . e E
-  }
-  return true
-}
-
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-
-/** JsonScan is what one pass over the text found outside strings. */
-interface JsonScan {
-  /** brackets nest deeper than the limit (the scan stopped there) */
-  readonly tooDeep: boolean
-  /** an upper bound on the values: one plus every `,`, `[` and `{` */
-  readonly values: number
-  readonly objects: number
-}
-
-/**
- * scanJson walks the brackets and commas outside strings: nesting depth (stopping once it
- * passes `maxDepth`), and counts for the decoded-size estimate. Strings are skipped with
- * indexOf, so a long string costs little. Malformed text is left for JSON.parse to reject.
- */
-function scanJson(text: string, maxDepth: number): JsonScan {
-  let depth = 0
-  let values = 1
-  let objects = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === QUOTE) {
-      i = closingQuote(text, i + 1)
-      if (i === -1) break
-    } else if (c === 0x5b || c === 0x7b) {
-      values++
-      if (c === 0x7b) objects++
-      if (++depth > maxDepth) return { tooDeep: true, values, objects }
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--
-    } else if (c === 0x2c) {
-      values++
-    }
-  }
-  return { tooDeep: false, values, objects }
+  return parseValue(text, maxIntDigits)
 }
 
 /** nestingExceeds tells whether `[`/`{` outside strings nest deeper than `max`. */
 export function nestingExceeds(text: string, max: number): boolean {
   return scanJson(text, max).tooDeep
-}
-
-/** closingQuote is the index of the `"` that ends the string starting at `from`, or -1. */
-function closingQuote(text: string, from: number): number {
-  let i = text.indexOf('"', from)
-  while (i !== -1) {
-    let slashes = 0
-    for (let j = i - 1; j >= from && text.charCodeAt(j) === BACKSLASH; j--) slashes++
-    if (slashes % 2 === 0) return i
-    i = text.indexOf('"', i + 1)
-  }
-  return -1
 }
 
 /** utf8Length is `s`'s UTF-8 size, or any number above `max` once it surely exceeds it. */

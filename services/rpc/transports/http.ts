@@ -8,15 +8,17 @@
  * A gzip-encoded request (xmlrpc.client's encode_threshold) is accepted and inflated up
  * to RPC_MAX_REQUEST_BYTES, as Python's server does; other encodings are 501.
  *
- * Every request reserves its body from the memory budget before it is read: twice the
- * Content-Length (the bytes, then their text) up front, or chunk by chunk when the body is
+ * Every request reserves its body from the memory budget before it is read: three times the
+ * Content-Length (the chunks read, the bytes they are joined into, their text) up front, or chunk by chunk when the body is
  * chunked, and what gzip inflates to as it inflates. The dispatchers then charge the decoded
  * values and the reply to the same reservation, which is released when the response is done.
  * No room: the protocol's own BUSY (an XML-RPC fault -32001 on / and /RPC2, a JSON-RPC error
- * -32001 on /jsonrpc), or 503 with the JSON error elsewhere, each with Retry-After.
+ * -32001 on /jsonrpc), or 503 with the JSON error elsewhere, each with Retry-After; a body
+ * refused up front is read and dropped first, so that the client, still sending, gets it.
  */
 
 import { pipeline, Transform } from 'node:stream'
+import { finished } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from '../../../lib/log.ts'
@@ -28,8 +30,8 @@ import { handleJsonRpc, type JsonRpcContext, limitReply } from './jsonrpc.ts'
 import { RequestHold } from './request-hold.ts'
 import { handleXmlRpc, limitFault, type XmlRpcContext } from './xmlrpc.ts'
 
-/** a body is held twice: its bytes, then its text */
-const BODY_COST_FACTOR = 2
+/** a body is held three times: the chunks read, the bytes they are joined into, their text */
+const BODY_COST_FACTOR = 3
 /** seconds a client refused with BUSY is asked to wait (Retry-After) */
 const RETRY_AFTER_S = 1
 
@@ -150,8 +152,12 @@ export function buildRpcHttpApp(registry: Registry, opts: TransportOptions, log:
     reply.raw.once('close', () => hold.release())
     const length = Number(req.headers['content-length'] ?? 0)
     // A length over the body limit is left to Fastify's own 413.
-    if (length > 0 && length <= opts.maxRequestBytes && !hold.grow(BODY_COST_FACTOR * length))
+    if (length > 0 && length <= opts.maxRequestBytes && !hold.grow(BODY_COST_FACTOR * length)) {
+      // Read the body and drop it, holding nothing, before answering: a client that sends its
+      // whole request before reading (xmlrpc.client does) then gets the fault, not a reset.
+      await finished(req.raw.resume()).catch(() => undefined)
       return refuseBusy(req, reply, busy('the request body', length), log)
+    }
   })
   app.addHook('preParsing', async (req, _reply, payload) => {
     if (req.headers['content-length'] !== undefined) return payload

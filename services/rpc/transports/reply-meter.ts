@@ -5,8 +5,9 @@
  * within RPC_MAX_REPLY_BYTES and the memory budget can hold it. A part that is refused becomes
  * an error of its own (REPLY_TOO_LARGE or BUSY) in the protocol's form; the others still go.
  *
- * A reply is held twice over while it leaves: as the string built here and as the socket's
- * copy of it, so a part of `n` bytes is charged 2n to the budget. Parts of at most
+ * A reply is held three times over while it is built and leaves: as its encoded parts, as the
+ * string they are joined into, and as the socket's copy of that, so a part of `n` bytes is
+ * charged 3n to the budget. Parts of at most
  * SMALL_PART_BYTES (an acknowledgement, an error entry) ride on what the request's decoding
  * already reserved: they count toward the reply limit but are never refused for budget.
  */
@@ -14,8 +15,8 @@ import type { Logger } from '../../../lib/log.ts'
 import { busy, type RpcLimitCode, type RpcLimitError, replyTooLarge } from '../errors.ts'
 import type { Grower } from '../value.ts'
 
-/** a reply's bytes are held twice: the string and the socket's copy */
-export const REPLY_COST_FACTOR = 2
+/** a reply's bytes are held three times: the parts, the joined string, the socket's copy */
+export const REPLY_COST_FACTOR = 3
 /** parts this small are covered by the request's own decoded-size reservation */
 export const SMALL_PART_BYTES = 256
 

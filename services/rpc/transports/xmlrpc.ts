@@ -16,9 +16,9 @@ import { busy, PyError, RpcLimitError, tooManyCalls, typeError } from '../errors
 import type { Registry } from '../methods/registry.ts'
 import { type Grower, isStruct, type RpcValue, struct } from '../value.ts'
 import {
+  ARRAY_ENVELOPE_BYTES,
   decodeMethodCall,
-  encodeEncodedArray,
-  encodeEncodedResponse,
+  encodeArrayResponse,
   encodeFault,
   encodeMethodResponse,
   encodeValue,
@@ -47,9 +47,6 @@ const SYSTEM_METHODS = [
   'system.methodSignature',
   'system.multicall',
 ]
-
-/** the multicall's array around its items: `<value><array><data>` … */
-const ARRAY_ENVELOPE_BYTES = encodeEncodedArray([]).length
 
 /** limitFault is one of netlab's refusals as a fault: its number, and "CODE: message". */
 export function limitFault(err: RpcLimitError): XmlRpcFault {
@@ -125,7 +122,7 @@ async function multicall(
       parts.push(part)
     }
   }
-  return encodeEncodedResponse(encodeEncodedArray(parts))
+  return encodeArrayResponse(parts)
 }
 
 /**

@@ -122,24 +122,32 @@ export function encodeMethodCall(method: string, params: readonly RpcValue[]): s
 
 /** encodeMethodResponse is `xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True)`. */
 export function encodeMethodResponse(value: RpcValue): string {
-  return `${XML_HEADER}<methodResponse>\n${encodeParams([value])}</methodResponse>\n`
+  // One join for the whole document: a template around a big encoded value would be one
+  // more copy of it when the socket flattens it.
+  const out = [RESPONSE_HEAD]
+  writeValue(value, out, 0)
+  out.push(RESPONSE_TAIL)
+  return out.join('')
 }
 
-/**
- * encodeEncodedResponse is encodeMethodResponse around a `<value>` already encoded (by
- * encodeValue or encodeEncodedArray), for replies built part by part.
- */
-export function encodeEncodedResponse(valueXml: string): string {
-  return `${XML_HEADER}<methodResponse>\n<params>\n<param>\n${valueXml}</param>\n</params>\n</methodResponse>\n`
-}
-
-/** encodeEncodedArray is encodeValue of an array whose items are already encoded. */
-export function encodeEncodedArray(itemsXml: readonly string[]): string {
-  return `<value><array><data>\n${itemsXml.join('')}</data></array></value>\n`
-}
+const RESPONSE_HEAD = `${XML_HEADER}<methodResponse>\n<params>\n<param>\n`
+const RESPONSE_TAIL = '</param>\n</params>\n</methodResponse>\n'
+const ARRAY_HEAD = '<value><array><data>\n'
+const ARRAY_TAIL = '</data></array></value>\n'
 
 /** RESPONSE_ENVELOPE_BYTES is what encodeMethodResponse adds around its value. */
-export const RESPONSE_ENVELOPE_BYTES = encodeEncodedResponse('').length
+export const RESPONSE_ENVELOPE_BYTES = RESPONSE_HEAD.length + RESPONSE_TAIL.length
+
+/** ARRAY_ENVELOPE_BYTES is what an array's `<value>` adds around its items. */
+export const ARRAY_ENVELOPE_BYTES = ARRAY_HEAD.length + ARRAY_TAIL.length
+
+/**
+ * encodeArrayResponse is encodeMethodResponse of an array whose items are already encoded
+ * (by encodeValue), for replies built part by part; one join.
+ */
+export function encodeArrayResponse(itemsXml: readonly string[]): string {
+  return [RESPONSE_HEAD, ARRAY_HEAD, ...itemsXml, ARRAY_TAIL, RESPONSE_TAIL].join('')
+}
 
 /** encodeFault is `xmlrpc.client.dumps(Fault(code, message), methodresponse=True)`. */
 export function encodeFault(code: number, message: string): string {

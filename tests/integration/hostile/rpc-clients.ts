@@ -25,10 +25,14 @@ export async function post(
   keepBytes = 64 * 1024,
   timeoutMs = 90_000,
 ): Promise<Posted> {
-  const req = request({ host: '127.0.0.1', port, path, method: 'POST', timeout: timeoutMs })
+  // A connection of its own (no keep-alive reuse): no race with the server closing an idle one.
+  const req = request({ host: '127.0.0.1', port, path, method: 'POST', timeout: timeoutMs, agent: false })
   req.on('timeout', () => req.destroy(new Error(`no reply within ${timeoutMs} ms`)))
   req.end(body)
   const [res] = await once(req, 'response')
+  // The server may answer before it has read the whole body (a chunked body it refused)
+  // and close: the write's EPIPE after the answer changes nothing.
+  req.on('error', () => undefined)
   const kept: Buffer[] = []
   let bytes = 0
   for await (const chunk of res as AsyncIterable<Buffer>) {
@@ -49,10 +53,10 @@ export function tally(text: string, into: Record<string, number>): void {
 const ECHO = '{"jsonrpc":"2.0","method":"echo","params":["ok"],"id":"probe"}'
 const ECHOED = '{"jsonrpc":"2.0","result":"ok","id":"probe"}'
 
-/** normalCall is one JSON-RPC echo over HTTP: true when answered correctly within 5 s. */
+/** normalCall is one JSON-RPC echo over HTTP: true when answered correctly within 15 s. */
 export async function normalCall(port: number): Promise<boolean> {
   try {
-    const r = await post(port, '/jsonrpc', ECHO, 4096, 5000)
+    const r = await post(port, '/jsonrpc', ECHO, 4096, 15_000)
     return r.status === 200 && r.text === ECHOED
   } catch {
     return false

@@ -18,6 +18,7 @@ import {
   parseResponse,
   SERVER_ERROR,
 } from '../../../../services/rpc/jsonrpc/codec.ts'
+import { JSON_DECODED_COST_BYTES, scanJson } from '../../../../services/rpc/jsonrpc/json-value.ts'
 import { isStruct, type RpcValue, struct } from '../../../../services/rpc/value.ts'
 
 type Method = (params: readonly RpcValue[] | Record<string, RpcValue>) => RpcValue
@@ -330,8 +331,14 @@ describe('JSON-RPC 2.0: limits', () => {
     const charged: number[] = []
     const roomy = { grow: (n: number) => charged.push(n) > 0 }
     expect(parseJsonRpc(body, DEFAULT_JSONRPC_LIMITS, roomy).kind).toBe('single')
-    // the text, then 40 bytes for each of 9 values (1 + 6 commas and brackets... an upper bound) and 200 per object
-    expect(charged).toEqual([body.length + 40 * 9 + 200 * 2])
+    // the text, then a value's cost for each of 9 values (one plus every comma and opening
+    // bracket: an upper bound) and an object's for each object; short ints only: the plain parse
+    const { plain, withSource } = JSON_DECODED_COST_BYTES
+    expect(charged).toEqual([body.length + plain.value * 9 + plain.object * 2])
+    // a float literal needs each number's source text, which costs more
+    const withFloat = body.replace('[1,2]', '[1,2.5]')
+    parseJsonRpc(withFloat, DEFAULT_JSONRPC_LIMITS, roomy)
+    expect(charged[1]).toBe(withFloat.length + withSource.value * 9 + withSource.object * 2)
     expect(parseJsonRpc(body, DEFAULT_JSONRPC_LIMITS, { grow: () => false })).toEqual({
       kind: 'error',
       error: {
@@ -344,6 +351,25 @@ describe('JSON-RPC 2.0: limits', () => {
       },
       response: `{"jsonrpc":"2.0","error":{"code":-32001,"message":"Server busy","data":{"code":"BUSY","message":"no room to decode the request (about ${charged[0]} bytes); retry later"}},"id":null}`,
     })
+  })
+
+  it.each([
+    ['short ints only', '[1,-22,{"a":333}]', false, 3],
+    ['a float', '[1,2.5]', true, 1],
+    ['an exponent', '[1e3]', true, 0],
+    ['a 16-digit int', '[1234567890123456]', false, 16],
+    ['digits inside strings do not count', '["123456789012345678",1]', false, 1],
+  ])('scanJson sees %s', (_name, text, hasFloat, longestInt) => {
+    expect(scanJson(text, 64)).toMatchObject({ hasFloat, longestInt })
+  })
+
+  it('reads ints exactly on both paths: plain JSON.parse for short ints, the source text otherwise', () => {
+    expect(parseJsonValue('[9007199254740991,-0,{"k":[1]}]')).toEqual([
+      9007199254740991n,
+      0n,
+      struct([['k', [1n]]]),
+    ])
+    expect(parseJsonValue('[90071992547409919,1.0]')).toEqual([90071992547409919n, 1])
   })
 
   it('refuses a batch over maxBatch', () => {

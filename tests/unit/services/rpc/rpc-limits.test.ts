@@ -254,7 +254,7 @@ describe("the memory budget refuses what it cannot hold, in each protocol's form
   })
 
   it('a batch whose results the budget cannot hold: -32001 for each call past it', async () => {
-    await svc.store.set('mid', 'm'.repeat(400_000)) // 400 kB, held twice while it leaves: 800 kB
+    await svc.store.set('mid', 'm'.repeat(250_000)) // 250 kB, held three times while it leaves: 750 kB
     const batch = `[${[1, 2, 3].map((i) => jsonCall('get', ['mid'], i)).join(',')}]`
     const answer = await post(svc.ports.http, '/jsonrpc', batch)
     expect(errorCodes(answer.text)).toEqual({ result: 1, '-32001': 2 })

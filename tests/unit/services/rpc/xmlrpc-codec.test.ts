@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { pyRepr } from '../../../../services/rpc/python.ts'
-import { type RpcValue, struct } from '../../../../services/rpc/value.ts'
+import { DECODED_COST_BYTES, type RpcValue, struct } from '../../../../services/rpc/value.ts'
 import {
   DEFAULT_XMLRPC_LIMITS,
   decodeMethodCall,
@@ -773,7 +773,7 @@ describe('XML-RPC codec: security', () => {
       },
     }
     expect(decodeMethodCall(param(values(10)), DEFAULT_XMLRPC_LIMITS, roomy).params[0]).toHaveLength(10)
-    expect(charged).toBe(10 * (40 + 0.5) + 40) // ten ints (40 bytes and half a byte a digit), one array
+    expect(charged).toBe(10 * (DECODED_COST_BYTES.value + 0.5) + DECODED_COST_BYTES.value) // ten ints (half a byte a digit), one array
     const err = decodeError(() =>
       decodeMethodCall(param(values(5000)), DEFAULT_XMLRPC_LIMITS, { grow: () => false }),
     )
