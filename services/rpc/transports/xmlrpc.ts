@@ -17,7 +17,7 @@ import type { Registry } from '../methods/registry.ts'
 import { type Grower, isStruct, type RpcValue, struct } from '../value.ts'
 import {
   ARRAY_ENVELOPE_BYTES,
-  decodeMethodCall,
+  decodeMethodCallAsync,
   encodeArrayResponse,
   encodeFault,
   encodeMethodResponse,
@@ -135,7 +135,7 @@ export async function handleXmlRpc(xml: string, ctx: XmlRpcContext, hold?: Growe
   let method: string
   let params: RpcValue[]
   try {
-    ;({ method, params } = decodeMethodCall(xml, ctx.limits, hold))
+    ;({ method, params } = await decodeMethodCallAsync(xml, ctx.limits, hold))
   } catch (err) {
     if (!(err instanceof XmlRpcDecodeError)) {
       ctx.log.error({ err }, 'decoding the request failed')

@@ -264,6 +264,20 @@ export function decodeMethodCall(
   return { method: root.name, params: root.items ?? [] }
 }
 
+/**
+ * decodeMethodCallAsync is decodeMethodCall letting the event loop run every 64 Ki characters,
+ * so that one big document does not hold up every other request while it is parsed.
+ */
+export async function decodeMethodCallAsync(
+  xml: string,
+  limits: XmlRpcLimits = DEFAULT_XMLRPC_LIMITS,
+  hold?: Grower,
+): Promise<XmlRpcCall> {
+  const root = await parseDocumentAsync(xml, limits, K_CALL, hold)
+  if (root.name === undefined) throw invalid('methodCall has no methodName')
+  return { method: root.name, params: root.items ?? [] }
+}
+
 /** decodeMethodResponse reads a `<methodResponse>`: a result or a fault. */
 export function decodeMethodResponse(
   xml: string,
@@ -358,6 +372,44 @@ const SEEN_BODY = 2
 
 /** parseDocument runs saxes over the document and returns the root frame, fully built. */
 function parseDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold?: Grower): Frame {
+  const doc = openDocument(xml, limits, rootKind, hold)
+  doc.feed(xml)
+  return doc.finish()
+}
+
+/** the text fed to saxes between two turns of the event loop, when decoding asynchronously */
+const ASYNC_CHUNK_CHARS = 64 * 1024
+
+/**
+ * parseDocumentAsync is parseDocument fed in chunks, letting the event loop run between
+ * them: saxes takes about a second per 8 MiB, which would otherwise stall every other
+ * request for that long.
+ */
+async function parseDocumentAsync(
+  xml: string,
+  limits: XmlRpcLimits,
+  rootKind: number,
+  hold?: Grower,
+): Promise<Frame> {
+  const doc = openDocument(xml, limits, rootKind, hold)
+  for (let at = 0; at < xml.length; ) {
+    let end = Math.min(at + ASYNC_CHUNK_CHARS, xml.length)
+    const last = xml.charCodeAt(end - 1)
+    if (end < xml.length && last >= 0xd800 && last <= 0xdbff) end++ // keep a surrogate pair together
+    doc.feed(xml.slice(at, end))
+    at = end
+    if (at < xml.length) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  return doc.finish()
+}
+
+/** DocumentParser is one document being parsed: feed it text, then finish it. */
+interface DocumentParser {
+  feed(text: string): void
+  finish(): Frame
+}
+
+function openDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold?: Grower): DocumentParser {
   if (utf8Exceeds(xml, limits.maxBytes)) {
     throw new XmlRpcDecodeError('XML_LIMIT', `document exceeds ${limits.maxBytes} bytes`)
   }
@@ -386,14 +438,22 @@ function parseDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold
   parser.on('processinginstruction', (pi) => {
     throw builder.forbidden(`processing instruction <?${pi.target}?> is not allowed`)
   })
-  try {
-    parser.write(xml).close()
-  } catch (err) {
-    if (err instanceof XmlRpcDecodeError) throw err
-    throw fromSaxes(err, parser, builder.sawRoot)
+  const guarded = (step: () => void) => {
+    try {
+      step()
+    } catch (err) {
+      if (err instanceof XmlRpcDecodeError) throw err
+      throw fromSaxes(err, parser, builder.sawRoot)
+    }
   }
-  builder.settle()
-  return builder.result()
+  return {
+    feed: (text) => guarded(() => parser.write(text)),
+    finish() {
+      guarded(() => parser.close())
+      builder.settle()
+      return builder.result()
+    },
+  }
 }
 
 /** the most attributes one element may carry (XML-RPC itself uses none) */

@@ -5,6 +5,7 @@ import { DECODED_COST_BYTES, type RpcValue, struct } from '../../../../services/
 import {
   DEFAULT_XMLRPC_LIMITS,
   decodeMethodCall,
+  decodeMethodCallAsync,
   decodeMethodResponse,
   encodeFault,
   encodeMethodCall,
@@ -786,6 +787,21 @@ describe('XML-RPC codec: security', () => {
     const err = decodeError(() => decodeOne(`<value${attrs(100_000)}>x</value>`))
     expect(err.code).toBe('XML_LIMIT')
     expect(err.message).toMatch(/^more than 16 attributes on one element: line 1, column \d+$/)
+  })
+
+  it('decodes asynchronously in chunks, with the same values and errors, letting the event loop run', async () => {
+    // An emoji (a surrogate pair) across the first chunk boundary, and a second chunk of text.
+    const text = `${'a'.repeat(64 * 1024 - 40)}😀${'b'.repeat(100_000)}`
+    const xml = param(`<value><string>${text}</string></value>`)
+    let turns = 0
+    const counting = setInterval(() => turns++, 0)
+    const decoded = await decodeMethodCallAsync(xml).finally(() => clearInterval(counting))
+    expect(decoded).toEqual(decodeMethodCall(xml))
+    expect(turns).toBeGreaterThan(0)
+    const broken = xml.replace('</string>', '</strin>')
+    const err = await decodeMethodCallAsync(broken).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(XmlRpcDecodeError)
+    expect((err as XmlRpcDecodeError).message).toBe(decodeError(() => decodeMethodCall(broken)).message)
   })
 
   it('refuses values that would pass maxDecodedBytes', () => {
