@@ -53,29 +53,30 @@ export function tally(text: string, into: Record<string, number>): void {
 const ECHO = '{"jsonrpc":"2.0","method":"echo","params":["ok"],"id":"probe"}'
 const ECHOED = '{"jsonrpc":"2.0","result":"ok","id":"probe"}'
 
-/** normalCall is one JSON-RPC echo over HTTP: true when answered correctly within 15 s. */
-export async function normalCall(port: number): Promise<boolean> {
+/** NormalCall is how one normal call went: answered correctly, answered otherwise, or not within 15 s. */
+export type NormalCall = 'ok' | 'wrong' | 'timeout'
+
+/** normalCall is one JSON-RPC echo over HTTP. */
+export async function normalCall(port: number): Promise<NormalCall> {
   try {
     const r = await post(port, '/jsonrpc', ECHO, 4096, 15_000)
-    return r.status === 200 && r.text === ECHOED
+    return r.status === 200 && r.text === ECHOED ? 'ok' : 'wrong'
   } catch {
-    return false
+    return 'timeout'
   }
 }
 
-/** Probe is a normal call made every 200 ms while an attack runs. */
+/** Probe is a normal call made every 200 ms while an attack runs; `stop` counts how they went. */
 export interface Probe {
-  stop(): Promise<{ readonly ok: number; readonly failed: number }>
+  stop(): Promise<Readonly<Record<NormalCall, number>>>
 }
 
 export function probe(port: number): Probe {
   let stopped = false
-  let ok = 0
-  let failed = 0
+  const counts: Record<NormalCall, number> = { ok: 0, wrong: 0, timeout: 0 }
   const loop = (async () => {
     while (!stopped) {
-      if (await normalCall(port)) ok++
-      else failed++
+      counts[await normalCall(port)]++
       await sleep(200)
     }
   })()
@@ -83,7 +84,7 @@ export function probe(port: number): Probe {
     async stop() {
       stopped = true
       await loop
-      return { ok, failed }
+      return counts
     },
   }
 }
