@@ -93,3 +93,19 @@ export const DECODED_COST_BYTES = {
 export interface Grower {
   grow(bytes: number): boolean
 }
+
+const EXACT_BELOW = 2n ** 64n
+const LOG10_2 = Math.log10(2)
+
+/**
+ * decimalLength is the length of `v.toString()`, sign included: exact below 2^64, and at most
+ * two characters over beyond (estimated from the hexadecimal length, which is linear to get,
+ * where the decimal string of a 4300-digit int takes most of a millisecond).
+ */
+export function decimalLength(v: bigint): number {
+  const magnitude = v < 0n ? -v : v
+  const sign = v < 0n ? 1 : 0
+  if (magnitude < EXACT_BELOW) return magnitude.toString().length + sign
+  const bits = magnitude.toString(16).length * 4
+  return Math.floor(bits * LOG10_2) + 1 + sign
+}

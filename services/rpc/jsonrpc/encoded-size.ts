@@ -6,7 +6,7 @@
  * product.
  */
 import { pyFloatRepr } from '../python.ts'
-import { isStruct, type RpcValue } from '../value.ts'
+import { decimalLength, isStruct, type RpcValue } from '../value.ts'
 
 const MAX_DEPTH = 1000
 // What JSON.stringify escapes: `"`, `\`, C0 controls, and (well-formed JSON.stringify) lone surrogates.
@@ -43,7 +43,8 @@ export function base64Size(bytes: number): number {
 
 /**
  * jsonSize is the UTF-8 size of encodeJson(value) when it is at most `max`, and some number
- * above `max` otherwise. Throws RangeError past the encoder's nesting limit (a cycle too).
+ * above `max` otherwise; an int beyond 2^64 may count two bytes over (decimalLength). Throws
+ * RangeError past the encoder's nesting limit (a cycle too).
  */
 export function jsonSize(value: RpcValue, max = Number.MAX_SAFE_INTEGER): number {
   const counter = { n: 0, max }
@@ -68,7 +69,7 @@ function measure(v: RpcValue, c: Counter, depth: number): void {
       c.n += v ? 4 : 5
       return
     case 'bigint':
-      c.n += v.toString().length
+      c.n += decimalLength(v)
       return
     case 'number':
       c.n += Number.isFinite(v) ? pyFloatRepr(v).length : 4

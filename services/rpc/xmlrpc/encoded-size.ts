@@ -4,7 +4,7 @@
  * once the count passes `max`.
  */
 import { pyFloatRepr } from '../python.ts'
-import { isStruct, type RpcValue } from '../value.ts'
+import { decimalLength, isStruct, type RpcValue } from '../value.ts'
 
 const MAX_DEPTH = 1000
 const INT32_MIN = -(2n ** 31n)
@@ -42,7 +42,8 @@ function base64LinesSize(bytes: number): number {
 
 /**
  * xmlValueSize is the UTF-8 size of encodeValue(value) when it is at most `max`, and some
- * number above `max` otherwise. Throws RangeError past the encoder's nesting limit.
+ * number above `max` otherwise; an int beyond 2^64 may count two bytes over (decimalLength).
+ * Throws RangeError past the encoder's nesting limit.
  */
 export function xmlValueSize(value: RpcValue, max = Number.MAX_SAFE_INTEGER): number {
   const counter = { n: 0, max }
@@ -68,7 +69,7 @@ function measure(v: RpcValue, c: Counter, depth: number): void {
       return
     case 'bigint':
       // <i8> is one byte shorter than <int>, twice
-      c.n += INT + v.toString().length - (v >= INT32_MIN && v <= INT32_MAX ? 0 : 2)
+      c.n += INT + decimalLength(v) - (v >= INT32_MIN && v <= INT32_MAX ? 0 : 2)
       return
     case 'number':
       c.n += DOUBLE + pyFloatRepr(v).length
