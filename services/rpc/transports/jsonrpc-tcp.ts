@@ -86,21 +86,41 @@ export function serveJsonRpcConnection(
     for (const hold of writing) hold.release()
     conn.release()
   })
-  socket.on('end', () => {
-    peerEnded = true
-    pump()
-  })
-  socket.on('drain', () => {
-    writeBlocked = false
-    pump()
-  })
-  socket.on('data', (chunk: Buffer) => {
-    if (stalled.length > 0 || !conn.grow(chunk.length)) {
-      stalled.push(chunk)
-      void waitForRoom()
-    } else frame(chunk)
-    pump()
-  })
+  /** guarded runs an event's work; a bug in it is logged and ends this connection, not the process. */
+  const guarded = (work: () => void) => () => {
+    try {
+      work()
+    } catch (err) {
+      log.error({ err }, 'connection failed')
+      socket.destroy()
+    }
+  }
+  socket.on(
+    'end',
+    guarded(() => {
+      peerEnded = true
+      pump()
+    }),
+  )
+  socket.on(
+    'drain',
+    guarded(() => {
+      writeBlocked = false
+      pump()
+    }),
+  )
+  socket.on('data', (chunk: Buffer) =>
+    guarded(() => {
+      if (stalled.length > 0 || !conn.grow(chunk.length)) {
+        stalled.push(chunk)
+        waitForRoom().catch((err: unknown) => {
+          log.error({ err }, 'connection failed')
+          socket.destroy()
+        })
+      } else frame(chunk)
+      pump()
+    })(),
+  )
 
   /** frame splits a reserved chunk into waiting lines, and gives back what no line keeps. */
   function frame(chunk: Buffer): void {
