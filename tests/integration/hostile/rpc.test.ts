@@ -104,13 +104,16 @@ describe('rpc: hostile load within the documented limits', { timeout: 120_000 },
     return row
   }
 
-  /** posts sends every body at once and tallies the replies; a reply of `bigReply` bytes or more is served. */
-  async function posts(path: string, bodies: readonly string[], bigReply = MiB): Promise<Traffic> {
+  /**
+   * posts sends every body at once and tallies the replies (keeping `keep` bytes of each to read
+   * the codes); a reply of a megabyte or more carried results: served.
+   */
+  async function posts(path: string, bodies: readonly string[], keep = MiB): Promise<Traffic> {
     const refused: Record<string, number> = {}
     let served = 0
-    const replies = await Promise.all(bodies.map((b) => post(port, path, b, bigReply)))
+    const replies = await Promise.all(bodies.map((b) => post(port, path, b, keep)))
     for (const r of replies) {
-      if (r.bytes >= bigReply) served++
+      if (r.bytes >= MiB) served++
       tally(r.text, refused)
     }
     return { sent: bodies.length, refused, served }
@@ -126,8 +129,10 @@ describe('rpc: hostile load within the documented limits', { timeout: 120_000 },
         64 * MiB,
       ),
     )
-    expect(row.served).toBe(4) // each batch answered: its first results, then -32002 per call
-    expect(row.refused['-32002']).toBeGreaterThan(3000)
+    // Each batch is answered with its first results, then -32002 (or -32001, when the budget
+    // holds the other batches' replies) for each call past the limit.
+    expect(row.refused['-32002']).toBeGreaterThan(0)
+    expect((row.refused['-32002'] ?? 0) + (row.refused['-32001'] ?? 0)).toBeGreaterThan(3900)
   })
 
   it('XML-RPC multicalls of 1000 gets of a 1 MB value, 4 at once', async () => {
@@ -141,7 +146,8 @@ describe('rpc: hostile load within the documented limits', { timeout: 120_000 },
         64 * MiB,
       ),
     )
-    expect(row.refused['fault -32002']).toBeGreaterThan(3000)
+    expect(row.refused['fault -32002']).toBeGreaterThan(0)
+    expect((row.refused['fault -32002'] ?? 0) + (row.refused['fault -32001'] ?? 0)).toBeGreaterThan(3900)
   })
 
   it('the longest integers a request may carry, filling 8 MiB bodies, and one digit more', async () => {
@@ -230,11 +236,7 @@ describe('rpc: hostile load within the documented limits', { timeout: 120_000 },
       const refused: Record<string, number> = {}
       for (const r of out) for (const reply of r.replies) tally(reply, refused)
       const sent = out.reduce((n, r) => n + r.sent, 0)
-      return {
-        sent,
-        refused: { ...refused, 'reading paused': 1 },
-        served: out.reduce((n, r) => n + r.replies.length, 0),
-      }
+      return { sent, refused, served: out.reduce((n, r) => n + r.replies.length, 0) }
     })
     // Every line written was answered, in order; the last acknowledged set of each connection is stored.
     for (const [c, r] of out.entries()) {
