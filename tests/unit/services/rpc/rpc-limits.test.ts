@@ -5,8 +5,10 @@
  * values in each protocol's own form (XML-RPC fault -32001, JSON-RPC error -32001, 503 +
  * Retry-After elsewhere). After each request every reservation is given back.
  */
+import { execFile, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
+import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
@@ -17,6 +19,8 @@ import { isStruct, type RpcValue } from '../../../../services/rpc/value.ts'
 import { decodeMethodResponse, encodeMethodCall } from '../../../../services/rpc/xmlrpc/codec.ts'
 
 const MiB = 1 << 20
+const run = promisify(execFile)
+const python = spawnSync('python3', ['-c', 'import xmlrpc.client'], { timeout: 5000 }).status === 0
 
 async function start(env: Record<string, string>): Promise<RpcService> {
   const config = loadRpcConfig({
@@ -196,6 +200,24 @@ describe("the memory budget refuses what it cannot hold, in each protocol's form
       ),
     })
   })
+
+  it.skipIf(!python)(
+    'xmlrpc.client, which sends its whole request before reading, gets the BUSY fault',
+    async () => {
+      const code = [
+        'import sys, xmlrpc.client',
+        "s = xmlrpc.client.ServerProxy(f'http://127.0.0.1:{sys.argv[1]}/RPC2')",
+        'try:',
+        "    s.echo('z' * 600000)",
+        'except xmlrpc.client.Fault as f:',
+        "    print(f.faultCode, f.faultString.split(':')[0])",
+      ].join('\n')
+      // Not spawnSync: the server runs in this process and must keep answering.
+      const r = await run('python3', ['-c', code, String(svc.ports.http)], { timeout: 10_000 })
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toBe('-32001 BUSY\n')
+    },
+  )
 
   it('a body the budget cannot hold: JSON-RPC error -32001 on /jsonrpc', async () => {
     const answer = await post(
