@@ -8,11 +8,13 @@ import {
   intVar,
   loadConfig,
   logLevelVar,
+  memoryBudgetVar,
   portVar,
   shutdownGraceVar,
   stringVar,
 } from '../../lib/config.ts'
 import { ConfigError } from '../../lib/errors.ts'
+import type { MemoryBudget } from '../../lib/memory-budget.ts'
 import { STORE_DEFAULTS } from './store/kv-store.ts'
 
 const MiB = 1024 * 1024
@@ -87,6 +89,30 @@ export const rpcConfigSpec = {
     min: 16,
     max: 100_000_000,
   }),
+  maxIntDigits: intVar(
+    'RPC_MAX_INT_DIGITS',
+    "longest integer literal in a JSON-RPC or XML-RPC request, in digits (CPython's own int limit)",
+    { default: 4300, min: 16, max: 1_000_000 },
+  ),
+  maxBatchCalls: intVar('RPC_MAX_BATCH_CALLS', 'most calls in one JSON-RPC batch or one system.multicall', {
+    default: 1000,
+    min: 1,
+    max: 100_000,
+  }),
+  maxReplyBytes: intVar(
+    'RPC_MAX_REPLY_BYTES',
+    'largest XML-RPC/JSON-RPC reply (a whole batch or multicall); a result past it: REPLY_TOO_LARGE',
+    { default: 16 * MiB, min: 1024, max: 1024 * MiB, unit: 'bytes' },
+  ),
+  maxInFlight: intVar(
+    'RPC_JSONRPC_MAX_IN_FLIGHT',
+    'JSON-RPC over TCP: most requests of one connection in flight; reading pauses beyond it',
+    { default: 16, min: 1, max: 10_000 },
+  ),
+  memoryBudgetBytes: memoryBudgetVar(
+    'RPC_MEMORY_BUDGET_BYTES',
+    'bytes all connections may hold for requests, decoded values and replies; beyond it: BUSY, or reading pauses',
+  ),
   maxConnections: intVar('RPC_MAX_CONNECTIONS', 'concurrent TCP connections per port (JSON-RPC, mp ports)', {
     default: 1000,
     min: 1,
@@ -136,6 +162,9 @@ export const DEVELOPMENT_AUTHKEY = 'peekaboo'
 
 /** RpcConfig is the validated configuration; `authkey` is resolved (never empty). */
 export type RpcConfig = ConfigOf<typeof rpcConfigSpec>
+
+/** TransportOptions is what every transport starts with: the configuration and the service's one budget. */
+export type TransportOptions = RpcConfig & { readonly budget: MemoryBudget }
 
 /** The largest RPC_AUTHKEY_FILE accepted (a key, not a document). */
 export const MAX_AUTHKEY_FILE_BYTES = 4096

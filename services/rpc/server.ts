@@ -9,20 +9,26 @@
  *
  * It is single-threaded on purpose: the store has one owner, so a write's order and
  * its acknowledgement are simple to reason about (see store/kv-store.ts).
+ *
+ * One memory budget (RPC_MEMORY_BUDGET_BYTES, lib/memory-budget.ts) is shared by every
+ * transport: request bodies, lines and frames, decoded values and replies are reserved from
+ * it before they are held; past it a request is refused with BUSY or reading pauses.
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/log.ts'
+import { MemoryBudget } from '../../lib/memory-budget.ts'
 import type { CloseSummary } from '../../lib/service.ts'
-import { DEVELOPMENT_AUTHKEY, type RpcConfig } from './config.ts'
+import { DEVELOPMENT_AUTHKEY, type RpcConfig, type TransportOptions } from './config.ts'
 import { arithMethods } from './methods/arith.ts'
 import { kvMethods } from './methods/kv.ts'
 import { Registry } from './methods/registry.ts'
 import { KvStore } from './store/kv-store.ts'
 import type { Drainable } from './transports/drainable.ts'
 import { buildRpcHttpApp } from './transports/http.ts'
+import type { JsonRpcContext } from './transports/jsonrpc.ts'
 import { serveJsonRpcConnection } from './transports/jsonrpc-tcp.ts'
 import { serveMpConnection } from './transports/mpconn.ts'
 
@@ -31,6 +37,8 @@ export type RpcPort = 'http' | 'jsonrpc' | 'mpEcho' | 'mpRpc'
 export interface RpcService {
   readonly ports: Readonly<Record<RpcPort, number>>
   readonly store: KvStore
+  /** the memory budget every transport reserves from */
+  readonly budget: MemoryBudget
   close(): Promise<CloseSummary>
 }
 
@@ -49,6 +57,8 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
     log,
   )
   const registry = new Registry().register(...arithMethods, ...kvMethods(store))
+  const budget = MemoryBudget.create(config.memoryBudgetBytes)
+  const opts: TransportOptions = { ...config, budget }
   const authkey = Buffer.from(config.authkey, 'utf8')
   if (config.mode === 'development' && config.authkey === DEVELOPMENT_AUTHKEY)
     log.warn(
@@ -56,6 +66,20 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
       'RPC_AUTHKEY is unset: the mp-connection ports use the seed key; set RPC_AUTHKEY outside the lab',
     )
 
+  const jsonLog = log.child({ proto: 'jsonrpc' })
+  const jsonCtx: JsonRpcContext = {
+    registry,
+    limits: {
+      maxBytes: config.maxRequestBytes,
+      maxDepth: config.maxDepth,
+      maxBatch: config.maxBatchCalls,
+      maxItems: config.maxItems,
+      maxIntDigits: config.maxIntDigits,
+      maxDecodedBytes: budget.limitBytes,
+    },
+    maxReplyBytes: config.maxReplyBytes,
+    log: jsonLog,
+  }
   const sockets = new Map<Socket, Drainable>()
   const tcp = (proto: RpcPort, serve: (socket: Socket) => Drainable): Server => {
     // allowHalfOpen: a request sent with a half-close (`nc -N`) still gets its reply; each
@@ -74,23 +98,24 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
     jsonrpc: tcp('jsonrpc', (s) =>
       serveJsonRpcConnection(
         s,
-        registry,
+        jsonCtx,
         {
           maxLineBytes: config.maxRequestBytes,
-          maxDepth: config.maxDepth,
+          maxInFlight: config.maxInFlight,
           idleTimeoutMs: config.idleTimeoutMs,
+          budget,
         },
-        log.child({ proto: 'jsonrpc' }),
+        jsonLog,
       ),
     ),
     mpEcho: tcp('mpEcho', (s) =>
-      serveMpConnection(s, 'echo', registry, authkey, config, log.child({ proto: 'mp-echo' })),
+      serveMpConnection(s, 'echo', registry, authkey, opts, log.child({ proto: 'mp-echo' })),
     ),
     mpRpc: tcp('mpRpc', (s) =>
-      serveMpConnection(s, 'rpc', registry, authkey, config, log.child({ proto: 'mp-rpc' })),
+      serveMpConnection(s, 'rpc', registry, authkey, opts, log.child({ proto: 'mp-rpc' })),
     ),
   }
-  const http = buildRpcHttpApp(registry, config, log.child({ proto: 'http' }))
+  const http = buildRpcHttpApp(registry, opts, log.child({ proto: 'http' }))
 
   const ports = {} as Record<RpcPort, number>
   await http.listen({ host: config.host, port: config.httpPort })
@@ -131,6 +156,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   return {
     ports,
     store,
+    budget,
     close: () => {
       closing ??= close()
       return closing

@@ -23,27 +23,42 @@
  * at any size (JSON.parse's reviver sees each literal's source text). Ids keep their
  * form too: a string, an integer (bigint, echoed digit for digit), a float, or null.
  *
- * Limits: `maxBytes` (UTF-8 size of the body), `maxDepth` (bracket nesting, checked by a
- * scan before JSON.parse runs, so deep input never reaches the parser's recursion), and
- * `maxBatch`. A body over maxBytes or maxDepth, or a batch over maxBatch, is answered with
- * one -32600 Invalid Request (id null, the reason in `data`) — it may well be valid JSON,
- * we just will not read it — while text that is not JSON is -32700 Parse error.
+ * Limits, checked in this order before a value is built: `maxBytes` (UTF-8 size of the body);
+ * `maxDepth` (bracket nesting) and `maxItems` (values: array items, members, scalars), both
+ * counted by one scan before JSON.parse runs, so deep input never reaches the parser's
+ * recursion; `maxDecodedBytes`, an estimate of what the decoded values will take on the heap
+ * (from the same scan, json-value.ts), which a memory-budget hold is then charged with
+ * (no room: -32001 Server busy); `maxIntDigits`, the longest integer literal (BigInt parsing
+ * is quadratic in the digits); then `maxBatch`. A body over a limit is answered with one
+ * -32600 Invalid Request (id null, the reason in `data`) — it may well be valid JSON, we
+ * just will not read it — while text that is not JSON is -32700 Parse error.
  */
 
+import { RPC_LIMIT_CODES } from '../errors.ts'
 import { pyFloatRepr } from '../python.ts'
-import { isStruct, type RpcStruct, type RpcValue, struct } from '../value.ts'
+import { type Grower, isStruct, type RpcStruct, type RpcValue, struct } from '../value.ts'
+import { decodedEstimate, IntTooLongError, parseJsonValue as parseValue, scanJson } from './json-value.ts'
 
 export interface JsonRpcLimits {
   readonly maxBytes: number
   /** bracket nesting: `{"params":[[1]]}` is 3 deep; a batch adds one */
   readonly maxDepth: number
   readonly maxBatch: number
+  /** values in the body: every scalar, array, object and member counts */
+  readonly maxItems: number
+  /** digits of one integer literal */
+  readonly maxIntDigits: number
+  /** the estimated heap bytes of the decoded body (text, values, structs) */
+  readonly maxDecodedBytes: number
 }
 
 export const DEFAULT_JSONRPC_LIMITS: JsonRpcLimits = {
   maxBytes: 10 * 1024 * 1024,
   maxDepth: 64,
   maxBatch: 1000,
+  maxItems: 1_000_000,
+  maxIntDigits: 4300,
+  maxDecodedBytes: Number.MAX_SAFE_INTEGER,
 }
 
 export const PARSE_ERROR = -32700
@@ -53,6 +68,9 @@ export const INVALID_PARAMS = -32602
 export const INTERNAL_ERROR = -32603
 /** -32000 to -32099 are "Server error", reserved for implementation-defined errors */
 export const SERVER_ERROR = -32000
+/** netlab's refusals (../errors.ts): the memory budget has no room now; a reply limit */
+export const SERVER_BUSY = RPC_LIMIT_CODES.BUSY
+export const REPLY_TOO_LARGE = RPC_LIMIT_CODES.REPLY_TOO_LARGE
 
 /** the spec's message for each predefined code */
 export const ERROR_MESSAGES: Readonly<Record<number, string>> = {
@@ -62,6 +80,8 @@ export const ERROR_MESSAGES: Readonly<Record<number, string>> = {
   [INVALID_PARAMS]: 'Invalid params',
   [INTERNAL_ERROR]: 'Internal error',
   [SERVER_ERROR]: 'Server error',
+  [SERVER_BUSY]: 'Server busy',
+  [REPLY_TOO_LARGE]: 'Reply too large',
 }
 
 /** JsonRpcId: a string, an integer (bigint), a float (discouraged by the spec), or null. */
@@ -95,18 +115,52 @@ export type ParsedBatch =
   | { readonly kind: 'batch'; readonly entries: readonly JsonRpcEntry[] }
   | { readonly kind: 'error'; readonly error: JsonRpcErrorObject; readonly response: string }
 
-/** parseJsonRpc reads a request body; it never throws. */
-export function parseJsonRpc(text: string, limits: JsonRpcLimits = DEFAULT_JSONRPC_LIMITS): ParsedBatch {
-  if (utf8Exceeds(text, limits.maxBytes)) {
+/**
+ * parseJsonRpc reads a request body; it never throws. With `hold`, the decoded values'
+ * estimated size is charged to it before they are built; no room is a -32001 whole-body error.
+ */
+export function parseJsonRpc(
+  text: string,
+  limits: JsonRpcLimits = DEFAULT_JSONRPC_LIMITS,
+  hold?: Grower,
+): ParsedBatch {
+  const bytes = utf8Length(text, limits.maxBytes)
+  if (bytes > limits.maxBytes) {
     return wholeBodyError(INVALID_REQUEST, `request exceeds ${limits.maxBytes} bytes`)
   }
-  if (nestingExceeds(text, limits.maxDepth)) {
+  const scan = scanJson(text, limits.maxDepth)
+  if (scan.tooDeep) {
     return wholeBodyError(INVALID_REQUEST, `request nests deeper than ${limits.maxDepth}`)
+  }
+  if (scan.values > limits.maxItems) {
+    return wholeBodyError(INVALID_REQUEST, `request holds more than ${limits.maxItems} values`)
+  }
+  if (scan.longestInt > limits.maxIntDigits) {
+    return wholeBodyError(
+      INVALID_REQUEST,
+      `integer literal of ${scan.longestInt} digits exceeds ${limits.maxIntDigits} (RPC_MAX_INT_DIGITS)`,
+    )
+  }
+  const decoded = decodedEstimate(bytes, scan)
+  if (decoded > limits.maxDecodedBytes) {
+    return wholeBodyError(
+      INVALID_REQUEST,
+      `request would take about ${decoded} bytes decoded, more than ${limits.maxDecodedBytes}`,
+    )
+  }
+  if (hold !== undefined && !hold.grow(decoded)) {
+    const data = struct([
+      ['code', 'BUSY'],
+      ['message', `no room to decode the request (about ${decoded} bytes); retry later`],
+    ])
+    const error = errorObject(SERVER_BUSY, undefined, data)
+    return { kind: 'error', error, response: encodeError(null, error.code, error.message, error.data) }
   }
   let doc: RpcValue
   try {
-    doc = parseJsonValue(text)
-  } catch {
+    doc = parseValue(text, limits.maxIntDigits, scan)
+  } catch (err) {
+    if (err instanceof IntTooLongError) return wholeBodyError(INVALID_REQUEST, err.message)
     return wholeBodyError(PARSE_ERROR)
   }
   if (!Array.isArray(doc)) return { kind: 'single', entry: readRequest(doc as RpcValue) }
@@ -154,7 +208,14 @@ function readRequest(req: RpcValue): JsonRpcEntry {
 
 /** encodeResult: `{"jsonrpc":"2.0","result":…,"id":…}`. */
 export function encodeResult(id: JsonRpcId, value: RpcValue): string {
-  return `{"jsonrpc":"2.0","result":${encodeJson(value)},"id":${encodeJson(id)}}`
+  // One join for the whole response: a template around a big encoded value would be one more
+  // copy of it when the socket flattens it.
+  const out = ['{"jsonrpc":"2.0","result":']
+  writeJson(value, out, 0)
+  out.push(',"id":')
+  writeJson(id, out, 0)
+  out.push('}')
+  return out.join('')
 }
 
 /** encodeError: `{"jsonrpc":"2.0","error":{"code":…,"message":…[,"data":…]},"id":…}`. */
@@ -249,14 +310,14 @@ export function parseResponse(
   text: string,
   limits: JsonRpcLimits = DEFAULT_JSONRPC_LIMITS,
 ): JsonRpcResponse | JsonRpcResponse[] {
-  if (utf8Exceeds(text, limits.maxBytes))
+  if (utf8Length(text, limits.maxBytes) > limits.maxBytes)
     throw new JsonRpcDecodeError(`response exceeds ${limits.maxBytes} bytes`)
   if (nestingExceeds(text, limits.maxDepth)) {
     throw new JsonRpcDecodeError(`response nests deeper than ${limits.maxDepth}`)
   }
   let doc: RpcValue
   try {
-    doc = parseJsonValue(text)
+    doc = parseJsonValue(text, limits.maxIntDigits)
   } catch (err) {
     throw new JsonRpcDecodeError(`response is not JSON: ${(err as Error).message}`, { cause: err })
   }
@@ -289,75 +350,23 @@ function readResponse(doc: RpcValue): JsonRpcResponse {
   return { kind: 'error', id, error }
 }
 
-type Reviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown
-const parseWithSource = JSON.parse as (text: string, reviver: Reviver) => unknown
-
 /**
- * parseJsonValue is JSON.parse into RpcValues: integer literals become exact bigints,
- * other numbers stay floats, objects become null-prototype structs. Throws SyntaxError.
- * The caller bounds the nesting first (see nestingExceeds).
+ * parseJsonValue is JSON.parse into RpcValues: integer literals become exact bigints, other
+ * numbers stay floats, objects become null-prototype structs (json-value.ts). Throws
+ * SyntaxError, or an Error naming the limit when an integer literal has more than
+ * `maxIntDigits` digits. The caller bounds the nesting first (see nestingExceeds).
  */
-export function parseJsonValue(text: string): RpcValue {
-  return parseWithSource(text, reviveRpcValue) as RpcValue
+export function parseJsonValue(text: string, maxIntDigits = DEFAULT_JSONRPC_LIMITS.maxIntDigits): RpcValue {
+  return parseValue(text, maxIntDigits)
 }
 
-function reviveRpcValue(_key: string, value: unknown, context: { source?: string }): unknown {
-  if (typeof value === 'number') {
-    const src = context.source as string
-    return isIntegerLiteral(src) ? BigInt(src) : value
-  }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    return struct(Object.entries(value as Record<string, RpcValue>))
-  }
-  return value
-}
-
-function isIntegerLiteral(src: string): boolean {
-  for (let i = 0; i < src.length; i++) {
-    const c = src.charCodeAt(i)
-    if (c === 0x2e || c === 0x65 || c === 0x45) return false // . e E
-  }
-  return true
-}
-
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-
-/**
- * nestingExceeds scans for `[`/`{` outside strings and tells whether they nest deeper
- * than `max`. Strings are skipped with indexOf, so a long string costs little. Malformed
- * text is left for JSON.parse to reject.
- */
+/** nestingExceeds tells whether `[`/`{` outside strings nest deeper than `max`. */
 export function nestingExceeds(text: string, max: number): boolean {
-  let depth = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === QUOTE) {
-      i = closingQuote(text, i + 1)
-      if (i === -1) return false
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--
-    }
-  }
-  return false
+  return scanJson(text, max).tooDeep
 }
 
-/** closingQuote is the index of the `"` that ends the string starting at `from`, or -1. */
-function closingQuote(text: string, from: number): number {
-  let i = text.indexOf('"', from)
-  while (i !== -1) {
-    let slashes = 0
-    for (let j = i - 1; j >= from && text.charCodeAt(j) === BACKSLASH; j--) slashes++
-    if (slashes % 2 === 0) return i
-    i = text.indexOf('"', i + 1)
-  }
-  return -1
-}
-
-function utf8Exceeds(s: string, max: number): boolean {
-  if (s.length > max) return true
-  if (s.length * 3 <= max) return false
-  return Buffer.byteLength(s, 'utf8') > max
+/** utf8Length is `s`'s UTF-8 size, or any number above `max` once it surely exceeds it. */
+function utf8Length(s: string, max: number): number {
+  if (s.length > max) return s.length // every UTF-16 unit takes at least one byte
+  return Buffer.byteLength(s, 'utf8')
 }

@@ -6,73 +6,239 @@
  *
  *   → {"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}
  *   ← {"jsonrpc":"2.0","result":5,"id":1}
+ *
+ * What one connection may hold is bounded, and reading pauses rather than buffering more:
+ *
+ *   socket ──▶ splitter ──▶ waiting lines ──▶ in flight (≤ RPC_JSONRPC_MAX_IN_FLIGHT) ──▶ replies, in order
+ *
+ * - bytes read are reserved from the memory budget as they arrive (the line being framed,
+ *   the lines waiting, the lines in flight); a chunk the budget has no room for is set aside
+ *   and reading pauses until there is room;
+ * - at most `maxInFlight` requests run at once; beyond that the lines wait and reading pauses;
+ * - a peer that does not read its replies stops being read (the socket's write buffer is
+ *   the only queue), and each reply's reservation is kept until the kernel has taken it.
+ * Every request's promise ends in a handler: a failure is answered with -32603 and logged,
+ * and the connection carries on.
  */
 import type { Socket } from 'node:net'
 import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 import type { Logger } from '../../../lib/log.ts'
-import { DEFAULT_JSONRPC_LIMITS, encodeError, INVALID_REQUEST } from '../jsonrpc/codec.ts'
-import type { Registry } from '../methods/registry.ts'
+import type { MemoryBudget } from '../../../lib/memory-budget.ts'
+import { encodeError, INTERNAL_ERROR, INVALID_REQUEST } from '../jsonrpc/codec.ts'
 import type { Drainable } from './drainable.ts'
-import { handleJsonRpc } from './jsonrpc.ts'
+import { handleJsonRpc, type JsonRpcContext } from './jsonrpc.ts'
+import { RequestHold } from './request-hold.ts'
 
 export interface JsonRpcTcpOptions {
   readonly maxLineBytes: number
-  readonly maxDepth: number
+  /** RPC_JSONRPC_MAX_IN_FLIGHT */
+  readonly maxInFlight: number
   readonly idleTimeoutMs: number
+  readonly budget: MemoryBudget
+}
+
+/** Waiting is a line read and not started yet, or the error that stands for an over-long one. */
+type Waiting =
+  | { readonly line: string; readonly bytes: number }
+  | { readonly reply: string; readonly bytes: 0 }
+
+/** Slot is one request in flight; its reply is written once every earlier one has been. */
+interface Slot {
+  done: boolean
+  reply: string | undefined
+  /** the line's bytes, reserved in the connection's hold */
+  readonly lineBytes: number
+  /** the request's own reservation: decoded values and reply */
+  readonly hold: RequestHold
 }
 
 /** serveJsonRpcConnection runs the protocol on one accepted socket until it closes. */
 export function serveJsonRpcConnection(
   socket: Socket,
-  registry: Registry,
+  ctx: JsonRpcContext,
   opts: JsonRpcTcpOptions,
   log: Logger,
 ): Drainable {
   const splitter = new LineSplitter({ maxLineBytes: opts.maxLineBytes })
-  const limits = {
-    maxBytes: opts.maxLineBytes,
-    maxDepth: opts.maxDepth,
-    maxBatch: DEFAULT_JSONRPC_LIMITS.maxBatch,
-  }
-  // Answers leave in request order: each line's work chains on the previous one's.
-  let queue: Promise<void> = Promise.resolve()
+  const conn = new RequestHold(opts.budget) // bytes read and not yet answered
+  const waiting: Waiting[] = []
+  const slots: Slot[] = []
+  const stalled: Buffer[] = []
+  const writing = new Set<RequestHold>()
+  let queuedBytes = 0 // lines waiting or in flight
+  let waitingForRoom = false
+  let writeBlocked = false
   let draining = false
+  let peerEnded = false
+  let closed = false
+  let ended = false
+
   socket.setNoDelay(true)
-  socket.setTimeout(opts.idleTimeoutMs, () => socket.end())
+  socket.setTimeout(opts.idleTimeoutMs, () => {
+    // A peer that neither sends nor reads its replies is cut off, its pending replies dropped.
+    if (socket.writableLength > 0) socket.destroy()
+    else socket.end()
+  })
   socket.on('error', (err) => log.debug({ err }, 'connection error'))
-  // The peer half-closed: answer what it sent, then end our side too.
-  socket.on('end', () => void queue.then(() => socket.end()))
-  socket.on('data', (chunk: Buffer) => {
-    const out: Promise<string | undefined>[] = []
+  socket.on('close', () => {
+    closed = true
+    for (const slot of slots) slot.hold.release()
+    for (const hold of writing) hold.release()
+    conn.release()
+  })
+  /** guarded runs an event's work; a bug in it is logged and ends this connection, not the process. */
+  const guarded = (work: () => void) => () => {
+    try {
+      work()
+    } catch (err) {
+      log.error({ err }, 'connection failed')
+      socket.destroy()
+    }
+  }
+  socket.on(
+    'end',
+    guarded(() => {
+      peerEnded = true
+      pump()
+    }),
+  )
+  socket.on(
+    'drain',
+    guarded(() => {
+      writeBlocked = false
+      pump()
+    }),
+  )
+  socket.on('data', (chunk: Buffer) =>
+    guarded(() => {
+      if (stalled.length > 0 || !conn.grow(chunk.length)) {
+        stalled.push(chunk)
+        waitForRoom().catch((err: unknown) => {
+          log.error({ err }, 'connection failed')
+          socket.destroy()
+        })
+      } else frame(chunk)
+      pump()
+    })(),
+  )
+
+  /** frame splits a reserved chunk into waiting lines, and gives back what no line keeps. */
+  function frame(chunk: Buffer): void {
     for (const line of splitter.push(chunk)) {
       if (typeof line !== 'string') {
-        out.push(
-          Promise.resolve(
-            encodeError(null, INVALID_REQUEST, 'Invalid Request', `line exceeds ${line.maxLineBytes} bytes`),
-          ),
+        const reply = encodeError(
+          null,
+          INVALID_REQUEST,
+          'Invalid Request',
+          `line exceeds ${line.maxLineBytes} bytes`,
         )
+        waiting.push({ reply, bytes: 0 })
         continue
       }
       if (line.trim() === '') continue
-      out.push(handleJsonRpc(line, registry, limits, log))
+      const bytes = Buffer.byteLength(line)
+      waiting.push({ line, bytes })
+      queuedBytes += bytes
     }
-    if (out.length === 0) return
-    queue = queue.then(async () => {
-      const replies = (await Promise.all(out)).filter((r) => r !== undefined)
-      // A peer that stops reading stops being read: no unbounded reply buffer.
-      if (replies.length > 0 && socket.writable && !socket.write(`${replies.join('\n')}\n`)) {
-        socket.pause()
-        socket.once('drain', () => {
-          if (!draining) socket.resume()
-        })
+    conn.shrink(conn.bytes - splitter.pending - queuedBytes)
+  }
+
+  /** waitForRoom takes the set-aside chunks in once the budget can hold them. */
+  async function waitForRoom(): Promise<void> {
+    if (waitingForRoom) return
+    waitingForRoom = true
+    try {
+      while (stalled.length > 0 && !closed && !draining) {
+        const chunk = stalled[0] as Buffer
+        if (conn.grow(chunk.length)) {
+          stalled.shift()
+          frame(chunk)
+          pump()
+        } else await conn.waitForRoom(chunk.length, opts.idleTimeoutMs)
       }
-    })
-  })
+    } catch (err) {
+      log.error({ err }, 'waiting for memory failed')
+      socket.destroy()
+    } finally {
+      waitingForRoom = false
+      pump()
+    }
+  }
+
+  /** pump starts waiting lines while there is room in flight, and pauses or resumes reading. */
+  function pump(): void {
+    if (closed) return
+    while (waiting.length > 0 && slots.length < opts.maxInFlight) start(waiting.shift() as Waiting)
+    const idle = waiting.length === 0 && slots.length === 0 && stalled.length === 0
+    if ((peerEnded || draining) && idle) {
+      if (!ended) socket.end()
+      ended = true
+      return
+    }
+    const full = stalled.length > 0 || waiting.length > 0 || slots.length >= opts.maxInFlight
+    if (full || writeBlocked || draining) socket.pause()
+    else socket.resume()
+  }
+
+  function start(item: Waiting): void {
+    const slot: Slot = {
+      done: false,
+      reply: undefined,
+      lineBytes: item.bytes,
+      hold: new RequestHold(opts.budget),
+    }
+    slots.push(slot)
+    const reply = 'reply' in item ? Promise.resolve(item.reply) : handleJsonRpc(item.line, ctx, slot.hold)
+    reply
+      .catch((err: unknown) => {
+        log.error({ err }, 'request failed')
+        return encodeError(null, INTERNAL_ERROR, 'Internal error')
+      })
+      .then((reply) => {
+        slot.reply = reply
+        slot.done = true
+        flush()
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'writing the reply failed')
+        socket.destroy()
+      })
+  }
+
+  /** flush writes, in order, every reply whose turn has come, as one write. */
+  function flush(): void {
+    const out: string[] = []
+    const holds: RequestHold[] = []
+    while (slots.length > 0 && (slots[0] as Slot).done) {
+      const slot = slots.shift() as Slot
+      queuedBytes -= slot.lineBytes
+      conn.shrink(slot.lineBytes)
+      if (slot.reply === undefined) slot.hold.release()
+      else {
+        out.push(slot.reply)
+        holds.push(slot.hold)
+      }
+    }
+    if (out.length > 0 && !closed && socket.writable) {
+      for (const hold of holds) writing.add(hold)
+      // The reservations stay until the kernel has the bytes: a reader that stops reading
+      // keeps them, and so pauses this connection and, past the budget, everyone's reading.
+      const ok = socket.write(`${out.join('\n')}\n`, () => {
+        for (const hold of holds) {
+          hold.release()
+          writing.delete(hold)
+        }
+      })
+      if (!ok) writeBlocked = true
+    } else for (const hold of holds) hold.release()
+    pump()
+  }
+
   return {
     drain() {
       draining = true
-      socket.pause()
-      void queue.then(() => socket.end())
+      stalled.length = 0
+      pump()
     },
   }
 }

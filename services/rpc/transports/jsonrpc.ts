@@ -6,23 +6,51 @@
  *   wrong arguments      -32602 Invalid params     data: {"type": "TypeError", "message": ...}
  *   the method raised    -32000 "KeyError: 'k'"    data: {"type": "KeyError", "message": "'k'"}
  *   a bug                -32603 Internal error
+ *
+ * and netlab's refusals (../errors.ts) to theirs, per call, with data {"code", "message"}:
+ *
+ *   -32001 Server busy      the memory budget could not hold this call's result (or, for the
+ *                           whole body, its decoded values: id null)
+ *   -32002 Reply too large  this call's result would take the reply past RPC_MAX_REPLY_BYTES
+ *
+ * A batch runs at most BATCH_WINDOW calls at a time, and each result is measured, admitted
+ * and encoded as soon as it is produced, so a batch of 1000 `get`s of a 1 MB value holds one
+ * window of results, never a thousand; the calls past the reply limit get -32002 while the
+ * earlier ones keep their results.
  */
 import type { Logger } from '../../../lib/log.ts'
-import { PyError } from '../errors.ts'
+import { PyError, RpcLimitError } from '../errors.ts'
 import {
+  ERROR_MESSAGES,
   encodeBatch,
   encodeError,
   encodeResult,
   INTERNAL_ERROR,
   INVALID_PARAMS,
   type JsonRpcEntry,
+  type JsonRpcId,
   type JsonRpcLimits,
   METHOD_NOT_FOUND,
   parseJsonRpc,
+  SERVER_BUSY,
   SERVER_ERROR,
 } from '../jsonrpc/codec.ts'
+import { jsonSize } from '../jsonrpc/encoded-size.ts'
 import type { Registry } from '../methods/registry.ts'
-import { type RpcValue, struct } from '../value.ts'
+import { type Grower, type RpcValue, struct } from '../value.ts'
+import { ReplyMeter } from './reply-meter.ts'
+
+/** how many calls of one batch run at once (writes among them share the store's sync) */
+export const BATCH_WINDOW = 32
+
+/** JsonRpcContext is what a transport hands the dispatcher: methods, limits and the log. */
+export interface JsonRpcContext {
+  readonly registry: Registry
+  readonly limits: JsonRpcLimits
+  /** RPC_MAX_REPLY_BYTES: the whole reply, a batch's included */
+  readonly maxReplyBytes: number
+  readonly log: Logger
+}
 
 const CODES = {
   unknown_method: METHOD_NOT_FOUND,
@@ -30,63 +58,137 @@ const CODES = {
   application: SERVER_ERROR,
 } as const
 
-async function runEntry(entry: JsonRpcEntry, registry: Registry, log: Logger): Promise<string | undefined> {
-  if (entry.kind === 'invalid')
-    return encodeError(entry.id, entry.error.code, entry.error.message, entry.error.data)
-  const id = entry.kind === 'call' ? entry.id : null
+/** `{"jsonrpc":"2.0","result":` … `,"id":` … `}` around a result */
+const RESULT_ENVELOPE_BYTES = '{"jsonrpc":"2.0","result":,"id":}'.length
+
+/** Outcome is what one call came to, before it is encoded. */
+type Outcome = { readonly value: RpcValue } | { readonly error: string }
+
+async function invoke(entry: Exclude<JsonRpcEntry, { kind: 'invalid' }>, ctx: JsonRpcContext) {
   const positional = Array.isArray(entry.params) ? (entry.params as readonly RpcValue[]) : []
   const kwargs = Array.isArray(entry.params)
     ? undefined
     : new Map(Object.entries(entry.params as Readonly<Record<string, RpcValue>>))
+  return ctx.registry.invoke(entry.method, positional, kwargs)
+}
+
+function pyErrorReply(id: JsonRpcId, err: PyError): string {
+  const code = CODES[err.kind]
+  const message =
+    err.kind === 'application'
+      ? `${err.pyClass}: ${err.text}`
+      : code === METHOD_NOT_FOUND
+        ? 'Method not found'
+        : 'Invalid params'
+  return encodeError(
+    id,
+    code,
+    message,
+    struct([
+      ['type', err.pyClass],
+      ['message', err.text],
+    ]),
+  )
+}
+
+/** limitReply is one of netlab's refusals as a JSON-RPC error response. */
+export function limitReply(id: JsonRpcId, err: RpcLimitError): string {
+  return encodeError(
+    id,
+    err.rpcCode,
+    ERROR_MESSAGES[err.rpcCode] ?? 'Server error',
+    struct([
+      ['code', err.code],
+      ['message', err.message],
+    ]),
+  )
+}
+
+/** run calls one entry; never throws. */
+async function run(entry: JsonRpcEntry, ctx: JsonRpcContext): Promise<Outcome | undefined> {
+  if (entry.kind === 'invalid')
+    return { error: encodeError(entry.id, entry.error.code, entry.error.message, entry.error.data) }
+  const id = entry.kind === 'call' ? entry.id : null
   try {
-    const result = await registry.invoke(entry.method, positional, kwargs)
-    return entry.kind === 'call' ? encodeResult(id, result) : undefined
+    const value = await invoke(entry, ctx)
+    return entry.kind === 'call' ? { value } : undefined
   } catch (err) {
     if (!(err instanceof PyError)) {
-      log.error({ err, method: entry.method }, 'method failed')
-      return entry.kind === 'call' ? encodeError(id, INTERNAL_ERROR, 'Internal error') : undefined
+      ctx.log.error({ err, method: entry.method }, 'method failed')
+      return entry.kind === 'call' ? { error: encodeError(id, INTERNAL_ERROR, 'Internal error') } : undefined
     }
-    log.info({ code: err.code, method: entry.method, transport: 'jsonrpc' }, 'call raised')
-    if (entry.kind !== 'call') return undefined
-    const code = CODES[err.kind]
-    const message =
-      err.kind === 'application'
-        ? `${err.pyClass}: ${err.text}`
-        : code === METHOD_NOT_FOUND
-          ? 'Method not found'
-          : 'Invalid params'
-    return encodeError(
-      id,
-      code,
-      message,
-      struct([
-        ['type', err.pyClass],
-        ['message', err.text],
-      ]),
-    )
+    ctx.log.info({ code: err.code, method: entry.method, transport: 'jsonrpc' }, 'call raised')
+    return entry.kind === 'call' ? { error: pyErrorReply(id, err) } : undefined
   }
+}
+
+/** answer runs one entry and encodes its response through the meter; never throws. */
+async function answer(
+  entry: JsonRpcEntry,
+  ctx: JsonRpcContext,
+  meter: ReplyMeter,
+): Promise<string | undefined> {
+  const outcome = await run(entry, ctx)
+  if (outcome === undefined) return undefined
+  const id = entry.kind === 'notification' ? null : entry.id
+  let text: string
+  if ('error' in outcome) text = outcome.error
+  else {
+    try {
+      const envelope = RESULT_ENVELOPE_BYTES + jsonSize(id) + 1 // + the batch's comma
+      meter.admit(envelope + jsonSize(outcome.value, meter.remaining()))
+      return encodeResult(id, outcome.value)
+    } catch (err) {
+      if (err instanceof RpcLimitError)
+        text = limitReply(id, err) // logged once per reply
+      else {
+        ctx.log.error({ err }, 'encoding the result failed')
+        text = encodeError(id, INTERNAL_ERROR, 'Internal error')
+      }
+    }
+  }
+  meter.count(Buffer.byteLength(text))
+  return text
 }
 
 /**
  * handleJsonRpc answers one request body (a single request or a batch); undefined when
- * nothing is to be sent back (notifications only).
+ * nothing is to be sent back (notifications only). With `hold` (the request's memory-budget
+ * reservation, released by the transport once the reply is written), decoded values and
+ * the reply are charged to it before they are built. Never throws.
  */
 export async function handleJsonRpc(
   text: string,
-  registry: Registry,
-  limits: JsonRpcLimits,
-  log: Logger,
+  ctx: JsonRpcContext,
+  hold?: Grower,
 ): Promise<string | undefined> {
-  const parsed = parseJsonRpc(text, limits)
+  const parsed = parseJsonRpc(text, ctx.limits, hold)
+  const meter = new ReplyMeter(ctx.maxReplyBytes, hold)
   switch (parsed.kind) {
     case 'error':
-      log.info({ code: parsed.error.code, transport: 'jsonrpc' }, 'bad request')
+      if (parsed.error.code === SERVER_BUSY)
+        ctx.log.warn({ code: 'BUSY', transport: 'jsonrpc' }, 'limit reached')
+      else ctx.log.info({ code: parsed.error.code, transport: 'jsonrpc' }, 'bad request')
       return parsed.response
-    case 'single':
-      return runEntry(parsed.entry, registry, log)
+    case 'single': {
+      const reply = await answer(parsed.entry, ctx, meter)
+      meter.logRefusals(ctx.log, 'jsonrpc')
+      return reply
+    }
     case 'batch': {
-      // Calls in a batch run concurrently, as the spec allows; replies keep the batch order.
-      const replies = await Promise.all(parsed.entries.map((e) => runEntry(e, registry, log)))
+      // Calls in a batch run concurrently, as the spec allows, a window at a time; replies keep
+      // the batch order.
+      const entries = parsed.entries
+      const replies: (string | undefined)[] = new Array(entries.length)
+      let next = 0
+      const worker = async () => {
+        while (next < entries.length) {
+          const i = next++
+          replies[i] = await answer(entries[i] as JsonRpcEntry, ctx, meter)
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(BATCH_WINDOW, entries.length) }, worker))
+      meter.logRefusals(ctx.log, 'jsonrpc')
       return encodeBatch(replies.filter((r) => r !== undefined))
     }
   }

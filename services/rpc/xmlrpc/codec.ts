@@ -26,16 +26,19 @@
  * outside 32 bits goes out as `<i8>` (Python reads it; Python itself refuses to send it).
  *
  * Decoding streams through saxes, building values as tags close; nothing recurses, so
- * nesting is bounded by `maxDepth`, not by the stack. Refused outright: any DOCTYPE (so
- * no entity declarations, no billion laughs, no external entities), any processing
- * instruction but the XML declaration, and any entity other than the five predefined
- * ones and character references. Every problem is an XmlRpcDecodeError whose message
- * reads like Python's (`no element found: line 1, column 0`), with `pyClass` and
- * `pyMessage` giving the fault Python's server would send.
+ * nesting is bounded by `maxDepth`, not by the stack. Each value is charged to an optional
+ * memory-budget hold before it is built (DECODED_COST_BYTES; no room: XML_BUSY), and an
+ * int longer than `maxIntDigits` digits is refused with CPython's own ValueError text.
+ * Refused outright: any DOCTYPE (so no entity declarations, no billion laughs, no external
+ * entities), any processing instruction but the XML declaration, any entity other than the
+ * five predefined ones and character references, and more than 16 attributes on one
+ * element. Every problem is an XmlRpcDecodeError whose message reads like Python's
+ * (`no element found: line 1, column 0`), with `pyClass` and `pyMessage` giving the fault
+ * Python's server would send.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
 import { pyFloatRepr, pyStrRepr } from '../python.ts'
-import { isStruct, type RpcValue, struct } from '../value.ts'
+import { DECODED_COST_BYTES, type Grower, isStruct, type RpcValue, struct } from '../value.ts'
 
 /** XmlRpcLimits bound what one document may cost. */
 export interface XmlRpcLimits {
@@ -47,6 +50,10 @@ export interface XmlRpcLimits {
   readonly maxMembers: number
   /** the UTF-8 size of one piece of text: a string, a name, a method name, base64 text */
   readonly maxStringBytes: number
+  /** digits of one int (CPython refuses more than 4300 by default, sys.get_int_max_str_digits) */
+  readonly maxIntDigits: number
+  /** the heap bytes the decoded values may take (DECODED_COST_BYTES plus their text) */
+  readonly maxDecodedBytes: number
 }
 
 export const DEFAULT_XMLRPC_LIMITS: XmlRpcLimits = {
@@ -54,9 +61,17 @@ export const DEFAULT_XMLRPC_LIMITS: XmlRpcLimits = {
   maxDepth: 64,
   maxMembers: 100_000,
   maxStringBytes: 10 * 1024 * 1024,
+  maxIntDigits: 4300,
+  maxDecodedBytes: Number.MAX_SAFE_INTEGER,
 }
 
-export type XmlRpcDecodeErrorCode = 'XML_MALFORMED' | 'XML_FORBIDDEN' | 'XML_LIMIT' | 'XML_INVALID'
+/** XML_BUSY: the memory-budget hold given to the decoder had no room for the values. */
+export type XmlRpcDecodeErrorCode =
+  | 'XML_MALFORMED'
+  | 'XML_FORBIDDEN'
+  | 'XML_LIMIT'
+  | 'XML_INVALID'
+  | 'XML_BUSY'
 
 const EXPAT_ERROR = 'xml.parsers.expat.ExpatError'
 const RESPONSE_ERROR = 'xmlrpc.client.ResponseError'
@@ -107,7 +122,31 @@ export function encodeMethodCall(method: string, params: readonly RpcValue[]): s
 
 /** encodeMethodResponse is `xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True)`. */
 export function encodeMethodResponse(value: RpcValue): string {
-  return `${XML_HEADER}<methodResponse>\n${encodeParams([value])}</methodResponse>\n`
+  // One join for the whole document: a template around a big encoded value would be one
+  // more copy of it when the socket flattens it.
+  const out = [RESPONSE_HEAD]
+  writeValue(value, out, 0)
+  out.push(RESPONSE_TAIL)
+  return out.join('')
+}
+
+const RESPONSE_HEAD = `${XML_HEADER}<methodResponse>\n<params>\n<param>\n`
+const RESPONSE_TAIL = '</param>\n</params>\n</methodResponse>\n'
+const ARRAY_HEAD = '<value><array><data>\n'
+const ARRAY_TAIL = '</data></array></value>\n'
+
+/** RESPONSE_ENVELOPE_BYTES is what encodeMethodResponse adds around its value. */
+export const RESPONSE_ENVELOPE_BYTES = RESPONSE_HEAD.length + RESPONSE_TAIL.length
+
+/** ARRAY_ENVELOPE_BYTES is what an array's `<value>` adds around its items. */
+export const ARRAY_ENVELOPE_BYTES = ARRAY_HEAD.length + ARRAY_TAIL.length
+
+/**
+ * encodeArrayResponse is encodeMethodResponse of an array whose items are already encoded
+ * (by encodeValue), for replies built part by part; one join.
+ */
+export function encodeArrayResponse(itemsXml: readonly string[]): string {
+  return [RESPONSE_HEAD, ARRAY_HEAD, ...itemsXml, ARRAY_TAIL, RESPONSE_TAIL].join('')
 }
 
 /** encodeFault is `xmlrpc.client.dumps(Fault(code, message), methodresponse=True)`. */
@@ -211,9 +250,30 @@ function pad(n: number, width: number): string {
 // ---------------------------------------------------------------------------------------
 // Decoding
 
-/** decodeMethodCall reads a `<methodCall>`: what a server gets from ServerProxy. */
-export function decodeMethodCall(xml: string, limits: XmlRpcLimits = DEFAULT_XMLRPC_LIMITS): XmlRpcCall {
-  const root = parseDocument(xml, limits, K_CALL)
+/**
+ * decodeMethodCall reads a `<methodCall>`: what a server gets from ServerProxy. With `hold`,
+ * every value is charged to it before it is built.
+ */
+export function decodeMethodCall(
+  xml: string,
+  limits: XmlRpcLimits = DEFAULT_XMLRPC_LIMITS,
+  hold?: Grower,
+): XmlRpcCall {
+  const root = parseDocument(xml, limits, K_CALL, hold)
+  if (root.name === undefined) throw invalid('methodCall has no methodName')
+  return { method: root.name, params: root.items ?? [] }
+}
+
+/**
+ * decodeMethodCallAsync is decodeMethodCall letting the event loop run every 64 Ki characters,
+ * so that one big document does not hold up every other request while it is parsed.
+ */
+export async function decodeMethodCallAsync(
+  xml: string,
+  limits: XmlRpcLimits = DEFAULT_XMLRPC_LIMITS,
+  hold?: Grower,
+): Promise<XmlRpcCall> {
+  const root = await parseDocumentAsync(xml, limits, K_CALL, hold)
   if (root.name === undefined) throw invalid('methodCall has no methodName')
   return { method: root.name, params: root.items ?? [] }
 }
@@ -311,30 +371,96 @@ const SEEN_NAME = 1
 const SEEN_BODY = 2
 
 /** parseDocument runs saxes over the document and returns the root frame, fully built. */
-function parseDocument(xml: string, limits: XmlRpcLimits, rootKind: number): Frame {
+function parseDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold?: Grower): Frame {
+  const doc = openDocument(xml, limits, rootKind, hold)
+  doc.feed(xml)
+  return doc.finish()
+}
+
+/** the text fed to saxes between two turns of the event loop, when decoding asynchronously */
+const ASYNC_CHUNK_CHARS = 64 * 1024
+
+/**
+ * parseDocumentAsync is parseDocument fed in chunks, letting the event loop run between
+ * them: saxes takes about a second per 8 MiB, which would otherwise stall every other
+ * request for that long.
+ */
+async function parseDocumentAsync(
+  xml: string,
+  limits: XmlRpcLimits,
+  rootKind: number,
+  hold?: Grower,
+): Promise<Frame> {
+  const doc = openDocument(xml, limits, rootKind, hold)
+  for (let at = 0; at < xml.length; ) {
+    let end = Math.min(at + ASYNC_CHUNK_CHARS, xml.length)
+    const last = xml.charCodeAt(end - 1)
+    if (end < xml.length && last >= 0xd800 && last <= 0xdbff) end++ // keep a surrogate pair together
+    doc.feed(xml.slice(at, end))
+    at = end
+    if (at < xml.length) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  return doc.finish()
+}
+
+/** DocumentParser is one document being parsed: feed it text, then finish it. */
+interface DocumentParser {
+  feed(text: string): void
+  finish(): Frame
+}
+
+function openDocument(xml: string, limits: XmlRpcLimits, rootKind: number, hold?: Grower): DocumentParser {
   if (utf8Exceeds(xml, limits.maxBytes)) {
     throw new XmlRpcDecodeError('XML_LIMIT', `document exceeds ${limits.maxBytes} bytes`)
   }
   const parser = new SaxesParser({ xmlns: false, position: true })
-  const builder = new Builder(parser, limits, rootKind)
+  const builder = new Builder(parser, limits, rootKind, hold)
   parser.on('opentag', (tag) => builder.open(tag))
   parser.on('closetag', () => builder.close())
   parser.on('text', (text) => builder.text(text))
   parser.on('cdata', (text) => builder.text(text))
+  // XML-RPC uses no attributes (Python ignores them); a few per element are read and dropped,
+  // more are refused before saxes gathers them all.
+  let attributes = 0
+  parser.on('opentagstart', () => {
+    attributes = 0
+  })
+  parser.on('attribute', () => {
+    if (++attributes > MAX_ATTRIBUTES)
+      throw new XmlRpcDecodeError(
+        'XML_LIMIT',
+        `more than ${MAX_ATTRIBUTES} attributes on one element: ${where(parser)}`,
+      )
+  })
   parser.on('doctype', () => {
     throw builder.forbidden('DOCTYPE is not allowed')
   })
   parser.on('processinginstruction', (pi) => {
     throw builder.forbidden(`processing instruction <?${pi.target}?> is not allowed`)
   })
-  try {
-    parser.write(xml).close()
-  } catch (err) {
-    if (err instanceof XmlRpcDecodeError) throw err
-    throw fromSaxes(err, parser, builder.sawRoot)
+  const guarded = (step: () => void) => {
+    try {
+      step()
+    } catch (err) {
+      if (err instanceof XmlRpcDecodeError) throw err
+      throw fromSaxes(err, parser, builder.sawRoot)
+    }
   }
-  return builder.result()
+  return {
+    feed: (text) => guarded(() => parser.write(text)),
+    finish() {
+      guarded(() => parser.close())
+      builder.settle()
+      return builder.result()
+    },
+  }
 }
+
+/** the most attributes one element may carry (XML-RPC itself uses none) */
+const MAX_ATTRIBUTES = 16
+
+/** Charges are passed to the hold in steps of this many bytes, not one Atomics update per value. */
+const CHARGE_STEP_BYTES = 64 * 1024
 
 class Builder {
   readonly #parser: SaxesParser<{ xmlns: false }>
@@ -342,16 +468,43 @@ class Builder {
   readonly #rootKind: number
   readonly #stack: Frame[]
   #top: Frame
+  readonly #hold: Grower | undefined
   #values = 0
   #root: Frame | undefined
+  /** decoded bytes charged so far, and the part not yet passed to the hold */
+  #charged = 0
+  #unsettled = 0
   sawRoot = false
 
-  constructor(parser: SaxesParser<{ xmlns: false }>, limits: XmlRpcLimits, rootKind: number) {
+  constructor(parser: SaxesParser<{ xmlns: false }>, limits: XmlRpcLimits, rootKind: number, hold?: Grower) {
     this.#parser = parser
     this.#limits = limits
     this.#rootKind = rootKind
+    this.#hold = hold
     this.#top = frame(K_DOC, '', 0)
     this.#stack = [this.#top]
+  }
+
+  /** charge accounts a value about to be built: the decoded-size limit, then the hold. */
+  #charge(bytes: number): void {
+    this.#charged += bytes
+    if (this.#charged > this.#limits.maxDecodedBytes) {
+      throw new XmlRpcDecodeError(
+        'XML_LIMIT',
+        `values take more than ${this.#limits.maxDecodedBytes} bytes decoded: ${where(this.#parser)}`,
+      )
+    }
+    this.#unsettled += bytes
+    if (this.#unsettled >= CHARGE_STEP_BYTES) this.settle()
+  }
+
+  /** settle passes what was charged to the hold; XML_BUSY when it has no room. */
+  settle(): void {
+    if (this.#unsettled === 0 || this.#hold === undefined) return
+    if (!this.#hold.grow(this.#unsettled)) {
+      throw new XmlRpcDecodeError('XML_BUSY', `no room to decode the request (${this.#charged} bytes so far)`)
+    }
+    this.#unsettled = 0
   }
 
   result(): Frame {
@@ -485,6 +638,7 @@ class Builder {
         let v = f.value
         if (v === undefined) {
           if (utf8Exceeds(f.text, this.#limits.maxStringBytes)) this.#tooLong(f)
+          this.#charge(DECODED_COST_BYTES.value + f.text.length)
           v = f.text // a bare value is a string
         }
         if (parent.kind === K_DATA) parent.items?.push(v)
@@ -493,18 +647,22 @@ class Builder {
       }
       case K_SCALAR:
         if (utf8Exceeds(f.text, this.#limits.maxStringBytes)) this.#tooLong(f)
-        parent.value = decodeScalar(f.tag, f.text)
+        this.#charge(scalarCost(f.tag, f.text))
+        parent.value = decodeScalar(f.tag, f.text, this.#limits.maxIntDigits)
         return
       case K_NIL:
+        this.#charge(DECODED_COST_BYTES.value)
         parent.value = null
         return
       case K_ARRAY:
+        this.#charge(DECODED_COST_BYTES.value)
         parent.value = f.items ?? []
         return
       case K_DATA:
         parent.items = f.items
         return
       case K_STRUCT:
+        this.#charge(DECODED_COST_BYTES.struct + (f.entries?.length ?? 0) * DECODED_COST_BYTES.value)
         parent.value = struct(f.entries as [string, RpcValue][])
         return
       case K_MEMBER:
@@ -579,8 +737,38 @@ const FLOAT_RE =
   /^\s*[+-]?(?:(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+(?:_\d+)*)?|inf|infinity|nan)\s*$/i
 const DATE_RE = /^(\d{4})-?(\d{2})-?(\d{2})T(\d{2}):(\d{2}):(\d{2})$/
 
+/** scalarCost is what decodeScalar's value will take on the heap. */
+function scalarCost(tag: string, text: string): number {
+  switch (tag) {
+    case 'string':
+      return DECODED_COST_BYTES.value + text.length
+    case 'base64':
+      return DECODED_COST_BYTES.bytes + Math.ceil((text.length * 3) / 4)
+    case 'dateTime.iso8601':
+      return DECODED_COST_BYTES.date
+    default:
+      return (
+        DECODED_COST_BYTES.value +
+        (tag === 'double' || tag === 'float' || tag === 'boolean' ? 0 : text.length / 2)
+      )
+  }
+}
+
+/**
+ * intDigits counts the digits of an int literal as CPython does before converting it
+ * (underscores and white space are not digits).
+ */
+function intDigits(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x30 && c <= 0x39) n++
+  }
+  return n
+}
+
 /** decodeScalar turns a scalar element's text into its value, with Python's error texts. */
-function decodeScalar(tag: string, text: string): RpcValue {
+function decodeScalar(tag: string, text: string, maxIntDigits: number): RpcValue {
   switch (tag) {
     case 'string':
       return text
@@ -599,8 +787,21 @@ function decodeScalar(tag: string, text: string): RpcValue {
       if (!INT_RE.test(text)) {
         throw invalid(`invalid literal for int() with base 10: ${pyStrRepr(text)}`, 'ValueError')
       }
-      return BigInt(text.trim().replaceAll('_', ''))
+      return decodeInt(text, maxIntDigits)
   }
+}
+
+/** decodeInt is int(text) with CPython's limit on digits (Python/longobject.c, 3.11+). */
+function decodeInt(text: string, maxIntDigits: number): bigint {
+  const digits = intDigits(text)
+  if (digits > maxIntDigits) {
+    throw new XmlRpcDecodeError(
+      'XML_LIMIT',
+      `Exceeds the limit (${maxIntDigits} digits) for integer string conversion: value has ${digits} digits; use sys.set_int_max_str_digits() to increase the limit`,
+      'ValueError',
+    )
+  }
+  return BigInt(text.trim().replaceAll('_', ''))
 }
 
 function decodeFloat(text: string): number {

@@ -23,7 +23,7 @@ import { hostile } from './mutate.ts'
 import { registry, rpcValue, sameValue, silent } from './rpc-values.ts'
 
 const ERROR_CODES = new Set([-32700, -32600, -32601, -32602, -32603, -32000])
-const limits: JsonRpcLimits = { maxBytes: 4096, maxDepth: 6, maxBatch: 8 }
+const limits: JsonRpcLimits = { ...DEFAULT_JSONRPC_LIMITS, maxBytes: 4096, maxDepth: 6, maxBatch: 8 }
 const value = rpcValue('json')
 const id = fc.oneof(
   fc.string({ maxLength: 8 }),
@@ -111,7 +111,12 @@ describe('fuzz: JSON-RPC', () => {
       'jsonrpc',
       'dispatch',
       fc.asyncProperty(hostileBody, async (text) => {
-        const reply = await handleJsonRpc(text, reg, DEFAULT_JSONRPC_LIMITS, silent)
+        const reply = await handleJsonRpc(text, {
+          registry: reg,
+          limits: DEFAULT_JSONRPC_LIMITS,
+          maxReplyBytes: 1 << 20,
+          log: silent,
+        })
         if (reply === undefined) return
         const responses = parseResponse(reply)
         for (const r of Array.isArray(responses) ? responses : [responses])

@@ -22,7 +22,13 @@ import { hostile } from './mutate.ts'
 import { registry, rpcValue, sameValue, silent } from './rpc-values.ts'
 
 const CODES = new Set(['XML_MALFORMED', 'XML_FORBIDDEN', 'XML_LIMIT', 'XML_INVALID'])
-const limits: XmlRpcLimits = { maxBytes: 4096, maxDepth: 4, maxMembers: 40, maxStringBytes: 256 }
+const limits: XmlRpcLimits = {
+  ...DEFAULT_XMLRPC_LIMITS,
+  maxBytes: 4096,
+  maxDepth: 4,
+  maxMembers: 40,
+  maxStringBytes: 256,
+}
 const value = rpcValue('xml')
 const methodName = fc.oneof(
   fc.constantFrom(
@@ -105,7 +111,13 @@ describe('fuzz: XML-RPC', () => {
       'xmlrpc',
       'dispatch',
       fc.asyncProperty(hostileXml, async (bytes) => {
-        const reply = await handleXmlRpc(bytes.toString('utf8'), reg, DEFAULT_XMLRPC_LIMITS, silent)
+        const reply = await handleXmlRpc(bytes.toString('utf8'), {
+          registry: reg,
+          limits: DEFAULT_XMLRPC_LIMITS,
+          maxReplyBytes: 1 << 20,
+          maxBatchCalls: 1000,
+          log: silent,
+        })
         const decoded = decodeMethodResponse(reply)
         if (decoded.kind === 'fault' && (decoded.message === '' || !Number.isInteger(decoded.code)))
           throw new Error(`bad fault ${reply}`)

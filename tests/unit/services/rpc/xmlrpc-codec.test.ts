@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { pyRepr } from '../../../../services/rpc/python.ts'
-import { type RpcValue, struct } from '../../../../services/rpc/value.ts'
+import { DECODED_COST_BYTES, type RpcValue, struct } from '../../../../services/rpc/value.ts'
 import {
   DEFAULT_XMLRPC_LIMITS,
   decodeMethodCall,
+  decodeMethodCallAsync,
   decodeMethodResponse,
   encodeFault,
   encodeMethodCall,
@@ -750,6 +751,64 @@ describe('XML-RPC codec: security', () => {
     expect(() => decodeOne(xml('AAAAAAAA'), limits)).not.toThrow()
     expect(decodeError(() => decodeOne(xml('AAAAAAAAA'), limits)).code).toBe('XML_LIMIT')
     expect(decodeError(() => decodeOne(xml('ééééé'), limits)).message).toMatch(/ text exceeds 8 bytes$/)
+  })
+
+  it("refuses an int over maxIntDigits with CPython's ValueError (int_max_str_digits)", () => {
+    expect(decodeOne(`<value><int>-${'9'.repeat(4300)}</int></value>`)).toBe(-(10n ** 4300n - 1n))
+    const err = decodeError(() => decodeOne(`<value><i8>1_${'0'.repeat(4300)}</i8></value>`))
+    expect(err.code).toBe('XML_LIMIT')
+    expect(err.pyClass).toBe('ValueError')
+    expect(err.message).toBe(
+      'Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit',
+    )
+  })
+
+  it('charges each value to a hold before building it, and stops with XML_BUSY when it has no room', () => {
+    const values = (n: number) =>
+      `<value><array><data>${'<value><int>1</int></value>'.repeat(n)}</data></array></value>`
+    let charged = 0
+    const roomy = {
+      grow: (n: number) => {
+        charged += n
+        return true
+      },
+    }
+    expect(decodeMethodCall(param(values(10)), DEFAULT_XMLRPC_LIMITS, roomy).params[0]).toHaveLength(10)
+    expect(charged).toBe(10 * (DECODED_COST_BYTES.value + 0.5) + DECODED_COST_BYTES.value) // ten ints (half a byte a digit), one array
+    const err = decodeError(() =>
+      decodeMethodCall(param(values(5000)), DEFAULT_XMLRPC_LIMITS, { grow: () => false }),
+    )
+    expect(err.code).toBe('XML_BUSY')
+  })
+
+  it('reads a few attributes and drops them, and refuses an element with more than 16', () => {
+    const attrs = (n: number) => Array.from({ length: n }, (_, i) => ` a${i}="${i}"`).join('')
+    expect(decodeOne(`<value${attrs(16)}>x</value>`)).toBe('x')
+    const err = decodeError(() => decodeOne(`<value${attrs(100_000)}>x</value>`))
+    expect(err.code).toBe('XML_LIMIT')
+    expect(err.message).toMatch(/^more than 16 attributes on one element: line 1, column \d+$/)
+  })
+
+  it('decodes asynchronously in chunks, with the same values and errors, letting the event loop run', async () => {
+    // An emoji (a surrogate pair) across the first chunk boundary, and a second chunk of text.
+    const text = `${'a'.repeat(64 * 1024 - 40)}😀${'b'.repeat(100_000)}`
+    const xml = param(`<value><string>${text}</string></value>`)
+    let turns = 0
+    const counting = setInterval(() => turns++, 0)
+    const decoded = await decodeMethodCallAsync(xml).finally(() => clearInterval(counting))
+    expect(decoded).toEqual(decodeMethodCall(xml))
+    expect(turns).toBeGreaterThan(0)
+    const broken = xml.replace('</string>', '</strin>')
+    const err = await decodeMethodCallAsync(broken).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(XmlRpcDecodeError)
+    expect((err as XmlRpcDecodeError).message).toBe(decodeError(() => decodeMethodCall(broken)).message)
+  })
+
+  it('refuses values that would pass maxDecodedBytes', () => {
+    const structs = `<value><array><data>${'<value><struct></struct></value>'.repeat(100)}</data></array></value>`
+    const err = decodeError(() => decodeOne(structs, { ...DEFAULT_XMLRPC_LIMITS, maxDecodedBytes: 10_000 }))
+    expect(err.code).toBe('XML_LIMIT')
+    expect(err.message).toMatch(/^values take more than 10000 bytes decoded: line 1, column \d+$/)
   })
 
   it('refuses a methodName over maxStringBytes', () => {
