@@ -5,11 +5,12 @@
 import { request } from 'node:http'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { JsonDepthScanner, jsonDepth } from '../../../../services/http/body.ts'
+import { jsonDepth } from '../../../../services/http/body.ts'
+import { JsonScanner } from '../../../../services/http/json-scan.ts'
 import { httpbinApp, listen } from './httpbin-app.ts'
 
 function scanInPieces(text: Buffer, cuts: readonly number[]): number {
-  const scanner = new JsonDepthScanner()
+  const scanner = new JsonScanner()
   let from = 0
   for (const cut of [...cuts].sort((a, b) => a - b)) {
     scanner.push(text.subarray(from, cut))
@@ -20,7 +21,7 @@ function scanInPieces(text: Buffer, cuts: readonly number[]): number {
   return scanner.max
 }
 
-describe('JsonDepthScanner', () => {
+describe('JsonScanner (depth)', () => {
   it.each([
     ['{}', 1],
     ['[[1, [2]], {"a": {"b": []}}]', 4],
