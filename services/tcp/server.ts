@@ -26,14 +26,18 @@ export async function startTcpService(config: TcpConfig, log: Logger): Promise<T
     host: config.host,
     workers: config.workers,
     ports: { upper: config.upperPort, echo: config.echoPort, cmd: config.cmdPort },
+    budgetBytes: config.memoryBudgetBytes,
     bindOnce: tcpBindOnce,
     log,
-    data: (worker, { ports, reusePort, workers }): WorkerInit => ({
+    data: (worker, { ports, reusePort, workers, budget }): WorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
       counters: counters.buffer,
+      budget,
       ports,
     }),
+    // a dead worker's connections died with it: give their slots back
+    onWorkerDied: (worker) => counters.releaseWorker(worker),
   })
 }

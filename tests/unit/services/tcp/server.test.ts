@@ -157,6 +157,12 @@ describe('TCP service', () => {
       commandErrors: expect.any(Number),
       backpressureCuts: 0,
       acceptedPerWorker: [expect.any(Number), expect.any(Number)],
+      memory: {
+        limitBytes: expect.any(Number),
+        usedBytes: expect.any(Number),
+        peakBytes: expect.any(Number),
+        refusals: 0,
+      },
     })
     const { active, accepted, acceptedPerWorker } = stats as {
       active: number
