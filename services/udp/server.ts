@@ -48,13 +48,15 @@ export async function startUdpService(config: UdpConfig, log: Logger): Promise<U
       sntp: config.sntpPort,
       probe: config.probePort,
     },
+    budgetBytes: config.memoryBudgetBytes,
     bindOnce,
     log,
-    data: (worker, { ports, reusePort, workers }): UdpWorkerInit => ({
+    data: (worker, { ports, reusePort, workers, budget }): UdpWorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
       counters: counters.buffer,
+      budget,
       ports,
     }),
   })
