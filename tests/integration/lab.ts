@@ -42,11 +42,12 @@ export const containerLimits = { memoryBytes: 512 * 1024 * 1024, pids: 256 } as 
 
 /**
  * A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000,
- * memory and pids limits.
+ * memory and pids limits, and docker-init as PID 1 (`init: true`).
  */
 class HardenedContainer extends GenericContainer {
   constructor(image: string) {
     super(image)
+    this.hostConfig.Init = true
     this.hostConfig.ReadonlyRootfs = true
     this.hostConfig.Memory = containerLimits.memoryBytes
     this.hostConfig.PidsLimit = containerLimits.pids
