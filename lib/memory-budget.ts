@@ -103,13 +103,13 @@ export class MemoryBudget {
   }
 
   /**
-   * fits says whether `bytes` could be reserved now in this thread: within the budget, and
-   * within this thread's limit. It reserves nothing.
+   * fits says whether `bytes` could be reserved now in this thread (leaving `keepFreeBytes` of
+   * the budget free): within the budget, and within this thread's limit. It reserves nothing.
    */
-  fits(bytes: number): boolean {
+  fits(bytes: number, keepFreeBytes = 0): boolean {
     if (bytes <= 0) return true
     const local = this.#thread === undefined ? 0 : this.threadUsedBytes(this.#thread)
-    return local + bytes <= this.#threadLimit && this.usedBytes + bytes <= this.limitBytes
+    return local + bytes <= this.#threadLimit && this.usedBytes + bytes + keepFreeBytes <= this.limitBytes
   }
 
   /** canEverFit says whether `bytes` could be reserved at all, with nothing else held. */
@@ -120,11 +120,12 @@ export class MemoryBudget {
   /**
    * tryReserve adds `bytes` to the used count if the total stays within the limit (and this
    * thread's own within its limit), and says whether it did. A refusal is counted. Zero
-   * always succeeds.
+   * always succeeds. `keepFreeBytes` reserves only if that much of the budget stays free
+   * after: work that waits can leave room for work that would be answered at once.
    */
-  tryReserve(bytes: number): boolean {
+  tryReserve(bytes: number, keepFreeBytes = 0): boolean {
     if (bytes <= 0) return true
-    const limit = Atomics.load(this.#slots, LIMIT)
+    const limit = Atomics.load(this.#slots, LIMIT) - keepFreeBytes
     const local = this.#thread === undefined ? 0 : this.threadUsedBytes(this.#thread)
     if (bytes > limit || local + bytes > this.#threadLimit) {
       Atomics.add(this.#slots, REFUSED, 1)
@@ -248,10 +249,13 @@ export class Hold {
     return this.#released
   }
 
-  /** grow reserves `bytes` more for the same work; false (and nothing taken) when there is no room. */
-  grow(bytes: number): boolean {
+  /**
+   * grow reserves `bytes` more for the same work (leaving `keepFreeBytes` free, as tryReserve);
+   * false, and nothing taken, when there is no room.
+   */
+  grow(bytes: number, keepFreeBytes = 0): boolean {
     if (this.#released) throw new Error('grow on a released Hold')
-    if (!this.#budget.tryReserve(bytes)) return false
+    if (!this.#budget.tryReserve(bytes, keepFreeBytes)) return false
     this.#bytes += bytes
     return true
   }

@@ -12,9 +12,13 @@ export function textHeapBytes(bytes: number, nonAscii: boolean): number {
   return nonAscii ? 2 * bytes : bytes
 }
 
+/** What JSON.parse holds besides the value it builds (its stacks and scratch space). */
+const PARSER_OVERHEAD_BYTES = 64 * 1024
+
 /** parseHeapBytes is what JSON.parse of the scanned text builds (the text itself not included). */
 export function parseHeapBytes(scan: JsonScanner): number {
   return (
+    PARSER_OVERHEAD_BYTES +
     scan.objects * V8_COST.object +
     scan.arrays * V8_COST.array +
     scan.values * V8_COST.slot +

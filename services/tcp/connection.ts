@@ -13,6 +13,10 @@
  * the service hold. Bytes already read must be answered, so they are counted even past the
  * budget (Hold.growAnyway); the connection then stops reading until there is room for a
  * full read again, so one connection overshoots by at most one read.
+ *
+ * Work that waits (stream data the peer has not taken, cmd lines queued behind others) may
+ * fill only WAITING_SHARE of the budget: the rest stays for a request that can be answered at
+ * once, so a PING still gets its PONG while a thousand clients hold everything they may.
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
@@ -23,6 +27,9 @@ import { errLine, TcpErrorCode } from './errors.ts'
 export const READ_BYTES = 64 * 1024
 
 type PauseReason = 'backpressure' | 'queue' | 'budget'
+
+/** The share of the budget that waiting work may fill (see the header). */
+export const WAITING_SHARE = 3 / 4
 
 /** Proto names the three listeners. */
 export type Proto = 'upper' | 'echo' | 'cmd'
@@ -153,10 +160,16 @@ export class Conn {
 
   /**
    * tryHold counts `bytes` read and kept for later (a queued cmd line) in the budget; false
-   * when there is no room (the caller refuses the work: ERR BUSY).
+   * when there is no room (the caller refuses the work: ERR BUSY). Work that `waits` behind
+   * other work may only fill WAITING_SHARE of the budget.
    */
-  tryHold(bytes: number): boolean {
-    return this.#in.grow(bytes)
+  tryHold(bytes: number, waits: boolean): boolean {
+    return this.#in.grow(bytes, waits ? this.#keepFree() : 0)
+  }
+
+  /** what waiting work leaves free of the budget */
+  #keepFree(): number {
+    return Math.floor(this.#budget.budget.limitBytes * (1 - WAITING_SHARE))
   }
 
   /** holdAnyway counts bytes read that cannot be refused (a partial line kept for its end). */
@@ -170,14 +183,15 @@ export class Conn {
     this.#in.shrink(bytes)
   }
 
-  /** #waitIfFull stops reading while the budget has no room for another read. */
+  /** #waitIfFull stops reading while the budget's waiting share has no room for another read. */
   #waitIfFull(): void {
     const { budget } = this.#budget
-    if (this.#pausedBy.has('budget') || budget.fits(READ_BYTES) || this.socket.destroyed) return
+    const room = READ_BYTES + this.#keepFree()
+    if (this.#pausedBy.has('budget') || budget.fits(room) || this.socket.destroyed) return
     this.pause('budget')
     this.#budget.onPause()
     const wait = async () => {
-      while (!(await budget.waitForRoom(READ_BYTES, this.#limits.idleTimeoutMs, this.#closedSignal.signal))) {
+      while (!(await budget.waitForRoom(room, this.#limits.idleTimeoutMs, this.#closedSignal.signal))) {
         if (this.#closedSignal.signal.aborted) return
       }
       this.resume('budget')

@@ -18,9 +18,9 @@ const MAX_QUEUED_LINES = 64
 
 /**
  * lineCost is what a queued line holds until it is answered: the line as a JS string (two
- * bytes a character at most) and its reply (UPPER may triple a character: ΐ → Ϊ́).
+ * bytes a character at most) and its reply (UPPER may triple a line's UTF-8: ΐ → Ϊ́).
  */
-export const lineCost = (line: string): number => 8 * line.length + 64
+export const lineCost = (line: string): number => 2 * line.length + 3 * Buffer.byteLength(line) + 64
 
 /** A line the memory budget had no room for: answered ERR BUSY in its turn, never run. */
 const OVER_BUDGET = Symbol('over budget')
@@ -134,18 +134,21 @@ export function cmdHandler(
 
   return {
     onData(chunk) {
-      for (const event of splitter.push(chunk)) {
+      const events = splitter.push(chunk)
+      // the unfinished line held so far is now a line (charged below) or still unfinished
+      conn.unhold(pending)
+      for (const event of events) {
         if (event === '') continue
         if (typeof event !== 'string') queue.push(event)
         else {
           const cost = lineCost(event)
-          queue.push(conn.tryHold(cost) ? { line: event, cost } : OVER_BUDGET)
+          const waits = running || queue.length > 0
+          queue.push(conn.tryHold(cost, waits) ? { line: event, cost } : OVER_BUDGET)
         }
       }
       // the unfinished line is held until its newline comes
-      if (splitter.pending > pending) conn.holdAnyway(splitter.pending - pending)
-      else conn.unhold(pending - splitter.pending)
       pending = splitter.pending
+      conn.holdAnyway(pending)
       if (queue.length >= MAX_QUEUED_LINES) conn.pause('queue')
       if (!running && queue.length > 0) void run()
     },
