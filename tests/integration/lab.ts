@@ -108,6 +108,8 @@ export interface Lab {
 export interface LabOptions {
   /** extra environment per service, e.g. { tcp: { TCP_MAX_CONNECTIONS: '2' } } */
   readonly env?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>
+  /** how long a service may take to become healthy (default 30 s) */
+  readonly startupTimeoutMs?: number
 }
 
 /** udpExchange sends `payloads` from one fresh socket and collects every reply for `waitMs`. */
@@ -160,7 +162,7 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
           .withEnvironment({ LOG_LEVEL: 'info', ...defaultEnv[service], ...options.env?.[service] })
           .withExposedPorts(...servicePorts[service])
           .withWaitStrategy(Wait.forHealthCheck())
-          .withStartupTimeout(30_000)
+          .withStartupTimeout(options.startupTimeoutMs ?? 30_000)
           .start()
         started.set(service, container)
       }),

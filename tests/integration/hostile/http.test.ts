@@ -84,14 +84,18 @@ describe('hostile: http', { timeout: 90_000 }, () => {
   let lab: Lab
   let port: number
   beforeAll(async () => {
-    lab = await startLab(['http'], { env: { http: { LOG_LEVEL: 'warn' } } })
+    // started while another hostile file may be attacking: give it time
+    lab = await startLab(['http'], {
+      startupTimeoutMs: 90_000,
+      env: { http: { LOG_LEVEL: 'warn' } },
+    })
     port = lab.hostPort('http', 8080)
   })
   afterAll(() => lab?.stop())
 
   /** GET /get answers its echo */
   const probe = async () => {
-    const res = await fetch(`http://${HOST}:${port}/get`, { signal: AbortSignal.timeout(5000) })
+    const res = await fetch(`http://${HOST}:${port}/get`, { signal: AbortSignal.timeout(10_000) })
     return res.status === 200 && ((await res.json()) as { url?: string }).url !== undefined
   }
 

@@ -82,7 +82,9 @@ describe('hostile: udp', { timeout: 60_000 }, () => {
   let lab: Lab
   const port = (p: number) => lab.hostPort('udp', p, 'udp')
   beforeAll(async () => {
+    // started while another hostile file may be attacking: give it time
     lab = await startLab(['udp'], {
+      startupTimeoutMs: 90_000,
       env: {
         udp: {
           LOG_LEVEL: 'warn',
