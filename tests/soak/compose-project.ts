@@ -129,8 +129,10 @@ export class ComposeProject {
   async crash(service: string): Promise<void> {
     const script = [
       "const fs = require('node:fs')",
-      'for (const pid of fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p) && Number(p) !== process.pid))',
-      '  if (fs.readFileSync("/proc/" + pid + "/cmdline", "utf8").includes("dist/services/")) process.kill(Number(pid), "SIGKILL")',
+      'for (const pid of fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p) && Number(p) !== process.pid)) {',
+      '  const argv = fs.readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\\0")',
+      '  if (argv[0] === "node" && argv.some((a) => a.startsWith("dist/services/"))) process.kill(Number(pid), "SIGKILL")',
+      '}',
     ].join('\n')
     await docker(['exec', await this.containerId(service), 'node', '-e', script])
   }
