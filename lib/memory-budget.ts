@@ -38,6 +38,12 @@ export interface BudgetSnapshot {
   readonly refusals: number
 }
 
+/** A reader of this thread waiting for room (MemoryBudget.waitForRoom). */
+interface Waiter {
+  readonly bytes: number
+  done: (ok: boolean) => void
+}
+
 /** AttachOptions say which thread slot this thread counts in, and what happens on release. */
 export interface AttachOptions {
   /** this thread's slot, 0 to `threads - 1` of `create` */
@@ -192,19 +198,53 @@ export class MemoryBudget {
   /**
    * waitForRoom resolves true once `bytes` could be reserved (it does not reserve them), or
    * false after `timeoutMs` or when `signal` aborts. For readers that pause rather than refuse.
+   *
+   * However many readers of this thread wait, one loop watches the budget for them (woken by
+   * a release in any thread, and every 50 ms): when there is room it lets waiters go in the
+   * order they came, as many as the room takes. A thousand paused connections are then one
+   * waiter, not a thousand woken by every release.
    */
-  async waitForRoom(bytes: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs
-    for (;;) {
-      if (signal?.aborted) return false
-      if (this.fits(bytes)) return true
-      const left = deadline - performance.now()
-      if (left <= 0) return false
-      const generation = Atomics.load(this.#slots, GENERATION)
-      if (this.fits(bytes)) return true
-      // Wake on a release from any thread, and at least every 50 ms to look at `signal`.
-      const wait = Atomics.waitAsync(this.#slots, GENERATION, generation, Math.min(left, 50))
-      if (wait.async) await wait.value
+  waitForRoom(bytes: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false)
+    if (this.fits(bytes)) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const waiter: Waiter = { bytes, done: resolve }
+      const finish = (ok: boolean) => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        this.#waiters.delete(waiter)
+        resolve(ok)
+      }
+      const onAbort = () => finish(false)
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      waiter.done = finish
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiters.add(waiter)
+      if (!this.#watching) void this.#watch()
+    })
+  }
+
+  readonly #waiters = new Set<Waiter>()
+  #watching = false
+
+  /** the one loop of this thread that lets waiters go when there is room */
+  async #watch(): Promise<void> {
+    this.#watching = true
+    try {
+      while (this.#waiters.size > 0) {
+        const generation = Atomics.load(this.#slots, GENERATION)
+        let room = this.limitBytes - this.usedBytes
+        for (const waiter of this.#waiters) {
+          if (waiter.bytes > room) break // first come, first served
+          room -= waiter.bytes
+          waiter.done(true)
+        }
+        if (this.#waiters.size === 0) return
+        const wait = Atomics.waitAsync(this.#slots, GENERATION, generation, 50)
+        if (wait.async) await wait.value
+      }
+    } finally {
+      this.#watching = false
     }
   }
 

@@ -57,6 +57,26 @@ describe('MemoryBudget', () => {
     expect(await budget.waitForRoom(10, 1000)).toBe(true)
   })
 
+  it('waitForRoom lets many waiters go in the order they came, only as many as the room takes', async () => {
+    const budget = MemoryBudget.create(100)
+    const hold = budget.hold(100)
+    const order: number[] = []
+    const waits = Array.from({ length: 200 }, (_, i) =>
+      budget.waitForRoom(30, 5000).then((ok) => {
+        // each reader, let go, reads: it takes its 30, and gives them back soon after
+        if (ok && budget.tryReserve(30)) {
+          order.push(i)
+          setTimeout(() => budget.release(30), 20)
+        }
+        return ok
+      }),
+    )
+    hold?.shrink(65) // room for two of 30 at a time
+    expect((await Promise.all(waits)).every(Boolean)).toBe(true)
+    // every waiter let go found its room (none woken for nothing), first come first served
+    expect(order).toEqual(Array.from({ length: 200 }, (_, i) => i))
+  })
+
   it('waitForRoom gives up when its signal aborts', async () => {
     const budget = MemoryBudget.create(10)
     budget.tryReserve(10)
