@@ -239,7 +239,7 @@ describe('hostile: tcp', { timeout: 60_000 }, () => {
   it('500 cmd connections queueing 63 max-length lines behind a SLEEP, never reading: ERR BUSY past the budget', async () => {
     const before = await stats()
     // a slow command first: the lines behind it wait in the connection's queue (64 at most)
-    const sleepLine = Buffer.from('SLEEP 30000\n')
+    const sleepLine = Buffer.from('SLEEP 10000\n')
     const line = Buffer.from(`ECHO ${'x'.repeat(MAX_LINE_BYTES - 5)}\n`)
     const sockets: Socket[] = []
     const row = await runAttack({
