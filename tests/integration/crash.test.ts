@@ -62,7 +62,7 @@ async function comesBack(project: ComposeProject, service: Service, restartsBefo
 /** Error codes a request may fail with while its service is down: each says what happened. */
 const CLEAR_CODES = new Set(['CONNECT_FAILED', 'CLOSED', 'TIMEOUT', 'NO_REPLY', 'HTTP_FAILED'])
 
-describe('crash and restart under load (docker compose kill)', { timeout: 120_000 }, () => {
+describe('crash and restart under load (a real crash)', { timeout: 120_000 }, () => {
   let project: ComposeProject
   let endpoints: Endpoints
   beforeAll(async () => {

@@ -134,7 +134,12 @@ export class ComposeProject {
       '  if (argv[0] === "node" && argv.some((a) => a.startsWith("dist/services/"))) process.kill(Number(pid), "SIGKILL")',
       '}',
     ].join('\n')
-    await docker(['exec', await this.containerId(service), 'node', '-e', script])
+    try {
+      await docker(['exec', await this.containerId(service), 'node', '-e', script])
+    } catch (err) {
+      // the container may go down before the exec'd process ends: Docker kills it too (137)
+      if ((err as { cause?: { code?: unknown } }).cause?.code !== 137) throw err
+    }
   }
 
   /** state is what Docker says of a service's container: restarts so far, running, health. */
