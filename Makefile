@@ -88,10 +88,23 @@ bench-images: setup ## Build the bench's iperf3/sockperf and Python baseline ima
 	@bash scripts/bench-images/build.sh
 
 ##@ Test
+# The hostile suite's rows (tests/integration/hostile/attack-report.ts), printed as one table.
+HOSTILE_REPORT := $(CURDIR)/.build/hostile-report.jsonl
+export HOSTILE_REPORT
+
 .PHONY: test
-test: images ## Run the whole suite: unit, then cross-container integration
+test: images ## Run the whole suite: unit, then cross-container integration (the hostile table at the end)
 	@bash scripts/setup.sh test
-	npx vitest run $(TEST_ARGS)
+	@mkdir -p .build && rm -f $(HOSTILE_REPORT)
+	@status=0; npx vitest run $(TEST_ARGS) || status=$$?; \
+	  node scripts/hostile-report.ts --optional $(HOSTILE_REPORT) || true; exit $$status
+
+.PHONY: hostile
+hostile: images ## Each service under the worst load its limits allow (tests/integration/hostile); prints the table
+	@bash scripts/setup.sh test
+	@mkdir -p .build && rm -f $(HOSTILE_REPORT)
+	@status=0; npx vitest run --project integration tests/integration/hostile $(TEST_ARGS) || status=$$?; \
+	  node scripts/hostile-report.ts $(HOSTILE_REPORT) || status=1; exit $$status
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no Docker)

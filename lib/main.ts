@@ -2,6 +2,14 @@
  * runService is every service's process wiring, and the one place that reads the
  * environment or sets the exit code: load and validate the configuration (exit 2 with
  * every problem named), create the logger, start, and drain on SIGTERM/SIGINT (exit 0).
+ *
+ * Fatal errors end the process, so that the container's restart policy brings the service
+ * back instead of leaving it wedged: an uncaught exception or unhandled rejection, or a
+ * service reporting it can no longer serve (`failed`: its worker threads keep dying), is
+ * logged, drained within the grace period, and exits 1 (lib/shutdown.ts). V8's own fatal
+ * errors (heap exhausted in the main thread) abort the process: exit 134, which needs the
+ * process not to be PID 1 of its container (PID 1 ignores the abort signal and spins),
+ * hence `init: true` in docker-compose.yml.
  */
 import { ConfigError } from './errors.ts'
 import { createLogger, type Logger } from './log.ts'
@@ -31,4 +39,10 @@ export async function runService<C extends ServiceConfig>(
   log.info({ config }, 'config loaded')
   const service = await start(config, log)
   onShutdown(log, config.shutdownGraceMs, () => service.close())
+  // The same path as any uncaught error: close-with-grace logs it, drains, exits 1.
+  service.failed?.catch((err: unknown) =>
+    setImmediate(() => {
+      throw err
+    }),
+  )
 }

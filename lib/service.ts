@@ -5,6 +5,11 @@ export interface Service {
    * destroys what is left. Idempotent: a second call returns the first call's promise.
    */
   close(): Promise<CloseSummary>
+  /**
+   * failed, when present, rejects once the service can no longer serve (its worker threads
+   * keep dying); lib/main.ts then ends the process as on any fatal error.
+   */
+  readonly failed?: Promise<never>
 }
 
 /** CloseSummary counts what a close did, for the `shutdown complete` log line. */

@@ -1,16 +1,25 @@
 /**
- * A pool of worker threads that each serve the same ports (SO_REUSEPORT listeners) and
- * drain on request. Worker threads receive no signals: `close()` posts `{ type: 'drain' }`
- * to each, waits for `{ type: 'drained', drained, destroyed }`, then ends the thread.
+ * A supervised pool of worker threads that each serve the same ports (SO_REUSEPORT listeners)
+ * and drain on request. Worker threads receive no signals: `close()` posts `{ type: 'drain' }`
+ * to each, waits for `{ type: 'drained', drained, destroyed }` (or for the thread to end),
+ * then ends the thread.
  *
  *   main thread ──workerData──▶ worker i: bind listeners ──▶ { type: 'listening' }
  *   close()     ──{drain}────▶ worker i: stop, finish, cut ──▶ { type: 'drained', ... }
+ *   worker i dies (uncaught error, heap exhausted) ──▶ logged at error, its budget given
+ *   back, a new worker i started with the same workerData
+ *
+ * A pool whose workers keep dying (MAX_DEATHS within DEATH_WINDOW_MS) gives up: `failed`
+ * rejects, and lib/main.ts ends the process, for the container's restart policy to act.
  */
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { Worker } from 'node:worker_threads'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads'
 import { LabError } from './errors.ts'
+import { createGarbageCollector, gcThresholdBytes, workerResourceLimits } from './heap.ts'
 import type { Logger } from './log.ts'
+import { MemoryBudget } from './memory-budget.ts'
 import type { CloseSummary } from './service.ts'
 
 /** Messages a pool worker posts to the main thread. */
@@ -19,15 +28,36 @@ export type FromPoolWorker = { readonly type: 'listening' } | ({ readonly type: 
 /** The one message the main thread posts to a pool worker. */
 export type ToPoolWorker = { readonly type: 'drain' }
 
+/** Deaths within DEATH_WINDOW_MS beyond which the pool gives up. */
+export const MAX_DEATHS = 5
+export const DEATH_WINDOW_MS = 60_000
+
 /** WorkerPool is a started pool; `close` is idempotent. */
 export interface WorkerPool {
   readonly size: number
+  /** workers replaced after dying, since the start */
+  readonly restarts: number
+  /** rejects when the pool gives up on its workers; never resolves */
+  readonly failed: Promise<never>
   close(): Promise<CloseSummary>
 }
 
+interface Slot {
+  worker: Worker
+  live: boolean
+  /** the last error the thread reported, for the `worker died` line */
+  error?: Error
+}
+
+const reasonOf = (slot: Slot, code: number): string =>
+  slot.error
+    ? `${(slot.error as NodeJS.ErrnoException).code ?? slot.error.name}: ${slot.error.message}`
+    : `exit code ${code}`
+
 /**
- * startWorkerPool starts `size` workers from `url` (each gets `data(i)` as workerData)
- * and resolves when every one has posted `listening`; rejects if any fails to start.
+ * startWorkerPool starts `size` workers from `url` (each gets `data(i)` as workerData) and
+ * resolves when every one has posted `listening`; rejects if any fails to start. A worker that
+ * later dies is replaced; `onDied(i)` runs first, to give back what the dead thread held.
  */
 export async function startWorkerPool(opts: {
   readonly name: string
@@ -35,51 +65,128 @@ export async function startWorkerPool(opts: {
   readonly size: number
   readonly data: (worker: number) => unknown
   readonly log: Logger
+  readonly resourceLimits?: ResourceLimits
+  readonly onDied?: (worker: number) => void
 }): Promise<WorkerPool> {
-  const threads = Array.from(
-    { length: opts.size },
-    (_, i) => new Worker(opts.url, { workerData: opts.data(i), name: `${opts.name}-worker-${i}` }),
-  )
-  const started = threads.map(
-    (t, i) =>
-      new Promise<void>((resolve, reject) => {
-        t.once('error', (err) =>
-          reject(
-            new LabError('WORKER_FAILED', `${opts.name} worker ${i} failed to start: ${err.message}`, {
-              cause: err,
-            }),
-          ),
-        )
-        t.once('message', (msg: FromPoolWorker) => (msg.type === 'listening' ? resolve() : undefined))
-      }),
-  )
-  try {
-    await Promise.all(started)
-  } catch (err) {
-    await Promise.all(threads.map((t) => t.terminate()))
-    throw err
-  }
-  for (const t of threads)
-    t.on('error', (err) => opts.log.error({ err, thread: t.threadId }, 'worker crashed'))
+  const slots: Slot[] = []
+  let closing = false
+  let restarts = 0
+  const deaths: number[] = []
+  let giveUp: (err: Error) => void = () => undefined
+  const failed = new Promise<never>((_, reject) => {
+    giveUp = reject
+  })
+  failed.catch(() => undefined) // observed by whoever awaits it; never an unhandled rejection here
 
-  const drainOne = async (t: Worker): Promise<CloseSummary> => {
-    const reply = new Promise<FromPoolWorker>((resolve) => t.on('message', resolve))
-    t.postMessage({ type: 'drain' } satisfies ToPoolWorker)
+  /** spawn starts worker i and resolves once it listens; rejects if it fails first. */
+  const spawn = (i: number): Promise<Slot> => {
+    const worker = new Worker(opts.url, {
+      workerData: opts.data(i),
+      name: `${opts.name}-worker-${i}`,
+      ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
+    })
+    const slot: Slot = { worker, live: false }
+    worker.on('error', (err) => {
+      slot.error = err
+    })
+    return new Promise<Slot>((resolve, reject) => {
+      const onExit = (code: number) =>
+        reject(
+          new LabError('WORKER_FAILED', `${opts.name} worker ${i} failed to start: ${reasonOf(slot, code)}`, {
+            cause: slot.error,
+          }),
+        )
+      worker.once('exit', onExit)
+      worker.once('message', (msg: FromPoolWorker) => {
+        if (msg.type !== 'listening') return
+        worker.off('exit', onExit)
+        slot.live = true
+        worker.once('exit', (code) => void onDeath(i, slot, code))
+        resolve(slot)
+      })
+    })
+  }
+
+  const onDeath = async (i: number, slot: Slot, code: number): Promise<void> => {
+    slot.live = false
+    opts.onDied?.(i)
+    if (closing) return
+    const now = performance.now()
+    deaths.push(now)
+    while (deaths.length > 0 && (deaths[0] as number) < now - DEATH_WINDOW_MS) deaths.shift()
+    opts.log.error(
+      { worker: i, thread: slot.worker.threadId, reason: reasonOf(slot, code), err: slot.error },
+      'worker died',
+    )
+    if (deaths.length > MAX_DEATHS) {
+      giveUp(
+        new LabError(
+          'WORKERS_FAILING',
+          `${opts.name}: ${deaths.length} workers died within ${DEATH_WINDOW_MS} ms`,
+        ),
+      )
+      return
+    }
+    // Back off when deaths come in a row: 0, 100, 200, 400 ... ms.
+    await sleep(deaths.length === 1 ? 0 : Math.min(5000, 100 * 2 ** (deaths.length - 2)))
+    for (;;) {
+      if (closing) return
+      try {
+        const replacement = await spawn(i)
+        slots[i] = replacement
+        restarts++
+        opts.log.info({ worker: i, thread: replacement.worker.threadId, restarts }, 'worker replaced')
+        if (closing) void drainOne(replacement) // close() began while it was starting
+        return
+      } catch (err) {
+        opts.log.error({ worker: i, err }, 'worker failed to start')
+        deaths.push(performance.now())
+        if (deaths.length > MAX_DEATHS) {
+          giveUp(err as Error)
+          return
+        }
+        await sleep(1000)
+      }
+    }
+  }
+
+  const started = await Promise.allSettled(Array.from({ length: opts.size }, (_, i) => spawn(i)))
+  const failure = started.find((r) => r.status === 'rejected')
+  if (failure) {
+    closing = true
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.worker.terminate() : undefined)))
+    throw failure.reason
+  }
+  for (const r of started) if (r.status === 'fulfilled') slots.push(r.value)
+
+  const drainOne = async (slot: Slot): Promise<CloseSummary> => {
+    if (!slot.live) return { drained: 0, destroyed: 0 }
+    // A worker that dies while draining answers nothing: its exit ends the wait.
+    const reply = new Promise<FromPoolWorker | undefined>((resolve) => {
+      slot.worker.on('message', (msg: FromPoolWorker) => msg.type === 'drained' && resolve(msg))
+      slot.worker.once('exit', () => resolve(undefined))
+    })
+    slot.worker.postMessage({ type: 'drain' } satisfies ToPoolWorker)
     const msg = await reply
-    await t.terminate()
-    return msg.type === 'drained'
+    await slot.worker.terminate()
+    return msg?.type === 'drained'
       ? { drained: msg.drained, destroyed: msg.destroyed }
       : { drained: 0, destroyed: 0 }
   }
-  let closing: Promise<CloseSummary> | undefined
+  let closed: Promise<CloseSummary> | undefined
   return {
     size: opts.size,
+    get restarts() {
+      return restarts
+    },
+    failed,
     close() {
-      closing ??= Promise.all(threads.map(drainOne)).then((all) => ({
+      closing = true
+      closed ??= Promise.all(slots.map(drainOne)).then((all) => ({
         drained: all.reduce((n, r) => n + r.drained, 0),
         destroyed: all.reduce((n, r) => n + r.destroyed, 0),
       }))
-      return closing
+      return closed
     },
   }
 }
@@ -89,7 +196,7 @@ export async function startWorkerPool(opts: {
  * Call it at the top level of a worker module with that worker's listen and drain.
  */
 export async function serveWorker(
-  port: import('node:worker_threads').MessagePort,
+  port: MessagePort,
   listen: () => Promise<void>,
   drain: () => Promise<CloseSummary>,
 ): Promise<void> {
@@ -104,19 +211,47 @@ export async function serveWorker(
   })
 }
 
+/**
+ * attachWorkerBudget opens, in pool worker `worker`, the service's budget (the buffer
+ * startThreadedService put in its workerData), collecting garbage after large releases.
+ */
+export function attachWorkerBudget(buffer: SharedArrayBuffer, worker: number): MemoryBudget {
+  const { limitBytes } = MemoryBudget.attach(buffer)
+  return MemoryBudget.attach(buffer, {
+    thread: worker,
+    onRelease: createGarbageCollector(gcThresholdBytes(limitBytes)),
+  })
+}
+
 /** ThreadedService is a running pool of reuse-port workers and the ports they serve. */
 export interface ThreadedService<P extends string> {
   readonly ports: Readonly<Record<P, number>>
   readonly mode: 'reuseport' | 'single'
   readonly workers: number
+  /** the service's memory budget, shared by every worker (this is the main thread's view) */
+  readonly budget: MemoryBudget
+  /** workers replaced after dying */
+  readonly restarts: number
+  /** rejects when the pool gives up on its workers */
+  readonly failed: Promise<never>
   close(): Promise<CloseSummary>
+}
+
+/** WorkerContext is what startThreadedService tells each worker's `data`. */
+export interface WorkerContext<P extends string> {
+  readonly ports: Readonly<Record<P, number>>
+  readonly reusePort: boolean
+  readonly workers: number
+  /** the budget's buffer, for attachWorkerBudget */
+  readonly budget: SharedArrayBuffer
 }
 
 /**
  * startThreadedService is the shape every netlab server shares: probe SO_REUSEPORT with a
  * throwaway bind (`bindOnce`), fall back to one thread where it is unsupported, resolve
- * ports configured as 0 to one free port each (so every thread binds the same one), start
- * the workers, and log one `listening` line per port with the mode.
+ * ports configured as 0 to one free port each (so every thread binds the same one), create
+ * the memory budget, start the workers (heap sized from the budget: lib/heap.ts), and log
+ * one `listening` line per port with the mode.
  */
 export async function startThreadedService<P extends string>(opts: {
   readonly name: string
@@ -124,12 +259,12 @@ export async function startThreadedService<P extends string>(opts: {
   readonly host: string
   readonly workers: number
   readonly ports: Readonly<Record<P, number>>
+  readonly budgetBytes: number
   /** binds host:port (0 = any) with or without reusePort, closes, returns the port bound */
   readonly bindOnce: (host: string, port: number, reusePort: boolean) => Promise<number>
-  readonly data: (
-    worker: number,
-    ctx: { ports: Readonly<Record<P, number>>; reusePort: boolean; workers: number },
-  ) => unknown
+  readonly data: (worker: number, ctx: WorkerContext<P>) => unknown
+  /** runs in the main thread when worker i has died, before it is replaced */
+  readonly onWorkerDied?: (worker: number) => void
   readonly log: Logger
 }): Promise<ThreadedService<P>> {
   const reusePort = await opts.bindOnce(opts.host, 0, true).then(
@@ -141,18 +276,35 @@ export async function startThreadedService<P extends string>(opts: {
   for (const proto of Object.keys(ports) as P[]) {
     if (ports[proto] === 0) ports[proto] = await opts.bindOnce(opts.host, 0, reusePort)
   }
+  const budget = MemoryBudget.create(opts.budgetBytes, { threads: workers })
   const pool = await startWorkerPool({
     name: opts.name,
     url: opts.url,
     size: workers,
     log: opts.log,
-    data: (worker) => opts.data(worker, { ports, reusePort, workers }),
+    resourceLimits: workerResourceLimits(opts.budgetBytes),
+    data: (worker) => opts.data(worker, { ports, reusePort, workers, budget: budget.buffer }),
+    onDied: (worker) => {
+      const bytes = budget.releaseThread(worker)
+      if (bytes > 0) opts.log.info({ worker, bytes }, 'dead worker budget released')
+      opts.onWorkerDied?.(worker)
+    },
   })
   const mode = reusePort ? 'reuseport' : 'single'
   for (const [proto, port] of Object.entries(ports)) {
     opts.log.info({ proto, host: opts.host, port, workers, mode }, 'listening')
   }
-  return { ports, mode, workers, close: () => pool.close() }
+  return {
+    ports,
+    mode,
+    workers,
+    budget,
+    get restarts() {
+      return pool.restarts
+    },
+    failed: pool.failed,
+    close: () => pool.close(),
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ cd "$ROOT"
 NODE_LOCAL_VERSION=24.21.0            # project-local Node when the machine's is too old
 NODE_MIN=22.22.0                      # testcontainers 12 and vitest 5 need this
 OFFICIAL_NODE_IMAGE=node:24-bookworm-slim
-OFFLINE_NODE_IMAGE=netlab-node-runtime:24   # never tagged with an official name
+OFFLINE_NODE_IMAGE=netlab-node-runtime:24-r2   # never tagged with an official name; r2: with bash
 TOOLS="$ROOT/.tools"
 
 say()  { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }

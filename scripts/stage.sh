@@ -21,3 +21,5 @@ rm -rf "$out/dist" && cp -r dist "$out/dist"
 cp services/faults/proxies.json "$out/dist/services/faults/proxies.json"
 # an empty directory the RPC image copies to /data (owned by uid 1000) for its store volume
 mkdir -p "$out/empty-dir"
+# the containers' health checks (bash, no Node process: scripts/healthcheck.sh)
+cp scripts/healthcheck.sh "$out/healthcheck.sh"

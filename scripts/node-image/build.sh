@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a minimal Node runtime image offline, for machines with no container registry:
-# the Node 24 binary, the shared libraries ldd lists, the dynamic loader and a minimal
-# /etc with a non-root `node` user (uid 1000, as in the official image).
+# the Node 24 binary, bash (the health checks use its /dev/tcp and /dev/udp, as they do in
+# the official image, which has bash too), the shared libraries ldd lists for both, the
+# dynamic loader and a minimal /etc with a non-root `node` user (uid 1000, as in the official image).
 #   scripts/node-image/build.sh IMAGE:TAG
 set -euo pipefail
 image=${1:?usage: build.sh IMAGE:TAG}
@@ -14,8 +15,11 @@ trap 'rm -rf "$rootfs"' EXIT
 mkdir -p "$rootfs"/{usr/bin,etc,tmp,home/node,app}
 chmod 1777 "$rootfs/tmp"
 cp "$node_bin" "$rootfs/usr/bin/node"
+bash_bin=$(command -v bash)
+mkdir -p "$rootfs/bin"
+cp -L "$bash_bin" "$rootfs/bin/bash"
 # Copy each library at the path the loader will look for it (and resolve symlinks).
-for lib in $(ldd "$node_bin" | grep -o '/[^ ]*'); do
+for lib in $( (ldd "$node_bin"; ldd "$bash_bin") | grep -o '/[^ ]*' | sort -u); do
   mkdir -p "$rootfs$(dirname "$lib")"
   cp -L "$lib" "$rootfs$lib"
 done
@@ -32,4 +36,5 @@ tar -C "$rootfs" -c . | docker import \
   --change 'CMD ["node"]' - "$image" >/dev/null
 docker run --rm "$image" node -e 'process.stdout.write(process.version + "\n")' | grep -q '^v24\.' \
   || { echo "build.sh: $image does not run node" >&2; exit 1; }
+docker run --rm "$image" bash -c 'exit 0' || { echo "build.sh: $image does not run bash" >&2; exit 1; }
 echo "built $image" >&2

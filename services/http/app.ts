@@ -20,7 +20,9 @@ import Fastify, {
 } from 'fastify'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import type { Logger } from '../../lib/log.ts'
+import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { isJsonType, mediaType, scanWhileReceiving } from './body.ts'
+import { installBudget, RETRY_AFTER_S, type RequestBudget } from './budget.ts'
 import type { HttpConfig } from './config.ts'
 import { errorBody, HttpError, type HttpErrorCode } from './errors.ts'
 import { registerDataRoutes } from './routes/data.ts'
@@ -28,7 +30,7 @@ import { registerHttpbinRoutes } from './routes/httpbin/index.ts'
 import { registerSeedRoutes } from './routes/seeds.ts'
 
 /** RouteGroup is how each file under routes/ plugs in. */
-export type RouteGroup = (app: FastifyInstance, config: HttpConfig) => void
+export type RouteGroup = (app: FastifyInstance, config: HttpConfig, budget: RequestBudget) => void
 
 const METHODS: readonly HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']
 
@@ -59,13 +61,24 @@ function toHttpError(err: FastifyError | Error): HttpError {
   return new HttpError('internal_error', 'internal error', { cause: err })
 }
 
-/** buildApp creates the application for one worker; `ready()` is left to the caller. */
-export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
+/**
+ * buildApp creates the application for one worker; `ready()` is left to the caller. `budget`
+ * is the service's memory budget shared by every worker (lib/worker-pool.ts); by default the
+ * app gets one of its own, of HTTP_MEMORY_BUDGET_BYTES.
+ */
+export function buildApp(
+  config: HttpConfig,
+  log: Logger,
+  budget: MemoryBudget = MemoryBudget.create(config.memoryBudgetBytes),
+): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: config.maxBodyBytes,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
+    // A response nobody reads must not hold its bytes (and budget) for ever; /delay is idle
+    // for up to HTTP_MAX_DELAY_MS by design.
+    connectionTimeout: Math.max(config.sendTimeoutMs, config.maxDelayMs + 1000),
     http: {
       maxHeaderSize: config.maxHeaderBytes,
       // How often Node checks the header and request deadlines (its default is 30 s).
@@ -81,18 +94,32 @@ export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
   // Every body arrives as bytes (routes decide how to read it: body.ts); multipart streams.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
-  // JSON (or untyped, which /data/ and the echo read as JSON) bodies get their nesting depth
-  // measured chunk by chunk as they arrive, so parseJson need not scan them again.
+  const requestBudget = installBudget(app, budget, config.maxBodyBytes, log)
+  // A chunked body (no Content-Length) is charged to the budget chunk by chunk as it arrives.
+  // JSON (or untyped, which /data/ and the echo read as JSON) bodies are scanned as they
+  // arrive (json-scan.ts): depth, and what parsing and echoing them will cost.
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const type = mediaType(request)
-    if (type !== '' && !isJsonType(type)) return done(null, payload)
-    if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined)
-      return done(null, payload)
-    const scanner = scanWhileReceiving(request)
+    const declared = request.headers['content-length'] !== undefined
+    const chunked = !declared && request.headers['transfer-encoding'] !== undefined
+    const json = type === '' || isJsonType(type)
+    if (!chunked && !(json && declared)) return done(null, payload)
+    const scanner = json ? scanWhileReceiving(request) : undefined
     const scan = new Transform({
       transform(chunk: Buffer, _encoding, next) {
-        scanner.push(chunk)
+        if (chunked) {
+          try {
+            requestBudget.add(request, 2 * chunk.length, 'the request body')
+          } catch (err) {
+            return next(err as Error)
+          }
+        }
+        scanner?.push(chunk)
         next(null, chunk)
+      },
+      flush(next) {
+        scanner?.end()
+        next()
       },
     })
     // errors (an aborted upload) reach Fastify through `scan`, which it reads instead
@@ -128,7 +155,10 @@ export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toHttpError(err)
-    if (e.status >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed')
+    if (e.code === 'busy') {
+      requestBudget.refused(e.code)
+      reply.header('retry-after', String(RETRY_AFTER_S))
+    } else if (e.status >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed')
     else
       log.info({ code: e.code, method: request.method, url: request.url, message: e.message }, 'client error')
     if (e.code === 'unauthorized' && !reply.hasHeader('www-authenticate'))
@@ -160,6 +190,6 @@ export function buildApp(config: HttpConfig, log: Logger): FastifyInstance {
 
   app.get('/health', () => ({ status: 'ok' }))
   for (const group of [registerSeedRoutes, registerDataRoutes, registerHttpbinRoutes] satisfies RouteGroup[])
-    group(app, config)
+    group(app, config, requestBudget)
   return app
 }

@@ -6,6 +6,7 @@ import {
   intVar,
   loadConfig,
   logLevelVar,
+  memoryBudgetVar,
   portVar,
   shutdownGraceVar,
   workersVar,
@@ -50,6 +51,15 @@ export const httpConfigSpec = {
     'HTTP_KEEPALIVE_TIMEOUT_MS',
     'an idle keep-alive connection is closed after this',
     { default: 5_000, min: 100, max: 600_000, unit: 'ms' },
+  ),
+  sendTimeoutMs: intVar(
+    'HTTP_SEND_TIMEOUT_MS',
+    'a connection on which nothing moves either way for this long (a client that stops reading its response) is closed; at least HTTP_MAX_DELAY_MS + 1 s is used',
+    { default: 30_000, min: 1000, max: 3_600_000, unit: 'ms' },
+  ),
+  memoryBudgetBytes: memoryBudgetVar(
+    'HTTP_MEMORY_BUDGET_BYTES',
+    'bytes all requests in flight may hold together (bodies, what is decoded from them, replies being sent); over it: 503 busy with Retry-After',
   ),
   maxConnections: intVar(
     'HTTP_MAX_CONNECTIONS',

@@ -21,6 +21,8 @@ export const HttpErrorCode = {
   body_too_large: 413,
   unsupported_media_type: 415,
   headers_too_large: 431,
+  /** the memory budget (HTTP_MEMORY_BUDGET_BYTES) has no room now; comes with Retry-After */
+  busy: 503,
   shutting_down: 503,
   internal_error: 500,
 } as const

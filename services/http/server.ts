@@ -22,13 +22,15 @@ export async function startHttpService(config: HttpConfig, log: Logger): Promise
     host: config.host,
     workers: config.workers,
     ports: { http: config.port },
+    budgetBytes: config.memoryBudgetBytes,
     bindOnce: tcpBindOnce,
     log,
-    data: (worker, { ports, reusePort, workers }): WorkerInit => ({
+    data: (worker, { ports, reusePort, workers, budget }): WorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
       port: ports.http,
+      budget,
     }),
   })
 }

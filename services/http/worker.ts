@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { FastifyListenOptions } from 'fastify'
 import { createLogger } from '../../lib/log.ts'
 import type { CloseSummary } from '../../lib/service.ts'
-import { serveWorker } from '../../lib/worker-pool.ts'
+import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import { buildApp } from './app.ts'
 import type { HttpConfig } from './config.ts'
 
@@ -20,11 +20,13 @@ export interface WorkerInit {
   readonly worker: number
   readonly reusePort: boolean
   readonly port: number
+  /** the service's memory budget (lib/worker-pool.ts attachWorkerBudget) */
+  readonly budget: SharedArrayBuffer
 }
 
 async function runWorker(port: import('node:worker_threads').MessagePort, init: WorkerInit): Promise<void> {
   const log = createLogger('http', init.config.logLevel).child({ worker: init.worker })
-  const app = buildApp(init.config, log)
+  const app = buildApp(init.config, log, attachWorkerBudget(init.budget, init.worker))
   let inFlight = 0
   app.addHook('onRequest', (_req, _reply, done) => {
     inFlight++

@@ -6,6 +6,7 @@ import {
   intVar,
   loadConfig,
   logLevelVar,
+  memoryBudgetVar,
   portVar,
   shutdownGraceVar,
   workersVar,
@@ -75,6 +76,10 @@ export const tcpConfigSpec = {
     'TCP_MAX_BUFFERED_BYTES',
     'most unsent reply bytes one connection may hold (reading already pauses while the peer is not reading); over it the connection is cut',
     { default: 1_048_576, min: 1024, max: 67_108_864, unit: 'bytes' },
+  ),
+  memoryBudgetBytes: memoryBudgetVar(
+    'TCP_MEMORY_BUDGET_BYTES',
+    'bytes all connections may hold together (unsent replies, cmd lines waiting their turn); over it: cmd lines get ERR BUSY, upper and echo stop reading until there is room',
   ),
   maxSleepMs: intVar('TCP_MAX_SLEEP_MS', 'longest SLEEP a cmd client may ask for', {
     default: 30_000,

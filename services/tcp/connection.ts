@@ -1,14 +1,35 @@
 /**
  * Conn wraps one accepted socket for every protocol: idle timeout, byte counts, write
- * backpressure, a drain request, and the single `connection closed` summary line.
+ * backpressure, the memory budget, a drain request, and the single `connection closed`
+ * summary line.
  *
  *   peer ──data──▶ Conn ──▶ protocol handler ──reply──▶ Conn.write ──▶ peer
  *                   │  paused while the peer is not reading (socket.write() === false)
+ *                   │  paused while the service's budget has no room for another read
  *                   └─ idle timer, bytes in/out, close reason
+ *
+ * Every byte of a reply is counted in the service's memory budget (TCP_MEMORY_BUDGET_BYTES)
+ * from `write` until the kernel has taken it; that is what a peer that does not read makes
+ * the service hold. Bytes already read must be answered, so they are counted even past the
+ * budget (Hold.growAnyway); the connection then stops reading until there is room for a
+ * full read again, so one connection overshoots by at most one read.
+ *
+ * Work that waits (stream data the peer has not taken, cmd lines queued behind others) may
+ * fill only WAITING_SHARE of the budget: the rest stays for a request that can be answered at
+ * once, so a PING still gets its PONG while a thousand clients hold everything they may.
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
+import { Hold, type MemoryBudget } from '../../lib/memory-budget.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
+
+/** What a read may bring at once (Node reads up to 64 KiB): the room a paused reader waits for. */
+export const READ_BYTES = 64 * 1024
+
+type PauseReason = 'backpressure' | 'queue' | 'budget'
+
+/** The share of the budget that waiting work may fill (see the header). */
+export const WAITING_SHARE = 3 / 4
 
 /** Proto names the listeners: upper, echo and cmd, and the seeds' welcome, hello and ack. */
 export type Proto = 'upper' | 'echo' | 'cmd' | 'welcome' | 'hello' | 'ack'
@@ -27,6 +48,13 @@ export interface ConnLimits {
   readonly maxBufferedBytes: number
 }
 
+/** ConnBudget is what a connection needs of the service's memory budget. */
+export interface ConnBudget {
+  readonly budget: MemoryBudget
+  /** counts one wait for room (the connection paused reading) */
+  readonly onPause: () => void
+}
+
 export class Conn {
   readonly id: number
   readonly proto: Proto
@@ -40,16 +68,33 @@ export class Conn {
   #reason = 'peer closed'
   #closing = false
   #handler: ProtocolHandler | undefined
-  #pausedBy = new Set<'backpressure' | 'queue'>()
+  #pausedBy = new Set<PauseReason>()
   readonly #opened = performance.now()
   readonly #limits: ConnLimits
   readonly #onCut: () => void
+  readonly #budget: ConnBudget
+  /** unsent reply bytes */
+  readonly #out: Hold
+  /** bytes read and not yet answered (cmd: the partial line and the queued lines) */
+  readonly #in: Hold
+  readonly #closedSignal = new AbortController()
 
-  constructor(id: number, proto: Proto, socket: Socket, log: Logger, limits: ConnLimits, onCut: () => void) {
+  constructor(
+    id: number,
+    proto: Proto,
+    socket: Socket,
+    log: Logger,
+    limits: ConnLimits,
+    budget: ConnBudget,
+    onCut: () => void,
+  ) {
     this.id = id
     this.proto = proto
     this.socket = socket
     this.#limits = limits
+    this.#budget = budget
+    this.#out = new Hold(budget.budget, 0)
+    this.#in = new Hold(budget.budget, 0)
     this.log = log.child({ conn: id, proto, remote: `${socket.remoteAddress}:${socket.remotePort}` })
     socket.setNoDelay(true)
     socket.setTimeout(limits.idleTimeoutMs)
@@ -64,6 +109,9 @@ export class Conn {
     })
     this.closed = new Promise((resolve) => {
       socket.once('close', () => {
+        this.#closedSignal.abort()
+        this.#out.release()
+        this.#in.release()
         this.log.info(
           {
             durationMs: Math.round(performance.now() - this.#opened),
@@ -98,8 +146,11 @@ export class Conn {
    */
   write(data: string | Buffer): void {
     if (this.socket.destroyed) return
-    this.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length
-    if (!this.socket.write(data)) this.pause('backpressure')
+    const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length
+    this.bytesOut += n
+    this.#out.growAnyway(n)
+    if (!this.socket.write(data, () => this.#out.shrink(n))) this.pause('backpressure')
+    this.#waitIfFull()
     if (this.socket.writableLength > this.#limits.maxBufferedBytes) {
       this.log.warn({ bufferedBytes: this.socket.writableLength }, 'backpressure cut-off')
       this.#onCut()
@@ -107,13 +158,54 @@ export class Conn {
     }
   }
 
+  /**
+   * tryHold counts `bytes` read and kept for later (a queued cmd line) in the budget; false
+   * when there is no room (the caller refuses the work: ERR BUSY). Work that `waits` behind
+   * other work may only fill WAITING_SHARE of the budget.
+   */
+  tryHold(bytes: number, waits: boolean): boolean {
+    return this.#in.grow(bytes, waits ? this.#keepFree() : 0)
+  }
+
+  /** what waiting work leaves free of the budget */
+  #keepFree(): number {
+    return Math.floor(this.#budget.budget.limitBytes * (1 - WAITING_SHARE))
+  }
+
+  /** holdAnyway counts bytes read that cannot be refused (a partial line kept for its end). */
+  holdAnyway(bytes: number): void {
+    this.#in.growAnyway(bytes)
+    this.#waitIfFull()
+  }
+
+  /** unhold gives back what tryHold or holdAnyway counted, once the bytes are answered. */
+  unhold(bytes: number): void {
+    this.#in.shrink(bytes)
+  }
+
+  /** #waitIfFull stops reading while the budget's waiting share has no room for another read. */
+  #waitIfFull(): void {
+    const { budget } = this.#budget
+    const room = READ_BYTES + this.#keepFree()
+    if (this.#pausedBy.has('budget') || budget.fits(room) || this.socket.destroyed) return
+    this.pause('budget')
+    this.#budget.onPause()
+    const wait = async () => {
+      while (!(await budget.waitForRoom(room, this.#limits.idleTimeoutMs, this.#closedSignal.signal))) {
+        if (this.#closedSignal.signal.aborted) return
+      }
+      this.resume('budget')
+    }
+    void wait()
+  }
+
   /** pause stops reading for one reason; reading resumes when every reason is gone. */
-  pause(why: 'backpressure' | 'queue'): void {
+  pause(why: PauseReason): void {
     this.#pausedBy.add(why)
     this.socket.pause()
   }
 
-  resume(why: 'backpressure' | 'queue'): void {
+  resume(why: PauseReason): void {
     this.#pausedBy.delete(why)
     if (this.#pausedBy.size === 0 && !this.socket.destroyed) this.socket.resume()
   }

@@ -1,7 +1,10 @@
 /**
  * Counters shared by every worker thread through one SharedArrayBuffer, updated with
  * Atomics: the connection limit is enforced across threads (not per thread), and STATS
- * on any connection reports the whole server.
+ * on any connection reports the whole server. Active connections are also counted per
+ * worker, so that those of a worker thread that died can be given back (`releaseWorker`).
+ *
+ *   0..5  active, accepted, busy, commands, errors, cuts   6+w  accepted by w   6+W+w  active in w
  */
 
 const ACTIVE = 0
@@ -32,7 +35,7 @@ export class SharedCounters {
   /** Pass `buffer` to attach to counters created in another thread. */
   constructor(workers: number, buffer?: SharedArrayBuffer) {
     this.workers = workers
-    this.buffer = buffer ?? new SharedArrayBuffer((FIXED_SLOTS + workers) * Int32Array.BYTES_PER_ELEMENT)
+    this.buffer = buffer ?? new SharedArrayBuffer((FIXED_SLOTS + 2 * workers) * Int32Array.BYTES_PER_ELEMENT)
     this.#slots = new Int32Array(this.buffer)
   }
 
@@ -47,11 +50,21 @@ export class SharedCounters {
       if (Atomics.compareExchange(this.#slots, ACTIVE, active, active + 1) === active) break
     }
     Atomics.add(this.#slots, FIXED_SLOTS + worker, 1)
+    Atomics.add(this.#slots, FIXED_SLOTS + this.workers + worker, 1)
     return Atomics.add(this.#slots, ACCEPTED, 1) + 1
   }
 
-  release(): void {
+  /** release frees the slot of a connection worker `worker` accepted and has closed. */
+  release(worker: number): void {
+    Atomics.sub(this.#slots, FIXED_SLOTS + this.workers + worker, 1)
     Atomics.sub(this.#slots, ACTIVE, 1)
+  }
+
+  /** releaseWorker frees the slots of every connection a dead worker held; returns how many. */
+  releaseWorker(worker: number): number {
+    const n = Atomics.exchange(this.#slots, FIXED_SLOTS + this.workers + worker, 0)
+    Atomics.sub(this.#slots, ACTIVE, n)
+    return n
   }
 
   countCommand(ok: boolean): void {

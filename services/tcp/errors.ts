@@ -3,7 +3,10 @@
  * `ERR <CODE> <message>\n`; clients match on CODE.
  */
 export const TcpErrorCode = {
-  /** the server is at TCP_MAX_CONNECTIONS; the connection is closed after this line */
+  /**
+   * the server is at TCP_MAX_CONNECTIONS (the connection is closed after this line), or at
+   * TCP_MEMORY_BUDGET_BYTES (the cmd line was not run; the connection stays usable)
+   */
   BUSY: 'BUSY',
   /** a cmd line exceeded TCP_MAX_LINE_BYTES; the connection stays usable */
   LINE_TOO_LONG: 'LINE_TOO_LONG',

@@ -33,14 +33,18 @@ export async function startTcpService(config: TcpConfig, log: Logger): Promise<T
       hello: config.helloPort,
       ack: config.ackPort,
     },
+    budgetBytes: config.memoryBudgetBytes,
     bindOnce: tcpBindOnce,
     log,
-    data: (worker, { ports, reusePort, workers }): WorkerInit => ({
+    data: (worker, { ports, reusePort, workers, budget }): WorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
       counters: counters.buffer,
+      budget,
       ports,
     }),
+    // a dead worker's connections died with it: give their slots back
+    onWorkerDied: (worker) => counters.releaseWorker(worker),
   })
 }

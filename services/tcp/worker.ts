@@ -10,7 +10,8 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
-import { serveWorker } from '../../lib/worker-pool.ts'
+import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import { ackHandler } from './ack.ts'
 import { cmdHandler } from './cmd/protocol.ts'
 import type { TcpConfig } from './config.ts'
@@ -28,8 +29,13 @@ export interface WorkerInit {
   readonly worker: number
   readonly reusePort: boolean
   readonly counters: SharedArrayBuffer
+  /** the service's memory budget (lib/worker-pool.ts attachWorkerBudget) */
+  readonly budget: SharedArrayBuffer
   readonly ports: Readonly<Record<Proto, number>>
 }
+
+/** Budget pauses are logged at most once per this interval, with the count since. */
+const PAUSE_LOG_INTERVAL_MS = 1000
 
 class TcpWorker {
   readonly #init: WorkerInit
@@ -37,11 +43,25 @@ class TcpWorker {
   readonly #counters: SharedCounters
   readonly #servers: Server[] = []
   readonly #conns = new Set<Conn>()
+  readonly #budget: MemoryBudget
+  #pauses = 0
+  #lastPauseLog = Number.NEGATIVE_INFINITY
 
   constructor(init: WorkerInit) {
     this.#init = init
     this.#log = createLogger('tcp', init.config.logLevel).child({ worker: init.worker })
     this.#counters = new SharedCounters(init.config.workers, init.counters)
+    this.#budget = attachWorkerBudget(init.budget, init.worker)
+  }
+
+  /** a connection paused for the budget: warn at most once a second, with the count */
+  #onBudgetPause = (): void => {
+    this.#pauses++
+    const now = performance.now()
+    if (now - this.#lastPauseLog < PAUSE_LOG_INTERVAL_MS) return
+    this.#lastPauseLog = now
+    this.#log.warn({ pauses: this.#pauses, budget: this.#budget.snapshot() }, 'memory budget exhausted')
+    this.#pauses = 0
   }
 
   async listen(): Promise<void> {
@@ -73,11 +93,19 @@ class TcpWorker {
       socket.end(errLine(TcpErrorCode.BUSY, `server at its limit of ${config.maxConnections} connections`))
       return
     }
-    const conn = new Conn(id, proto, socket, this.#log, config, () => this.#counters.countBackpressureCut())
+    const conn = new Conn(
+      id,
+      proto,
+      socket,
+      this.#log,
+      config,
+      { budget: this.#budget, onPause: this.#onBudgetPause },
+      () => this.#counters.countBackpressureCut(),
+    )
     this.#conns.add(conn)
     void conn.closed.then(() => {
       this.#conns.delete(conn)
-      this.#counters.release()
+      this.#counters.release(worker)
     })
     conn.attach(this.#handler(proto, conn))
   }
@@ -108,6 +136,7 @@ class TcpWorker {
               workers: this.#init.config.workers,
               mode: this.#init.reusePort ? 'reuseport' : 'single',
               ...this.#counters.snapshot(),
+              memory: this.#budget.snapshot(),
             }),
           },
           this.#init.config.maxLineBytes,

@@ -6,6 +6,7 @@ import {
   intVar,
   loadConfig,
   logLevelVar,
+  memoryBudgetVar,
   portVar,
   shutdownGraceVar,
   stringVar,
@@ -51,6 +52,10 @@ export const udpConfigSpec = {
       min: 16,
       max: 1_000_000,
     },
+  ),
+  memoryBudgetBytes: memoryBudgetVar(
+    'UDP_MEMORY_BUDGET_BYTES',
+    'bytes of replies all threads may have queued for sending together; over it: the datagram is dropped (counted as overBudget)',
   ),
   sntpStratum: intVar('UDP_SNTP_STRATUM', 'stratum the SNTP server advertises', {
     default: 1,

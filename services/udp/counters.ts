@@ -2,7 +2,14 @@
 import { NamedCounters } from '../../lib/named-counters.ts'
 import { type UdpProto, udpProtos } from './handlers.ts'
 
-export const dropReasons = ['oversize', 'malformed', 'tooShort', 'rateLimited', 'sendFailed'] as const
+export const dropReasons = [
+  'oversize',
+  'malformed',
+  'tooShort',
+  'rateLimited',
+  'overBudget',
+  'sendFailed',
+] as const
 export type CountedDrop = (typeof dropReasons)[number]
 
 const names = [

@@ -49,13 +49,15 @@ export async function startUdpService(config: UdpConfig, log: Logger): Promise<U
       probe: config.probePort,
       ack: config.ackPort,
     },
+    budgetBytes: config.memoryBudgetBytes,
     bindOnce,
     log,
-    data: (worker, { ports, reusePort, workers }): UdpWorkerInit => ({
+    data: (worker, { ports, reusePort, workers, budget }): UdpWorkerInit => ({
       config: { ...config, workers },
       worker,
       reusePort,
       counters: counters.buffer,
+      budget,
       ports,
     }),
   })

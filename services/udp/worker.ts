@@ -2,16 +2,22 @@
  * One UDP worker thread: a socket per port (SO_REUSEPORT, so the kernel spreads
  * datagrams across threads by source), the per-source rate limit, and the handlers.
  *
- *   datagram ──▶ size check ──▶ rate limit ──▶ handler ──▶ reply (or a counted drop)
+ *   datagram ──▶ size check ──▶ rate limit ──▶ handler ──▶ budget ──▶ reply (or a counted drop)
+ *
+ * A datagram is answered at once and never queued by the service; a reply the kernel cannot
+ * take yet waits in libuv's send queue, and is counted in the memory budget
+ * (UDP_MEMORY_BUDGET_BYTES) until it is sent. Over the budget the datagram is dropped and
+ * counted (`dropped.overBudget`), so a flood never becomes an unbounded send queue.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
+import type { MemoryBudget } from '../../lib/memory-budget.ts'
 import { nowMs } from '../../lib/ntp-time.ts'
 import type { CloseSummary } from '../../lib/service.ts'
-import { serveWorker } from '../../lib/worker-pool.ts'
+import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import type { UdpConfig } from './config.ts'
 import { type CountedDrop, createUdpCounters, udpStats } from './counters.ts'
 import { createHandlers, type Handler, type UdpProto, udpProtos } from './handlers.ts'
@@ -23,8 +29,13 @@ export interface UdpWorkerInit {
   readonly worker: number
   readonly reusePort: boolean
   readonly counters: SharedArrayBuffer
+  /** the service's memory budget (lib/worker-pool.ts attachWorkerBudget) */
+  readonly budget: SharedArrayBuffer
   readonly ports: Readonly<Record<UdpProto, number>>
 }
+
+/** What one queued reply costs beyond its bytes (the send request libuv keeps). */
+const SEND_OVERHEAD_BYTES = 256
 
 /** A rate-limited source is logged at most once per this interval. */
 const RATE_WARN_INTERVAL_MS = 10_000
@@ -37,6 +48,7 @@ class UdpWorker {
   readonly #handlers: Readonly<Record<UdpProto, Handler>>
   readonly #sockets: Socket[] = []
   readonly #warned = new Map<string, number>()
+  readonly #budget: MemoryBudget
   #inFlight = 0
   #sent = 0
 
@@ -45,6 +57,7 @@ class UdpWorker {
     this.#init = init
     this.#log = createLogger('udp', config.logLevel).child({ worker: init.worker })
     this.#counters = createUdpCounters(init.counters)
+    this.#budget = attachWorkerBudget(init.budget, init.worker)
     this.#limiter = createRateLimiter({
       perSecond: config.rateLimitPps,
       burst: config.rateLimitBurst,
@@ -80,9 +93,15 @@ class UdpWorker {
       this.#drop(proto, reply, rinfo, msg.length)
       return
     }
+    const held = reply.length + SEND_OVERHEAD_BYTES
+    if (!this.#budget.tryReserve(held)) {
+      this.#drop(proto, 'overBudget', rinfo, msg.length)
+      return
+    }
     this.#inFlight++
     socket.send(reply, rinfo.port, rinfo.address, (err) => {
       this.#inFlight--
+      this.#budget.release(held)
       if (err) {
         this.#counters.add('dropped.sendFailed')
         this.#log.warn({ err, proto, remote: `${rinfo.address}:${rinfo.port}` }, 'reply not sent')
@@ -107,16 +126,24 @@ class UdpWorker {
   #drop(proto: UdpProto, reason: CountedDrop, rinfo: RemoteInfo, bytes: number): void {
     this.#counters.add(`dropped.${reason}`)
     const remote = `${rinfo.address}:${rinfo.port}`
-    if (reason !== 'rateLimited') {
+    if (reason !== 'rateLimited' && reason !== 'overBudget') {
       this.#log.debug({ proto, remote, bytesIn: bytes, code: reason }, 'datagram dropped')
       return
     }
-    // A flood must not become a flood of log lines: warn once per source per interval.
+    // A flood must not become a flood of log lines: warn once per source (or for the budget,
+    // once) per interval.
+    const key = reason === 'overBudget' ? '' : rinfo.address
     const now = Date.now()
-    if (now - (this.#warned.get(rinfo.address) ?? 0) < RATE_WARN_INTERVAL_MS) return
-    this.#warned.set(rinfo.address, now)
+    if (now - (this.#warned.get(key) ?? 0) < RATE_WARN_INTERVAL_MS) return
+    this.#warned.set(key, now)
     if (this.#warned.size > 1000) this.#warned.clear()
-    this.#log.warn({ proto, remote, code: 'RATE_LIMITED' }, 'source rate-limited')
+    if (reason === 'rateLimited')
+      this.#log.warn({ proto, remote, code: 'RATE_LIMITED' }, 'source rate-limited')
+    else
+      this.#log.warn(
+        { proto, code: 'OVER_BUDGET', budget: this.#budget.snapshot() },
+        'memory budget exhausted',
+      )
   }
 
   /** drain: stop receiving, let replies already queued in the kernel path flush, close. */

@@ -1,8 +1,9 @@
 /**
  * Container hardening, verified rather than only configured: every service started from the
  * real docker-compose.yml (its own project, random host ports) is checked twice, from
- * `docker inspect` (what Docker was asked for) and from inside the running container (what
- * the kernel enforces on the service process, pid 1): uid 1000, no effective or bounding
+ * `docker inspect` (what Docker was asked for: also docker-init as pid 1 and a restart on
+ * failure) and from inside the running container (what the kernel enforces on the service's
+ * Node process, docker-init's child): uid 1000, no effective or bounding
  * capabilities (udp too: it binds 37 and 123 through the namespaced sysctl), no_new_privs,
  * a read-only root (a write fails with EROFS), the memory and pids limits, and host ports on
  * 127.0.0.1 only. Production mode without an RPC key, as the compose file passes it (an empty
@@ -27,7 +28,7 @@ describe('container hardening (docker-compose.yml)', { timeout: 60_000 }, () => 
 
   it.each(
     SERVICES,
-  )('%s: docker inspect shows uid 1000, read-only root, no caps, no-new-privileges, limits', async (service) => {
+  )('%s: docker inspect shows uid 1000, read-only root, no caps, no-new-privileges, limits, init, restart on failure', async (service) => {
     const format = [
       '{{.Config.User}}',
       '{{.HostConfig.ReadonlyRootfs}}',
@@ -37,16 +38,18 @@ describe('container hardening (docker-compose.yml)', { timeout: 60_000 }, () => 
       '{{.HostConfig.Memory}}',
       '{{.HostConfig.PidsLimit}}',
       '{{.HostConfig.Privileged}}',
+      '{{.HostConfig.Init}}',
+      '{{.HostConfig.RestartPolicy.Name}}',
     ].join(' ')
     const { stdout } = await docker(['inspect', ids.get(service) as string, '--format', format])
     expect(stdout.trim()).toBe(
-      `1000:1000 true ["ALL"] null ["no-new-privileges:true"] ${containerLimits.memoryBytes} ${containerLimits.pids} false`,
+      `1000:1000 true ["ALL"] null ["no-new-privileges:true"] ${containerLimits.memoryBytes} ${containerLimits.pids} false true on-failure`,
     )
   })
 
   it.each(
     SERVICES,
-  )('%s: inside, pid 1 runs as uid 1000 with CapEff 0, NoNewPrivs 1, EROFS on /, cgroup limits', async (service) => {
+  )('%s: inside, the service process runs as uid 1000 with CapEff 0, NoNewPrivs 1, EROFS on /, cgroup limits', async (service) => {
     expect(await securityView(ids.get(service) as string)).toEqual({
       uid: '1000\t1000\t1000\t1000',
       gid: '1000\t1000\t1000\t1000',

@@ -42,11 +42,12 @@ export const containerLimits = { memoryBytes: 512 * 1024 * 1024, pids: 256 } as 
 
 /**
  * A container hardened like docker-compose.yml: read-only root, tmpfs /tmp, no caps, uid 1000,
- * memory and pids limits.
+ * memory and pids limits, and docker-init as PID 1 (`init: true`).
  */
 class HardenedContainer extends GenericContainer {
   constructor(image: string) {
     super(image)
+    this.hostConfig.Init = true
     this.hostConfig.ReadonlyRootfs = true
     this.hostConfig.Memory = containerLimits.memoryBytes
     this.hostConfig.PidsLimit = containerLimits.pids
@@ -111,6 +112,8 @@ export interface LabOptions {
   readonly env?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>
   /** volumes (by name) or host paths to mount per service, e.g. { rpc: [{ source: 'vol', target: '/data' }] } */
   readonly mounts?: Partial<Record<ServiceName, readonly { source: string; target: string }[]>>
+  /** how long a service may take to become healthy (default 30 s) */
+  readonly startupTimeoutMs?: number
 }
 
 /** udpExchange sends `payloads` from one fresh socket and collects every reply for `waitMs`. */
@@ -164,7 +167,7 @@ export async function startLab(services: readonly ServiceName[], options: LabOpt
           .withBindMounts([...(options.mounts?.[service] ?? [])])
           .withExposedPorts(...servicePorts[service])
           .withWaitStrategy(Wait.forHealthCheck())
-          .withStartupTimeout(30_000)
+          .withStartupTimeout(options.startupTimeoutMs ?? 30_000)
           .start()
         started.set(service, container)
       }),

@@ -112,9 +112,42 @@ export class ComposeProject {
     return Number(m[1])
   }
 
-  /** kill sends SIGKILL to a service's container (`docker compose kill`). */
+  /**
+   * kill sends SIGKILL to a service's container (`docker compose kill`). Docker counts that as
+   * stopped by hand: the restart policy leaves it down (`crash` is a real crash).
+   */
   async kill(service: string): Promise<void> {
     await this.compose(['kill', '-s', 'SIGKILL', service])
+  }
+
+  /**
+   * crash SIGKILLs the service's Node process from inside its container, as the kernel's OOM
+   * killer or an abort would end it: the container exits 137 and its restart policy
+   * (`restart: on-failure`) brings it back. Its PID 1 is docker-init (`init: true`), so the
+   * signal reaches Node.
+   */
+  async crash(service: string): Promise<void> {
+    const script = [
+      "const fs = require('node:fs')",
+      'for (const pid of fs.readdirSync("/proc").filter((p) => /^\\d+$/.test(p) && Number(p) !== process.pid)) {',
+      '  const argv = fs.readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\\0")',
+      '  if (argv[0] === "node" && argv.some((a) => a.startsWith("dist/services/"))) process.kill(Number(pid), "SIGKILL")',
+      '}',
+    ].join('\n')
+    try {
+      await docker(['exec', await this.containerId(service), 'node', '-e', script])
+    } catch (err) {
+      // the container may go down before the exec'd process ends: Docker kills it too (137)
+      if ((err as { cause?: { code?: unknown } }).cause?.code !== 137) throw err
+    }
+  }
+
+  /** state is what Docker says of a service's container: restarts so far, running, health. */
+  async state(service: string): Promise<{ restarts: number; running: boolean; health: string }> {
+    const format = '{{.RestartCount}} {{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}'
+    const { stdout } = await docker(['inspect', '--format', format, await this.containerId(service)])
+    const [restarts, running, health] = stdout.trim().split(' ')
+    return { restarts: Number(restarts), running: running === 'true', health: health ?? '' }
   }
 
   /** down removes the project's containers, network and volumes (the RPC store's too). */

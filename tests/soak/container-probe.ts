@@ -1,15 +1,26 @@
 /**
- * Looks inside a running service container with `docker exec <id> node -e ...` (the images
- * have no shell, only node): what the kernel says about the service process (pid 1), and
- * how many sockets its network namespace holds. The probe runs as a second process, so it
- * reads pid 1's figures, never its own (its memory would otherwise pollute the cgroup's).
+ * Looks inside a running service container with `docker exec <id> node -e ...`: what the
+ * kernel says about the service process, and how many sockets its network namespace holds.
+ * The service process is the Node running `dist/services/<name>/main.js`: with `init: true`
+ * (docker-compose.yml) pid 1 is docker-init and Node its child. The probe runs as a second
+ * process, so it reads the service's figures, never its own (its memory would otherwise
+ * pollute the cgroup's).
  */
 import { docker } from './compose-project.ts'
 
-/** Reads /proc/1/status, tries to write to /, and reads the cgroup limits (v1 or v2). */
-const SECURITY_SCRIPT = `
+/** Finds the service process's pid (`SERVICE_PID`), for the scripts below. */
+const FIND_SERVICE = `
 const fs = require('node:fs')
-const status = fs.readFileSync('/proc/1/status', 'utf8')
+const isService = (p) => {
+  const argv = fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\\0')
+  return argv[0] === 'node' && argv.some((a) => a.startsWith('dist/services/'))
+}
+const SERVICE_PID = fs.readdirSync('/proc').find((p) => /^\\d+$/.test(p) && Number(p) !== process.pid && isService(p)) || '1'
+`
+
+/** Reads the service's /proc status, tries to write to /, and reads the cgroup limits (v1 or v2). */
+const SECURITY_SCRIPT = `${FIND_SERVICE}
+const status = fs.readFileSync('/proc/' + SERVICE_PID + '/status', 'utf8')
 const field = (name) => (status.match(new RegExp('^' + name + ':\\\\s*(.*)$', 'm')) || [])[1]
 let rootWrite = 'written'
 try { fs.writeFileSync('/netlab-probe', 'x') } catch (err) { rootWrite = err.code }
@@ -22,10 +33,9 @@ console.log(JSON.stringify({
 }))
 `
 
-/** Counts TCP sockets by state (01 ESTABLISHED, 0A LISTEN) in /proc/net/tcp{,6}, reads pid 1's RSS. */
-const SAMPLE_SCRIPT = `
-const fs = require('node:fs')
-const rss = Number((fs.readFileSync('/proc/1/status', 'utf8').match(/^VmRSS:\\s*(\\d+) kB$/m) || [])[1]) * 1024
+/** Counts TCP sockets by state (01 ESTABLISHED, 0A LISTEN) in /proc/net/tcp{,6}, reads the service's RSS. */
+const SAMPLE_SCRIPT = `${FIND_SERVICE}
+const rss = Number((fs.readFileSync('/proc/' + SERVICE_PID + '/status', 'utf8').match(/^VmRSS:\\s*(\\d+) kB$/m) || [])[1]) * 1024
 let established = 0, other = 0
 for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
   let text = ''
@@ -41,7 +51,7 @@ console.log(JSON.stringify({ rss, established, other }))
 
 /** SecurityView is what the kernel reports for the service process inside its container. */
 export interface SecurityView {
-  /** /proc/1/status Uid: real, effective, saved, fs */
+  /** the service process's /proc status Uid: real, effective, saved, fs */
   readonly uid: string
   readonly gid: string
   /** effective capabilities, hex */
@@ -57,15 +67,15 @@ export interface SecurityView {
   readonly pidsMax: string | null
 }
 
-/** securityView reads a container's pid 1 credentials, capabilities and cgroup limits. */
+/** securityView reads a container's service process credentials, capabilities and cgroup limits. */
 export async function securityView(containerId: string): Promise<SecurityView> {
   const { stdout } = await docker(['exec', containerId, 'node', '-e', SECURITY_SCRIPT], 20_000)
   return JSON.parse(stdout) as SecurityView
 }
 
-/** Sample is one reading of a container: pid 1's resident memory and its TCP sockets. */
+/** Sample is one reading of a container: the service's resident memory and its TCP sockets. */
 export interface Sample {
-  /** resident set size of the service process (pid 1), bytes */
+  /** resident set size of the service process, bytes */
   readonly rss: number
   /** ESTABLISHED TCP sockets in the container's network namespace */
   readonly established: number

@@ -14,9 +14,11 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
-import { isJsonType, mediaType, parseJson, rawBody } from '../body.ts'
+import { isJsonType, mediaType, parseJson, rawBody, scanOf } from '../body.ts'
+import type { RequestBudget } from '../budget.ts'
 import type { HttpConfig } from '../config.ts'
 import { HttpError } from '../errors.ts'
+import { parseHeapBytes, textHeapBytes } from '../json-cost.ts'
 
 export const DEFAULT_ITEMS = 1000
 export const MAX_ITEMS = 100_000
@@ -54,7 +56,14 @@ function unpack(doc: Record<string, unknown>): number {
   return keys.length
 }
 
-export function registerDataRoutes(app: FastifyInstance, config: HttpConfig): void {
+/** A top-level member copied by unpack: its slot in a dictionary-mode object, with growth slack. */
+const UNPACKED_MEMBER_BYTES = 48
+
+/** An item of GET /data/: its text (at most 48 bytes with six digits) and its piece before the join. */
+const ITEM_TEXT_BYTES = 48
+const ITEM_PIECE_BYTES = 80
+
+export function registerDataRoutes(app: FastifyInstance, config: HttpConfig, budget: RequestBudget): void {
   const cached = Buffer.from(dataDocument(DEFAULT_ITEMS))
 
   app.get<{ Querystring: { items?: number } }>(
@@ -69,6 +78,9 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig): vo
     },
     (req, reply) => {
       const items = req.query.items ?? DEFAULT_ITEMS
+      // the pieces, the joined text and its copy for the socket
+      if (items !== DEFAULT_ITEMS)
+        budget.charge(req, items * (ITEM_PIECE_BYTES + 2 * ITEM_TEXT_BYTES), `GET /data/?items=${items}`)
       const body = items === DEFAULT_ITEMS ? cached : dataDocument(items)
       return reply.type('application/json').send(body)
     },
@@ -79,6 +91,15 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig): vo
     if (type !== '' && !isJsonType(type))
       throw new HttpError('unsupported_media_type', `POST /data/ takes application/json, not ${type}`)
     const bytes = rawBody(req)
+    const scan = scanOf(bytes, req)
+    // the decoded text, what JSON.parse builds, and unpack's copy; a body parseJson refuses costs nothing
+    if (bytes.length > 0 && scan.max <= config.maxJsonDepth) {
+      const cost =
+        textHeapBytes(bytes.length, scan.nonAscii) +
+        parseHeapBytes(scan) +
+        scan.topMembers * UNPACKED_MEMBER_BYTES
+      budget.charge(req, cost, 'parsing this body')
+    }
     const t0 = performance.now()
     const doc = parseJson(bytes, config.maxJsonDepth, req)
     const t1 = performance.now()

@@ -3,6 +3,7 @@
  * (case-insensitive). Each returns the text after `OK ` or throws a CommandError.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { BudgetSnapshot } from '../../../lib/memory-budget.ts'
 import type { StatsSnapshot } from '../counters.ts'
 import { TcpErrorCode } from '../errors.ts'
 
@@ -15,7 +16,12 @@ export interface CommandContext {
   readonly conn: number
   readonly remote: string
   readonly maxSleepMs: number
-  readonly stats: () => StatsSnapshot & { readonly workers: number; readonly mode: string }
+  readonly stats: () => StatsSnapshot & {
+    readonly workers: number
+    readonly mode: string
+    /** the service's memory budget (TCP_MEMORY_BUDGET_BYTES) */
+    readonly memory: BudgetSnapshot
+  }
   /** aborted when the connection closes, so a SLEEP does not outlive its client */
   readonly signal: AbortSignal
 }

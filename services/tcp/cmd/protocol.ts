@@ -16,6 +16,17 @@ import { type CommandContext, CommandError, type CommandResult, commands } from 
 /** Lines waiting behind a slow command before reading pauses. */
 const MAX_QUEUED_LINES = 64
 
+/**
+ * lineCost is what a queued line holds until it is answered: the line as a JS string (two
+ * bytes a character at most) and its reply (UPPER may triple a line's UTF-8: ΐ → Ϊ́).
+ */
+export const lineCost = (line: string): number => 2 * line.length + 3 * Buffer.byteLength(line) + 64
+
+/** A line the memory budget had no room for: answered ERR BUSY in its turn, never run. */
+const OVER_BUDGET = Symbol('over budget')
+
+type Queued = { readonly line: string; readonly cost: number } | LineEvent | typeof OVER_BUDGET
+
 /** ParsedLine is a request split into its command (upper-cased) and argument. */
 export interface ParsedLine {
   readonly name: string
@@ -61,7 +72,8 @@ export function cmdHandler(
   onCommand: (ok: boolean) => void,
 ): ProtocolHandler {
   const splitter = new LineSplitter({ maxLineBytes })
-  const queue: LineEvent[] = []
+  const queue: Queued[] = []
+  let pending = 0 // bytes of an unfinished line, counted in the budget
   const aborter = new AbortController()
   const commandCtx: CommandContext = { ...ctx, signal: aborter.signal }
   let running = false
@@ -81,21 +93,27 @@ export function cmdHandler(
   const run = async () => {
     running = true
     while (queue.length > 0 && !conn.socket.destroyed && !conn.draining) {
-      const event = queue.shift() as LineEvent
+      const event = queue.shift() as Queued
       if (queue.length < MAX_QUEUED_LINES / 2) conn.resume('queue')
-      if (typeof event !== 'string') {
+      if (event === OVER_BUDGET) {
+        conn.write(errLine(TcpErrorCode.BUSY, 'server at its memory budget; line not run, retry later'))
+        onCommand(false)
+        continue
+      }
+      if (typeof event === 'object' && 'error' in event) {
         conn.write(errLine(TcpErrorCode.LINE_TOO_LONG, `line exceeds ${event.maxLineBytes} bytes`))
         onCommand(false)
         conn.log.info({ code: TcpErrorCode.LINE_TOO_LONG }, 'bad request')
         continue
       }
       conn.commands++
+      const line = typeof event === 'string' ? event : event.line
       try {
-        const result = await execute(event, commandCtx)
+        const result = await execute(line, commandCtx)
         onCommand(result.ok)
         conn.write(result.reply)
         if (!result.ok) conn.log.info({ code: result.reply.split(' ', 2)[1] }, 'bad request')
-        else conn.log.debug({ command: parseLine(event).name }, 'command')
+        else conn.log.debug({ command: parseLine(line).name }, 'command')
         if (result.close) {
           queue.length = 0
           conn.close('QUIT')
@@ -106,6 +124,8 @@ export function cmdHandler(
         conn.log.error({ err }, 'command failed')
         conn.destroy('internal error')
         break
+      } finally {
+        if (typeof event === 'object') conn.unhold(event.cost)
       }
     }
     running = false
@@ -114,10 +134,21 @@ export function cmdHandler(
 
   return {
     onData(chunk) {
-      for (const event of splitter.push(chunk)) {
+      const events = splitter.push(chunk)
+      // the unfinished line held so far is now a line (charged below) or still unfinished
+      conn.unhold(pending)
+      for (const event of events) {
         if (event === '') continue
-        queue.push(event)
+        if (typeof event !== 'string') queue.push(event)
+        else {
+          const cost = lineCost(event)
+          const waits = running || queue.length > 0
+          queue.push(conn.tryHold(cost, waits) ? { line: event, cost } : OVER_BUDGET)
+        }
       }
+      // the unfinished line is held until its newline comes
+      pending = splitter.pending
+      conn.holdAnyway(pending)
       if (queue.length >= MAX_QUEUED_LINES) conn.pause('queue')
       if (!running && queue.length > 0) void run()
     },

@@ -21,6 +21,8 @@ export interface AttackRow {
   /** did the service answer a normal request during and after the attack */
   readonly answeredDuring: boolean
   readonly answeredAfter: boolean
+  /** how long the attack ran, ms */
+  readonly durationMs?: number
 }
 
 export const reportFile = (): string => resolve(process.env.HOSTILE_REPORT ?? '.build/hostile-report.jsonl')

@@ -28,6 +28,7 @@ const ctx: CommandContext = {
     commandErrors: 0,
     backpressureCuts: 0,
     acceptedPerWorker: [1],
+    memory: { limitBytes: 1000, usedBytes: 0, peakBytes: 0, refusals: 0 },
   }),
   signal: new AbortController().signal,
 }

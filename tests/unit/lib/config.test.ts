@@ -22,6 +22,7 @@ const defaults: TcpConfig = {
   idleTimeoutMs: 60_000,
   maxLineBytes: 8192,
   maxBufferedBytes: 1_048_576,
+  memoryBudgetBytes: defaultMemoryBudgetBytes(),
   maxSleepMs: 30_000,
   shutdownGraceMs: 10_000,
   logLevel: 'info',
@@ -71,6 +72,7 @@ describe('loadConfig (through the TCP service spec)', () => {
       TCP_MAX_LINE_BYTES: '16',
       TCP_MAX_BUFFERED_BYTES: '67108864',
       TCP_MAX_SLEEP_MS: '0',
+      TCP_MEMORY_BUDGET_BYTES: '1048576',
       SHUTDOWN_GRACE_MS: '600000',
       LOG_LEVEL: 'silent',
     }
@@ -90,6 +92,7 @@ describe('loadConfig (through the TCP service spec)', () => {
       maxLineBytes: 16,
       maxBufferedBytes: 67_108_864,
       maxSleepMs: 0,
+      memoryBudgetBytes: 1_048_576,
       shutdownGraceMs: 600_000,
       logLevel: 'silent',
     })

@@ -20,6 +20,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { RequestBudget } from '../../budget.ts'
 import type { HttpConfig } from '../../config.ts'
 import { HttpError } from '../../errors.ts'
 import { ALL_METHODS, basicEcho, bodyEcho, sendJson } from './echo.ts'
@@ -142,7 +143,7 @@ const params = (properties: Record<string, object>) => ({
   params: { type: 'object', properties, required: Object.keys(properties) },
 })
 
-export function registerDynamicRoutes(app: FastifyInstance, config: HttpConfig): void {
+export function registerDynamicRoutes(app: FastifyInstance, config: HttpConfig, budget: RequestBudget): void {
   const maxDelayS = config.maxDelayMs / 1000
   const delayLimit = `HTTP_MAX_DELAY_MS=${config.maxDelayMs}`
 
@@ -153,7 +154,7 @@ export function registerDynamicRoutes(app: FastifyInstance, config: HttpConfig):
     handler: async (request, reply) => {
       const { n } = request.params
       checkLimit('delay', n, maxDelayS, 's', delayLimit)
-      const echo = await bodyEcho(request, config)
+      const echo = await bodyEcho(request, config, budget)
       if (!(await pause(n * 1000, disconnectSignal(reply)))) return reply // gone: nobody to answer
       return sendJson(reply, echo)
     },
@@ -198,6 +199,7 @@ export function registerDynamicRoutes(app: FastifyInstance, config: HttpConfig):
     (request, reply) => {
       const { n } = request.params
       checkLimit('n', n, config.maxRandomBytes, 'bytes', 'HTTP_MAX_RANDOM_BYTES')
+      budget.charge(request, 2 * n, `/bytes/${n}`) // the chunks and their join
       const bytes = Buffer.concat([...randomChunks(n, Math.max(n, 1), request.query.seed)])
       return reply.type('application/octet-stream').send(bytes)
     },
@@ -239,6 +241,7 @@ export function registerDynamicRoutes(app: FastifyInstance, config: HttpConfig):
   app.get<{ Params: { n: number } }>('/range/:n', { schema: params({ n: integer(1) }) }, (request, reply) => {
     const { n } = request.params
     checkLimit('n', n, config.maxRandomBytes, 'bytes', 'HTTP_MAX_RANDOM_BYTES')
+    budget.charge(request, n, `/range/${n}`)
     reply.header('etag', `range${n}`).header('accept-ranges', 'bytes')
     const range = parseRange(request.headers.range, n)
     if (range === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${n}`).send()

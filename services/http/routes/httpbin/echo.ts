@@ -20,8 +20,11 @@ import { isUtf8 } from 'node:buffer'
 import type { Multipart } from '@fastify/multipart'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { collect, isJsonType, type MultiMap, mediaType, parseForm, parseJson, rawBody } from '../../body.ts'
+import type { RequestBudget } from '../../budget.ts'
 import type { HttpConfig } from '../../config.ts'
 import { HttpError } from '../../errors.ts'
+import { dataTextBytes, jsonTextBytes, replyBytes } from '../../json-cost.ts'
+import { chargeEcho } from './echo-cost.ts'
 
 /** ALL_METHODS are the methods httpbin's "any method" routes take (HEAD comes with GET). */
 export const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'TRACE']
@@ -157,11 +160,17 @@ export interface BodyEcho {
  * tried as JSON as httpbin tries it (requests' `data=json.dumps(x)` sends no type), and
  * null when it is not JSON. An empty body is null either way.
  */
-function bodyJson(request: FastifyRequest, bytes: Buffer, type: string, maxDepth: number): unknown {
+function bodyJson(
+  request: FastifyRequest,
+  bytes: Buffer,
+  text: string | undefined,
+  type: string,
+  maxDepth: number,
+): unknown {
   if (bytes.length === 0) return null
-  if (isJsonType(type)) return parseJson(bytes, maxDepth, request)
+  if (isJsonType(type)) return parseJson(bytes, maxDepth, request, text)
   try {
-    return parseJson(bytes, maxDepth, request)
+    return parseJson(bytes, maxDepth, request, text)
   } catch {
     return null
   }
@@ -191,7 +200,11 @@ function fieldText(part: Multipart & { type: 'field' }): string {
  * readMultipart streams the parts within the app's limits: at most maxMultipartParts parts
  * (the plugin's limit), and no more than maxBodyBytes of field and file content in total.
  */
-async function readMultipart(request: FastifyRequest, config: HttpConfig): Promise<BodyEcho> {
+async function readMultipart(
+  request: FastifyRequest,
+  config: HttpConfig,
+  budget: RequestBudget,
+): Promise<BodyEcho> {
   const fields: [string, string][] = []
   const files: [string, string][] = []
   let total = 0
@@ -210,12 +223,17 @@ async function readMultipart(request: FastifyRequest, config: HttpConfig): Promi
         }
         if (part.file.truncated)
           throw new HttpError('body_too_large', `multipart file is larger than ${config.maxBodyBytes} bytes`)
-        files.push([part.fieldname, dataText(Buffer.concat(chunks), part.mimetype || undefined)])
+        const content = Buffer.concat(chunks)
+        const printed = dataTextBytes(content, part.mimetype || undefined)
+        // the joined copy, its text, and its share of the reply (two bytes a character, worst)
+        budget.add(request, content.length + 2 * printed + replyBytes(printed, true), 'echoing this request')
+        files.push([part.fieldname, dataText(content, part.mimetype || undefined)])
       } else {
         if (part.valueTruncated)
           throw new HttpError('body_too_large', `multipart field is larger than ${config.maxBodyBytes} bytes`)
         const value = fieldText(part)
         count(Buffer.byteLength(value))
+        budget.add(request, replyBytes(jsonTextBytes(value), true), 'echoing this request')
         fields.push([part.fieldname, value])
       }
     }
@@ -225,18 +243,28 @@ async function readMultipart(request: FastifyRequest, config: HttpConfig): Promi
   return { data: '', files: sortKeys(collect(files)), form: sortKeys(collect(fields)), json: null }
 }
 
-/** readBody reads the request body into the echo's data/files/form/json. */
-export async function readBody(request: FastifyRequest, config: HttpConfig): Promise<BodyEcho> {
-  if (request.isMultipart()) return readMultipart(request, config)
+/**
+ * readBody reads the request body into the echo's data/files/form/json, charging the memory
+ * budget first (echo-cost.ts; multipart part by part as the parts arrive).
+ */
+export async function readBody(
+  request: FastifyRequest,
+  config: HttpConfig,
+  budget: RequestBudget,
+): Promise<BodyEcho> {
+  if (request.isMultipart()) return readMultipart(request, config, budget)
+  chargeEcho(request, config, budget)
   const bytes = rawBody(request)
   const type = mediaType(request)
   if (type === 'application/x-www-form-urlencoded')
     return { data: '', files: Object.create(null), form: sortKeys(parseForm(bytes)), json: null }
+  // one decoded copy serves both `data` and JSON.parse
+  const text = isUtf8(bytes) ? bytes.toString('utf8') : undefined
   return {
-    data: dataText(bytes),
+    data: text ?? dataText(bytes),
     files: Object.create(null),
     form: Object.create(null),
-    json: bodyJson(request, bytes, type, config.maxJsonDepth),
+    json: bodyJson(request, bytes, text, type, config.maxJsonDepth),
   }
 }
 
@@ -267,9 +295,10 @@ export function basicEcho(request: FastifyRequest): Echo {
 export async function bodyEcho(
   request: FastifyRequest,
   config: HttpConfig,
+  budget: RequestBudget,
   withMethod = false,
 ): Promise<Echo> {
-  const body = await readBody(request, config)
+  const body = await readBody(request, config, budget)
   return {
     args: queryArgs(request),
     data: body.data,

@@ -16,6 +16,7 @@
  * echo.ts builds the request echo they share; samples.ts holds the fixed documents.
  */
 import type { FastifyInstance } from 'fastify'
+import type { RequestBudget } from '../../budget.ts'
 import type { HttpConfig } from '../../config.ts'
 import { registerAuthRoutes } from './auth.ts'
 import { registerCookieRoutes } from './cookies.ts'
@@ -27,11 +28,11 @@ import { registerRedirectRoutes } from './redirects.ts'
 import { registerResponseHeaderRoutes } from './response-headers.ts'
 import { registerStatusRoutes } from './status.ts'
 
-export function registerHttpbinRoutes(app: FastifyInstance, config: HttpConfig): void {
-  registerMethodRoutes(app, config)
+export function registerHttpbinRoutes(app: FastifyInstance, config: HttpConfig, budget: RequestBudget): void {
+  registerMethodRoutes(app, config, budget)
   registerInspectRoutes(app)
   registerStatusRoutes(app)
-  registerDynamicRoutes(app, config)
+  registerDynamicRoutes(app, config, budget)
   registerCookieRoutes(app)
   registerAuthRoutes(app)
   registerRedirectRoutes(app)

@@ -9,17 +9,18 @@
  * A wrong method is the app's 405 with Allow (GET /post → Allow: POST).
  */
 import type { FastifyInstance } from 'fastify'
+import type { RequestBudget } from '../../budget.ts'
 import type { HttpConfig } from '../../config.ts'
 import { ALL_METHODS, basicEcho, bodyEcho, sendJson } from './echo.ts'
 
-export function registerMethodRoutes(app: FastifyInstance, config: HttpConfig): void {
+export function registerMethodRoutes(app: FastifyInstance, config: HttpConfig, budget: RequestBudget): void {
   app.get('/get', (request, reply) => sendJson(reply, basicEcho(request)))
 
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
     app.route({
       method,
       url: `/${method.toLowerCase()}`,
-      handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config)),
+      handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, budget)),
     })
   }
 
@@ -27,7 +28,7 @@ export function registerMethodRoutes(app: FastifyInstance, config: HttpConfig): 
     app.route({
       method: ALL_METHODS,
       url,
-      handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, true)),
+      handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, budget, true)),
     })
   }
 }

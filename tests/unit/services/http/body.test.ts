@@ -1,26 +1,43 @@
 /**
- * The JSON depth scan the app runs while a body arrives: fed in any pieces it finds what one
- * scan of the whole text finds, and over a real socket a hostile body is refused by it.
+ * The JSON scan the app runs while a body arrives (depth, and the figures the memory budget
+ * charges): fed in any pieces it finds what one scan of the whole text finds, and over a
+ * real socket a hostile body is refused by it.
  */
 import { request } from 'node:http'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { JsonDepthScanner, jsonDepth } from '../../../../services/http/body.ts'
+import { jsonDepth, scanJson } from '../../../../services/http/body.ts'
+import { JsonScanner } from '../../../../services/http/json-scan.ts'
 import { httpbinApp, listen } from './httpbin-app.ts'
 
-function scanInPieces(text: Buffer, cuts: readonly number[]): number {
-  const scanner = new JsonDepthScanner()
+function scanInPieces(text: Buffer, cuts: readonly number[]): JsonScanner {
+  const scanner = new JsonScanner()
   let from = 0
   for (const cut of [...cuts].sort((a, b) => a - b)) {
     scanner.push(text.subarray(from, cut))
     from = cut
   }
   scanner.push(text.subarray(from))
+  scanner.end()
   expect(scanner.bytes).toBe(text.length)
-  return scanner.max
+  return scanner
 }
 
-describe('JsonDepthScanner', () => {
+/** every figure a scan found */
+const figures = (s: JsonScanner) => ({
+  max: s.max,
+  objects: s.objects,
+  arrays: s.arrays,
+  values: s.values,
+  members: s.members,
+  topMembers: s.topMembers,
+  heapNumbers: s.heapNumbers,
+  exponentNumbers: s.exponentNumbers,
+  stringHeapBytes: s.stringHeapBytes,
+  nonAscii: s.nonAscii,
+})
+
+describe('JsonScanner (depth)', () => {
   it.each([
     ['{}', 1],
     ['[[1, [2]], {"a": {"b": []}}]', 4],
@@ -30,15 +47,33 @@ describe('JsonDepthScanner', () => {
   ])('%s is %i deep, whole or cut anywhere', (text, depth) => {
     const bytes = Buffer.from(text)
     expect(jsonDepth(bytes)).toBe(depth)
-    for (let cut = 0; cut <= bytes.length; cut++) expect(scanInPieces(bytes, [cut])).toBe(depth)
+    for (let cut = 0; cut <= bytes.length; cut++) expect(scanInPieces(bytes, [cut]).max).toBe(depth)
   })
 
-  it('finds the same depth however the text is split', () => {
+  it('counts what JSON.parse will build: containers, values, members, boxed numbers', () => {
+    expect(figures(scanJson(Buffer.from('{"a": [1, 2.5, true, null], "0": {"b": "x"}, "c": 1e20}')))).toEqual(
+      {
+        max: 2,
+        objects: 2,
+        arrays: 1,
+        values: 9, // 2 objects, 1 array, 1, 2.5, true, null, "x", 1e20
+        members: 4,
+        topMembers: 3,
+        heapNumbers: 2, // 2.5 and 1e20
+        exponentNumbers: 1,
+        // "a", "b", "c" are new keys (24 + 1 + 80 each); "0" is an index; "x" a new short string
+        stringHeapBytes: 3 * 105 + 25,
+        nonAscii: false,
+      },
+    )
+  })
+
+  it('finds the same figures however the text is split', () => {
     fc.assert(
       fc.property(fc.json({ depthSize: 'medium' }), fc.array(fc.nat(), { maxLength: 8 }), (text, rawCuts) => {
         const bytes = Buffer.from(text)
         const cuts = rawCuts.map((c) => c % (bytes.length + 1))
-        expect(scanInPieces(bytes, cuts)).toBe(jsonDepth(bytes))
+        expect(figures(scanInPieces(bytes, cuts))).toEqual(figures(scanJson(bytes)))
       }),
       { numRuns: 300 },
     )

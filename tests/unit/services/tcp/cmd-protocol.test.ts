@@ -12,6 +12,7 @@ const stats = {
   commandErrors: 4,
   backpressureCuts: 0,
   acceptedPerWorker: [6, 4],
+  memory: { limitBytes: 1000, usedBytes: 10, peakBytes: 20, refusals: 0 },
 }
 
 function context(overrides: Partial<CommandContext> = {}): CommandContext {

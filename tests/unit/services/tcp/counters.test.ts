@@ -34,11 +34,11 @@ describe('SharedCounters', () => {
     expect([counters.tryAcquire(2, 0), counters.tryAcquire(2, 0), counters.tryAcquire(2, 0)]).toEqual([
       1, 2, 0,
     ])
-    counters.release()
+    counters.release(0)
     expect(counters.tryAcquire(2, 0)).toBe(3)
     expect(counters.tryAcquire(2, 0)).toBe(0)
-    counters.release()
-    counters.release()
+    counters.release(0)
+    counters.release(0)
     expect(counters.snapshot()).toEqual({
       ...zero,
       active: 0,
@@ -73,7 +73,7 @@ describe('SharedCounters', () => {
     b.countCommand(true)
     a.countCommand(false)
     a.countBackpressureCut()
-    b.release()
+    b.release(0)
     const expected: StatsSnapshot = {
       active: 1,
       accepted: 2,

@@ -157,6 +157,12 @@ describe('TCP service', () => {
       commandErrors: expect.any(Number),
       backpressureCuts: 0,
       acceptedPerWorker: [expect.any(Number), expect.any(Number)],
+      memory: {
+        limitBytes: expect.any(Number),
+        usedBytes: expect.any(Number),
+        peakBytes: expect.any(Number),
+        refusals: 0,
+      },
     })
     const { active, accepted, acceptedPerWorker } = stats as {
       active: number
@@ -254,6 +260,39 @@ describe('TCP service with TCP_MAX_CONNECTIONS=2', () => {
       accepted: 2,
       busyRejected: 1,
     })
+  })
+})
+
+describe('TCP service with TCP_MEMORY_BUDGET_BYTES=1048576', () => {
+  let svc: TcpService
+  beforeAll(async () => {
+    svc = await start({ TCP_MEMORY_BUDGET_BYTES: '1048576' })
+    return async () => {
+      await svc.close()
+    }
+  })
+
+  it('answers ERR BUSY to lines queued past the budget, stops reading until there is room, and gives it all back', async () => {
+    const client = await connectClient(svc.ports.cmd)
+    const line = `ECHO ${'x'.repeat(8187)}\n` // a maximum-length line: its cost is 5 x 8 KiB, about 41 kB
+    client.write(`SLEEP 300\n${line.repeat(63)}`) // queued behind the SLEEP: about 2.6 MB of cost
+    const replies = (await client.readLines(64)).split('\n').slice(0, 64)
+    expect(replies[0]).toMatch(/^OK slept \d+$/)
+    const ok = replies.slice(1).filter((r) => r === `OK ${'x'.repeat(8187)}`).length
+    const busy = replies
+      .slice(1)
+      .filter((r) => r === 'ERR BUSY server at its memory budget; line not run, retry later')
+    // waiting lines may fill 3/4 of the budget: about 19 of them; the lines read with the one
+    // that filled it are refused, then the connection is not read until the SLEEP has ended
+    // and the queue has run, and the rest are served
+    expect(ok + busy.length).toBe(63)
+    expect(busy.length).toBeGreaterThan(0)
+    expect(replies.slice(1, 16).every((r) => r.startsWith('OK '))).toBe(true)
+    expect(replies.at(-1)).toMatch(/^OK x+$/)
+    client.write('STATS\n')
+    const stats = JSON.parse((await client.readLine()).slice(3))
+    expect(stats.memory).toMatchObject({ limitBytes: 1_048_576, refusals: busy.length })
+    expect(stats.memory.usedBytes).toBeLessThan(64 * 1024)
   })
 })
 

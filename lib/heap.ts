@@ -1,0 +1,88 @@
+/**
+ * V8 heap sizing and garbage collection for a service whose work runs in worker threads.
+ *
+ * Node 24 already sizes the main isolate's old space from the cgroup limit (measured: 256 MiB
+ * under a 512 MiB container, half of it), but every worker isolate gets the same default of
+ * its own: a main thread and two workers could each grow to 256 MiB, 768 MiB in a 512 MiB
+ * container. So a pool worker's heap is sized from the service's memory budget instead (the
+ * budget defaults to 3/8 of the container's limit): room to hold the whole budget plus the
+ * worker's own baseline, and not much more. A worker that still exhausts it is terminated by
+ * V8 (ERR_WORKER_OUT_OF_MEMORY) and replaced by the pool; the process lives on.
+ *
+ * The budget bounds what is held; garbage is another matter. A worker that has just served
+ * a 100 MB request keeps that garbage until V8's heuristics collect it, which may be long
+ * after another worker starts on the next one: two workers' garbage then add up. After a
+ * thread has released a large amount of its budget, `createGarbageCollector` runs a major
+ * collection in that thread, so freed budget is freed memory.
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import type { ResourceLimits } from 'node:worker_threads'
+
+const MiB = 1024 * 1024
+
+/** A pool worker's own baseline (code, Fastify or the protocol state, young space slack). */
+export const WORKER_BASELINE_BYTES = 64 * MiB
+
+/**
+ * workerResourceLimits sizes one pool worker's heap from the service's budget: the whole
+ * budget (which one thread may hold when the others hold nothing) plus WORKER_BASELINE_BYTES.
+ */
+export function workerResourceLimits(budgetBytes: number): ResourceLimits {
+  return { maxOldGenerationSizeMb: Math.ceil((budgetBytes + WORKER_BASELINE_BYTES) / MiB) }
+}
+
+type GcFunction = (options?: { type: 'major' | 'minor'; execution: 'sync' | 'async' }) => unknown
+
+let exposed: GcFunction | undefined | null = null
+
+/**
+ * exposeGc returns V8's `gc` for this thread, or undefined where it cannot be had. Without
+ * `--expose-gc` on the command line, the flag is set at run time and `gc` taken from a fresh
+ * context (new contexts see the flag): the services then need no extra node option, and the
+ * in-process tests get the same behaviour as the images.
+ */
+export function exposeGc(): GcFunction | undefined {
+  if (exposed !== null) return exposed
+  const global = globalThis as { gc?: GcFunction }
+  if (typeof global.gc === 'function') exposed = global.gc
+  else {
+    try {
+      setFlagsFromString('--expose-gc')
+      const gc: unknown = runInNewContext('gc')
+      exposed = typeof gc === 'function' ? (gc as GcFunction) : undefined
+    } catch {
+      exposed = undefined
+    }
+  }
+  return exposed
+}
+
+/**
+ * createGarbageCollector returns an `onRelease` for MemoryBudget.attach: it adds up the bytes
+ * this thread gives back, and once they pass `thresholdBytes` it schedules one major
+ * collection (concurrent marking, on the next turn of the event loop) and starts counting
+ * again. Collections come at most once per `thresholdBytes` of released work, so small
+ * requests never trigger one.
+ */
+export function createGarbageCollector(thresholdBytes: number): (releasedBytes: number) => void {
+  const gc = exposeGc()
+  let released = 0
+  let scheduled = false
+  return (bytes) => {
+    if (!gc) return
+    released += bytes
+    if (released < thresholdBytes || scheduled) return
+    released = 0
+    scheduled = true
+    setImmediate(() => {
+      scheduled = false
+      gc({ type: 'major', execution: 'async' })
+    })
+  }
+}
+
+/** gcThresholdBytes is when a thread collects: a quarter of the budget, at least 16 MiB. */
+export function gcThresholdBytes(budgetBytes: number): number {
+  return Math.max(16 * MiB, Math.floor(budgetBytes / 4))
+}
