@@ -8,7 +8,8 @@
  *   GET|POST|PATCH|DELETE /proxies/{p}     read, update (listen, upstream, enabled), delete → 204
  *   GET|POST /proxies/{p}/toxics           list, add
  *   GET|POST|PATCH|DELETE /proxies/{p}/toxics/{t}
- *   POST   /reset                          enable all, drop all toxics → 204
+ *   POST   /reset                          enable all, drop all toxics → 204 (409 naming proxies that could not start)
+ *   GET    /stats                          netlab's: the memory budget and each proxy's counters
  *
  * Bodies are JSON whatever the Content-Type (curl -d sends form-encoded). Errors are
  * toxiproxy's {"error": ..., "status": N} plus netlab's `code`. A User-Agent starting
@@ -140,9 +141,16 @@ export function buildApi(registry: ProxyRegistry, log: Logger): FastifyInstance 
   })
 
   app.post('/reset', async (_request, reply) => {
-    await registry.reset()
-    return reply.status(204).send()
+    const failed = await registry.reset()
+    if (failed.length === 0) return reply.status(204).send()
+    const e = new FaultsError(
+      'RESET_INCOMPLETE',
+      `reset: ${failed.length} of ${registry.list().length} proxies could not start: ${failed.map((f) => f.error).join('; ')}`,
+    )
+    return reply.status(e.status).send({ ...errorBody(e), failed })
   })
+
+  app.get('/stats', async () => registry.stats())
 
   return app
 }

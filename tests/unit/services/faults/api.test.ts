@@ -62,7 +62,11 @@ describe('faults API', () => {
         attributes: { latency: 7, jitter: 0 },
       },
     ])
-    const bad = await h.call('POST', '/proxies', { name: 'bad', upstream: 'x:1', toxics: [{ type: 'loss' }] })
+    const bad = await h.call('POST', '/proxies', {
+      name: 'bad',
+      upstream: '127.0.0.1:1',
+      toxics: [{ type: 'loss' }],
+    })
     expect(bad.status).toBe(400)
     expect((await h.call('GET', '/proxies/bad')).status).toBe(404)
   })
@@ -197,7 +201,7 @@ describe('faults API', () => {
           name: 'u2',
           protocol: 'udp',
           listen: `127.0.0.1:${udp}`,
-          upstream: 'x:1',
+          upstream: '127.0.0.1:1',
         })
       ).body,
     ).toEqual({
@@ -315,7 +319,8 @@ describe('faults API', () => {
     const h = await startHarness({ maxProxies: 1, maxToxics: 1 })
     await h.proxy('one', 'tcp', h.tcpEcho)
     expect(
-      (await h.call('POST', '/proxies', { name: 'two', listen: '127.0.0.1:0', upstream: 'x:1' })).body,
+      (await h.call('POST', '/proxies', { name: 'two', listen: '127.0.0.1:0', upstream: '127.0.0.1:1' }))
+        .body,
     ).toEqual({
       error: 'at most 1 proxies (FAULTS_MAX_PROXIES)',
       status: 400,
