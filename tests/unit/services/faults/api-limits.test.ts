@@ -5,8 +5,12 @@
  * that cannot start, the UDP fan-out limit, and GET /stats.
  */
 import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { type AddressInfo, createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { loadProxiesFile } from '../../../../services/faults/server.ts'
 import { parseAllowEntry, UpstreamPolicy } from '../../../../services/faults/upstream-policy.ts'
 import { startHarness } from './faults-harness.ts'
 
@@ -69,6 +73,24 @@ describe('faults API: upstreams outside the lab', () => {
     expect(populated.body).toMatchObject({ ...error('[1].upstream'), proxies: [{ name: 'a' }] })
     expect(Object.keys((await h.call('GET', '/proxies')).body as object).sort()).toEqual(['a', 'ok'])
     expect(target.connections()).toBe(0)
+  })
+})
+
+describe('FAULTS_CONFIG: the shipped config is checked like the API', () => {
+  it('a proxy whose upstream is outside the lab stops start-up (INVALID_CONFIG, exit 2) naming it', async () => {
+    const h = await startHarness({}, { policy: oneAddressLab() })
+    const dir = await mkdtemp(join(tmpdir(), 'faults-config-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const file = join(dir, 'proxies.json')
+    await writeFile(
+      file,
+      JSON.stringify([{ name: 'meta', listen: '127.0.0.1:0', upstream: '169.254.169.254:80' }]),
+    )
+    await expect(loadProxiesFile(h.registry, file)).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: `FAULTS_CONFIG=${JSON.stringify(file)}: [0].upstream 169.254.169.254:80 is not a container of the lab: 169.254.169.254 is outside the lab network (none found) (link-local); FAULTS_ALLOWED_UPSTREAMS can allow it`,
+    })
+    expect(h.registry.list()).toHaveLength(0)
   })
 })
 

@@ -1,0 +1,313 @@
+/**
+ * The faults service under the worst load its own limits allow, across the lab network, with
+ * the shipped configuration (only FAULTS_TCP_CONNECT_TIMEOUT_MS is shortened, so the
+ * never-answering upstream is seen to time out within the test's budget):
+ *
+ *   1. four chained `duplicate` toxics (copies 100) on one UDP proxy, then a datagram flood:
+ *      the chain stops at FAULTS_MAX_UDP_FANOUT (400 FANOUT_LIMIT) and what the flood makes is
+ *      held within FAULTS_MEMORY_BUDGET_BYTES
+ *   2. a TCP connection flood past FAULTS_MAX_CONNECTIONS on one proxy
+ *   3. concurrent creates of one name, and of new names past FAULTS_MAX_PROXIES
+ *   4. clients that never read, through a latency toxic
+ *   5. an upstream that never answers (an unused address of the lab network), TCP and UDP
+ *
+ * Each attack asserts that the control API and a proxy not under attack answered during and
+ * after it, that the container was neither restarted nor OOM-killed, that its memory stayed
+ * under the container's limit (and the budget under its own), and records one row of the
+ * hostile table (attack-report.ts).
+ */
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Lab, startLab } from '../lab.ts'
+import { type AttackRow, recordAttack } from './attack-report.ts'
+import { watchContainer } from './container-watch.ts'
+import { labNetwork, listeningSockets, openConnections, type Stats, sleep, udpFlood } from './faults-tools.ts'
+
+interface Outcome {
+  readonly attack: string
+  readonly sent: number
+  readonly served: number
+  readonly refused: Readonly<Record<string, number>>
+}
+
+describe('hostile: faults', { timeout: 120_000 }, () => {
+  let lab: Lab
+  let api: string
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${api}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    })
+    const text = await r.text()
+    return { status: r.status, body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> }
+  }
+  const stats = async () => (await call('GET', '/stats')).body as unknown as Stats
+  const apiAnswers = () =>
+    fetch(`${api}/version`, { signal: AbortSignal.timeout(3000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    )
+  /** a proxy that no attack touches: tcp-cmd (faults:19998 → tcp:9998), from the client container */
+  const proxyAnswers = async () => {
+    const r = await lab.client(
+      'tcp',
+      'cmd',
+      '--host',
+      'faults',
+      '--port',
+      '19998',
+      '--timeout',
+      '5000',
+      'PING',
+    )
+    return r.exitCode === 0 && r.stdout === 'OK PONG\n'
+  }
+
+  /** runs `attack` while probing the API and a proxy; records the row and asserts on it */
+  async function hostile(run: () => Promise<Outcome>): Promise<Outcome> {
+    const watch = await watchContainer(lab.container('faults').getId())
+    let attacking = true
+    const probes = { api: 0, apiFailed: 0, proxy: 0, proxyFailed: 0 }
+    const apiLoop = (async () => {
+      while (attacking) {
+        if (await apiAnswers()) probes.api++
+        else probes.apiFailed++
+        await sleep(250)
+      }
+    })()
+    const proxyLoop = (async () => {
+      while (attacking) {
+        if (await proxyAnswers()) probes.proxy++
+        else probes.proxyFailed++
+      }
+    })()
+    let outcome: Outcome
+    try {
+      outcome = await run()
+    } finally {
+      attacking = false
+      await Promise.all([apiLoop, proxyLoop])
+    }
+    const answeredAfter = (await apiAnswers()) && (await proxyAnswers())
+    const verdict = await watch.stop()
+    const memory = (await stats()).memory
+    const row: AttackRow = {
+      service: 'faults',
+      attack: outcome.attack,
+      sent: outcome.sent,
+      refused: outcome.refused,
+      served: outcome.served,
+      verdict,
+      answeredDuring: probes.api > 0 && probes.apiFailed === 0 && probes.proxy > 0,
+      answeredAfter,
+    }
+    recordAttack(row)
+    console.log(
+      `figure: ${outcome.attack}: sent ${outcome.sent}, served ${outcome.served}, refused ${JSON.stringify(outcome.refused)}; ` +
+        `peak ${(verdict.peakBytes / 2 ** 20).toFixed(0)} MiB of ${(verdict.limitBytes / 2 ** 20).toFixed(0)} MiB ` +
+        `(${verdict.samples} samples), budget peak ${(memory.peakBytes / 2 ** 20).toFixed(1)} of ${(memory.limitBytes / 2 ** 20).toFixed(0)} MiB; ` +
+        `during: API ${probes.api} ok ${probes.apiFailed} failed, proxy ${probes.proxy} ok ${probes.proxyFailed} failed`,
+    )
+    expect(verdict).toMatchObject({ oomKilled: false, running: true, restarts: verdict.restartsBefore })
+    expect(verdict.samples).toBeGreaterThan(0)
+    expect(verdict.peakBytes).toBeLessThan(verdict.limitBytes)
+    expect(memory.peakBytes).toBeLessThanOrEqual(memory.limitBytes)
+    expect(probes).toMatchObject({ apiFailed: 0 })
+    expect(row.answeredDuring).toBe(true)
+    expect(answeredAfter).toBe(true)
+    return outcome
+  }
+
+  beforeAll(async () => {
+    lab = await startLab(['tcp', 'udp', 'faults'], {
+      env: { faults: { FAULTS_TCP_CONNECT_TIMEOUT_MS: '1500' } },
+    })
+    api = lab.baseUrl('faults', 8474)
+  })
+  afterAll(() => lab?.stop())
+
+  it('chained duplicate toxics and a datagram flood: the chain stops at the fan-out limit, the flood within the budget', async () => {
+    const udpProbe = lab.hostPort('faults', 19000, 'udp')
+    const outcome = await hostile(async () => {
+      const add = (name: string, copies: number) =>
+        call('POST', '/proxies/udp-probe/toxics', {
+          name,
+          type: 'duplicate',
+          stream: 'upstream',
+          attributes: { copies },
+        })
+      const chain = [await add('d0', 100), await add('d1', 100), await add('d2', 100), await add('d3', 100)]
+      expect(chain.map((r) => r.status)).toEqual([200, 400, 400, 400])
+      expect(chain[1]?.body).toMatchObject({ code: 'FANOUT_LIMIT' })
+      expect((await add('d1', 8)).status).toBe(200) // 101 × 9 = 909, under 1000
+      const flood = await udpFlood(udpProbe, { datagrams: 1000, bytes: 8192, seconds: 2 })
+      await sleep(1000) // the backlog drains
+      const udp = (await stats()).proxies['udp-probe']?.counters
+      return {
+        attack: 'udp: 4 chained duplicates (copies 100), 1000 × 8 KiB datagrams in 2 s',
+        sent: flood.sent,
+        served: flood.replies,
+        refused: {
+          FANOUT_LIMIT: 3,
+          'budget drops': udp?.budgetDropped ?? 0,
+          'send drops': udp?.dropped ?? 0,
+        },
+      }
+    })
+    expect(outcome.refused.FANOUT_LIMIT).toBe(3)
+    expect((await call('POST', '/reset')).status).toBe(204)
+    expect((await stats()).memory.usedBytes).toBeLessThan(2 ** 20)
+  })
+
+  it('a TCP connection flood past FAULTS_MAX_CONNECTIONS: the extra ones are closed at once, the rest served', async () => {
+    const port = lab.hostPort('faults', 19999)
+    const before = (await stats()).proxies['tcp-upper']?.counters
+    let sockets: Socket[] = []
+    const outcome = await hostile(async () => {
+      sockets = await openConnections(port, 1100)
+      await sleep(1000)
+      const open = sockets.filter((s) => !s.closed)
+      let served = 0
+      await Promise.all(
+        open.slice(0, 20).map(async (s, i) => {
+          const reply = once(s, 'data')
+          s.write(`line ${i}\n`)
+          const [data] = (await Promise.race([reply, sleep(5000).then(() => [Buffer.alloc(0)])])) as [Buffer]
+          if (data.toString() === `LINE ${i}\n`) served++
+        }),
+      )
+      const after = (await stats()).proxies['tcp-upper']
+      return {
+        attack: 'tcp: 1100 connections to one proxy (FAULTS_MAX_CONNECTIONS 1000)',
+        sent: sockets.length,
+        served,
+        refused: {
+          'closed at the cap': (after?.counters?.overCap ?? 0) - (before?.overCap ?? 0),
+          'closed: no budget': (after?.counters?.budgetRefused ?? 0) - (before?.budgetRefused ?? 0),
+        },
+      }
+    })
+    expect(outcome.refused['closed at the cap']).toBeGreaterThanOrEqual(100)
+    expect(outcome.served).toBe(20)
+    for (const s of sockets) s.destroy()
+  })
+
+  it('concurrent creates of one name and of new names past FAULTS_MAX_PROXIES: one proxy per name, the cap held, no leaked listener', async () => {
+    const faults = lab.container('faults')
+    const listenersBefore = await listeningSockets(faults)
+    const outcome = await hostile(async () => {
+      const requests = [
+        ...Array.from({ length: 50 }, () => ({ name: 'same', listen: '0.0.0.0:0', upstream: 'tcp:9999' })),
+        ...Array.from({ length: 80 }, (_, i) => ({
+          name: `new${i}`,
+          listen: '0.0.0.0:0',
+          upstream: 'tcp:9999',
+        })),
+      ]
+      const results = await Promise.all(requests.map((b) => call('POST', '/proxies', b)))
+      const codes: Record<string, number> = {}
+      for (const r of results) {
+        const code = r.status === 201 ? 'created' : String(r.body?.code)
+        codes[code] = (codes[code] ?? 0) + 1
+      }
+      const { created = 0, ...refused } = codes
+      return {
+        attack:
+          'api: 50 concurrent creates of one name + 80 of new names (FAULTS_MAX_PROXIES 64, 12 shipped)',
+        sent: requests.length,
+        served: created,
+        refused,
+      }
+    })
+    const proxies = Object.keys((await call('GET', '/proxies')).body)
+    expect(proxies).toHaveLength(64)
+    expect(outcome.served).toBe(52)
+    expect(outcome.refused).toEqual({
+      PROXY_EXISTS: proxies.includes('same') ? 49 : 50,
+      LIMIT_REACHED: 78 - (proxies.includes('same') ? 0 : 1),
+    })
+    expect(await listeningSockets(faults)).toBe(listenersBefore + 52)
+    for (const name of proxies.filter((n) => n === 'same' || n.startsWith('new')))
+      expect((await call('DELETE', `/proxies/${name}`)).status).toBe(204)
+    expect(await listeningSockets(faults)).toBe(listenersBefore)
+  })
+
+  it('clients that never read, through a latency toxic: reading pauses, memory stays bounded', async () => {
+    const port = lab.hostPort('faults', 19999)
+    expect((await call('POST', '/proxies/tcp-upper', { upstream: 'tcp:20000' })).status).toBe(200)
+    await call('POST', '/proxies/tcp-upper/toxics', {
+      name: 'slow',
+      type: 'latency',
+      attributes: { latency: 300 },
+    })
+    let sockets: Socket[] = []
+    const outcome = await hostile(async () => {
+      sockets = await openConnections(port, 50)
+      let written = 0
+      const chunk = Buffer.alloc(64 * 1024, 'n')
+      await Promise.all(
+        sockets.map(async (s) => {
+          s.pause() // never reads
+          const deadline = performance.now() + 4000
+          for (let sent = 0; sent < 8 * 2 ** 20 && performance.now() < deadline; sent += chunk.length) {
+            written += chunk.length
+            if (!s.write(chunk)) await Promise.race([once(s, 'drain'), sleep(deadline - performance.now())])
+          }
+        }),
+      )
+      const memory = (await stats()).memory
+      return {
+        attack: 'tcp: 50 clients writing up to 8 MiB each and never reading, latency 300 ms',
+        sent: written,
+        served: 0,
+        refused: { 'budget pauses': memory.refusals },
+      }
+    })
+    expect(outcome.sent).toBeGreaterThan(0)
+    for (const s of sockets) s.destroy()
+    await call('DELETE', '/proxies/tcp-upper/toxics/slow')
+    expect((await call('POST', '/proxies/tcp-upper', { upstream: 'tcp:9999' })).status).toBe(200)
+  })
+
+  it('an upstream that never answers: connections end at the connect timeout, sessions stay capped', async () => {
+    const { unused } = await labNetwork(lab.network.getName())
+    const port = lab.hostPort('faults', 19999)
+    const udpProbe = lab.hostPort('faults', 19000, 'udp')
+    expect((await call('POST', '/proxies/tcp-upper', { upstream: `${unused}:9999` })).status).toBe(200)
+    expect((await call('POST', '/proxies/udp-probe', { upstream: `${unused}:9000` })).status).toBe(200)
+    const before = (await stats()).proxies['tcp-upper']?.counters
+    const outcome = await hostile(async () => {
+      const t0 = performance.now()
+      const sockets = await openConnections(port, 300)
+      for (const s of sockets) s.write('anyone?\n')
+      const flood = udpFlood(udpProbe, { datagrams: 1500, bytes: 512, seconds: 1, sockets: 300 })
+      const allClosed = await Promise.race([
+        Promise.all(sockets.map((s) => (s.closed ? undefined : once(s, 'close')))).then(() => true),
+        sleep(8000).then(() => false),
+      ])
+      const closedAfterMs = performance.now() - t0
+      for (const s of sockets) s.destroy()
+      const sent = (await flood).sent
+      const s = await stats()
+      const tcp = s.proxies['tcp-upper']?.counters
+      expect(allClosed).toBe(true)
+      console.log(
+        `figure: 300 connections to an upstream that never answers all closed after ${closedAfterMs.toFixed(0)} ms`,
+      )
+      return {
+        attack: `tcp+udp: upstream ${unused} never answers, 300 connections and 1500 datagrams from 300 ports`,
+        sent: sockets.length + sent,
+        served: 0,
+        refused: {
+          'connect timeout': (tcp?.connectTimeouts ?? 0) - (before?.connectTimeouts ?? 0),
+          'udp sessions open': s.proxies['udp-probe']?.clients ?? 0,
+        },
+      }
+    })
+    expect(outcome.refused['udp sessions open']).toBeLessThanOrEqual(1024)
+    expect((await call('POST', '/proxies/tcp-upper', { upstream: 'tcp:9999' })).status).toBe(200)
+    expect((await call('POST', '/proxies/udp-probe', { upstream: 'udp:9000' })).status).toBe(200)
+  })
+})
