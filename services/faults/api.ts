@@ -9,12 +9,13 @@
  *   GET|POST /proxies/{p}/toxics           list, add
  *   GET|POST|PATCH|DELETE /proxies/{p}/toxics/{t}
  *   POST   /reset                          enable all, drop all toxics → 204 (409 naming proxies that could not start)
- *   GET    /stats                          netlab's: the memory budget and each proxy's counters
+ *   GET    /stats                          netlab's: the memory budget, each proxy's counters, event-loop delay
  *
  * Bodies are JSON whatever the Content-Type (curl -d sends form-encoded). Errors are
  * toxiproxy's {"error": ..., "status": N} plus netlab's `code`. A User-Agent starting
  * with `Mozilla/` gets 403, as toxiproxy's stopBrowsersMiddleware does (CSRF guard).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from '../../lib/log.ts'
 import { errorBody, FaultsError } from './errors.ts'
@@ -150,7 +151,20 @@ export function buildApi(registry: ProxyRegistry, log: Logger): FastifyInstance 
     return reply.status(e.status).send({ ...errorBody(e), failed })
   })
 
-  app.get('/stats', async () => registry.stats())
+  // how long the event loop kept work waiting since the last GET /stats: what a flood costs the API
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
+  app.addHook('onClose', async () => loopDelay.disable())
+  app.get('/stats', async () => {
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10
+    const eventLoopDelayMs = {
+      p50: ms(loopDelay.percentile(50)),
+      p99: ms(loopDelay.percentile(99)),
+      max: ms(loopDelay.max),
+    }
+    loopDelay.reset()
+    return { ...registry.stats(), eventLoopDelayMs }
+  })
 
   return app
 }

@@ -28,6 +28,7 @@ import { LimitLog } from './limit-log.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Rng, Stream, UdpToxicRun } from './toxics/toxic.ts'
 import { fanOut, type Outgoing } from './udp-fanout.ts'
+import { SendQueue } from './udp-send-queue.ts'
 
 export interface UdpProxyOptions {
   readonly upstream: HostPort
@@ -88,6 +89,10 @@ export class UdpProxy {
   readonly #runs = new Map<string, { version: number; run: UdpToxicRun }>()
   /** held datagrams' timers, each with its budget release */
   readonly #timers = new Map<NodeJS.Timeout, () => void>()
+  readonly #sends = new SendQueue((sent) => {
+    if (sent) this.counters.sent++
+    else this.counters.dropped++
+  })
   #sweeper: NodeJS.Timeout | undefined
 
   constructor(opts: UdpProxyOptions) {
@@ -146,6 +151,7 @@ export class UdpProxy {
       done()
     }
     this.#timers.clear()
+    this.#sends.clear()
     const sessions = this.#sessions.size
     for (const [key, s] of this.#sessions) this.#closeSession(key, s)
     const listener = this.#listener
@@ -158,10 +164,14 @@ export class UdpProxy {
     this.counters.received++
     const session = this.#session(rinfo)
     if (!session) return
+    const earlyMax = Math.max(MIN_EARLY_DATAGRAMS, this.#opts.maxFanout)
+    if (session.early && session.early.length >= earlyMax) {
+      this.counters.dropped++ // still connecting, and already holding all it may
+      return
+    }
     this.#relay('upstream', msg, (out) => {
       if (session.early) {
-        if (session.early.length < Math.max(MIN_EARLY_DATAGRAMS, this.#opts.maxFanout))
-          session.early.push(out)
+        if (session.early.length < earlyMax) session.early.push(out)
         else this.#drop(out)
       } else if (session.socket) this.#send(session.socket, out)
       else this.#drop(out) // the session failed and closed meanwhile
@@ -229,18 +239,9 @@ export class UdpProxy {
     out.done()
   }
 
+  /** send queues a datagram (udp-send-queue.ts: a batch per turn of the event loop) */
   #send(socket: Socket, out: Outgoing, to?: RemoteInfo): void {
-    const sent = (err: Error | null) => {
-      out.done()
-      if (err) this.counters.dropped++
-      else this.counters.sent++
-    }
-    try {
-      if (to) socket.send(out.data, to.port, to.address, sent)
-      else socket.send(out.data, sent)
-    } catch {
-      this.#drop(out) // the socket closed meanwhile
-    }
+    this.#sends.push(socket, out, to)
   }
 
   /**

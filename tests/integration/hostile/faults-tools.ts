@@ -14,6 +14,7 @@ const run = promisify(execFile)
 /** Stats is GET /stats: the memory budget and each proxy's live figures. */
 export interface Stats {
   readonly memory: { limitBytes: number; usedBytes: number; peakBytes: number; refusals: number }
+  readonly eventLoopDelayMs: { p50: number; p99: number; max: number }
   readonly proxies: Readonly<
     Record<string, { protocol: string; enabled: boolean; clients: number; counters?: Record<string, number> }>
   >
@@ -108,4 +109,11 @@ export async function listeningSockets(container: StartedTestContainer): Promise
   const r = await container.exec(['node', '-e', script])
   if (r.exitCode !== 0) throw new Error(`counting listeners failed: ${r.stderr}`)
   return Number(r.stdout.trim())
+}
+
+/** untilClosed resolves true once every socket has closed, false after `timeoutMs`. */
+export async function untilClosed(sockets: readonly Socket[], timeoutMs: number): Promise<boolean> {
+  const closed = (s: Socket) =>
+    new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve())))
+  return Promise.race([Promise.all(sockets.map(closed)).then(() => true), sleep(timeoutMs).then(() => false)])
 }

@@ -1,7 +1,9 @@
 /**
  * The faults service under the worst load its own limits allow, across the lab network, with
- * the shipped configuration (only FAULTS_TCP_CONNECT_TIMEOUT_MS is shortened, so the
- * never-answering upstream is seen to time out within the test's budget):
+ * the shipped configuration except two variables that keep the test inside its time budget:
+ * FAULTS_TCP_CONNECT_TIMEOUT_MS 1500 (the never-answering upstream times out sooner) and
+ * FAULTS_MAX_CONNECTIONS 500 (the flood reaches the cap with fewer connections; the tcp
+ * service behind it allows 1000):
  *
  *   1. four chained `duplicate` toxics (copies 100) on one UDP proxy, then a datagram flood:
  *      the chain stops at FAULTS_MAX_UDP_FANOUT (400 FANOUT_LIMIT) and what the flood makes is
@@ -11,18 +13,25 @@
  *   4. clients that never read, through a latency toxic
  *   5. an upstream that never answers (an unused address of the lab network), TCP and UDP
  *
- * Each attack asserts that the control API and a proxy not under attack answered during and
- * after it, that the container was neither restarted nor OOM-killed, that its memory stayed
- * under the container's limit (and the budget under its own), and records one row of the
- * hostile table (attack-report.ts).
+ * Each attack asserts that the control API and a proxy not under attack (tcp-cmd, faults:19998
+ * → tcp:9998) answered during and after it, that the container was neither restarted nor
+ * OOM-killed, that its memory stayed under the container's limit (and the budget under its
+ * own), and records one row of the hostile table (attack-report.ts).
  */
-import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, startLab } from '../lab.ts'
 import { type AttackRow, recordAttack } from './attack-report.ts'
 import { watchContainer } from './container-watch.ts'
-import { labNetwork, listeningSockets, openConnections, type Stats, sleep, udpFlood } from './faults-tools.ts'
+import {
+  labNetwork,
+  listeningSockets,
+  openConnections,
+  type Stats,
+  sleep,
+  udpFlood,
+  untilClosed,
+} from './faults-tools.ts'
 
 interface Outcome {
   readonly attack: string
@@ -30,6 +39,8 @@ interface Outcome {
   readonly served: number
   readonly refused: Readonly<Record<string, number>>
 }
+
+const MiB = 2 ** 20
 
 describe('hostile: faults', { timeout: 120_000 }, () => {
   let lab: Lab
@@ -49,50 +60,38 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       (r) => r.status === 200,
       () => false,
     )
-  /** a proxy that no attack touches: tcp-cmd (faults:19998 → tcp:9998), from the client container */
   const proxyAnswers = async () => {
-    const r = await lab.client(
-      'tcp',
-      'cmd',
-      '--host',
-      'faults',
-      '--port',
-      '19998',
-      '--timeout',
-      '5000',
-      'PING',
-    )
-    return r.exitCode === 0 && r.stdout === 'OK PONG\n'
+    try {
+      await using c = await lab.connect('faults', 19998, 3000)
+      return (await c.request('PING')) === 'OK PONG'
+    } catch {
+      return false
+    }
   }
 
-  /** runs `attack` while probing the API and a proxy; records the row and asserts on it */
+  /** runs `attack` while probing the API and a proxy every 250 ms; records the row and asserts on it */
   async function hostile(run: () => Promise<Outcome>): Promise<Outcome> {
     const watch = await watchContainer(lab.container('faults').getId())
     let attacking = true
     const probes = { api: 0, apiFailed: 0, proxy: 0, proxyFailed: 0 }
-    const apiLoop = (async () => {
+    const probeLoop = async (probe: () => Promise<boolean>, ok: 'api' | 'proxy') => {
       while (attacking) {
-        if (await apiAnswers()) probes.api++
-        else probes.apiFailed++
+        if (await probe()) probes[ok]++
+        else probes[ok === 'api' ? 'apiFailed' : 'proxyFailed']++
         await sleep(250)
       }
-    })()
-    const proxyLoop = (async () => {
-      while (attacking) {
-        if (await proxyAnswers()) probes.proxy++
-        else probes.proxyFailed++
-      }
-    })()
+    }
+    const loops = Promise.all([probeLoop(apiAnswers, 'api'), probeLoop(proxyAnswers, 'proxy')])
     let outcome: Outcome
     try {
       outcome = await run()
     } finally {
       attacking = false
-      await Promise.all([apiLoop, proxyLoop])
+      await loops
     }
     const answeredAfter = (await apiAnswers()) && (await proxyAnswers())
     const verdict = await watch.stop()
-    const memory = (await stats()).memory
+    const { memory, eventLoopDelayMs } = await stats()
     const row: AttackRow = {
       service: 'faults',
       attack: outcome.attack,
@@ -106,8 +105,9 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     recordAttack(row)
     console.log(
       `figure: ${outcome.attack}: sent ${outcome.sent}, served ${outcome.served}, refused ${JSON.stringify(outcome.refused)}; ` +
-        `peak ${(verdict.peakBytes / 2 ** 20).toFixed(0)} MiB of ${(verdict.limitBytes / 2 ** 20).toFixed(0)} MiB ` +
-        `(${verdict.samples} samples), budget peak ${(memory.peakBytes / 2 ** 20).toFixed(1)} of ${(memory.limitBytes / 2 ** 20).toFixed(0)} MiB; ` +
+        `peak ${(verdict.peakBytes / MiB).toFixed(0)} MiB of ${(verdict.limitBytes / MiB).toFixed(0)} MiB (${verdict.samples} samples), ` +
+        `budget peak ${(memory.peakBytes / MiB).toFixed(1)} of ${(memory.limitBytes / MiB).toFixed(0)} MiB; ` +
+        `event loop delay p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms; ` +
         `during: API ${probes.api} ok ${probes.apiFailed} failed, proxy ${probes.proxy} ok ${probes.proxyFailed} failed`,
     )
     expect(verdict).toMatchObject({ oomKilled: false, running: true, restarts: verdict.restartsBefore })
@@ -122,22 +122,23 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     lab = await startLab(['tcp', 'udp', 'faults'], {
-      env: { faults: { FAULTS_TCP_CONNECT_TIMEOUT_MS: '1500' } },
+      env: { faults: { FAULTS_TCP_CONNECT_TIMEOUT_MS: '1500', FAULTS_MAX_CONNECTIONS: '500' } },
     })
     api = lab.baseUrl('faults', 8474)
+    await stats() // the event-loop delay counts from here
   })
   afterAll(() => lab?.stop())
 
   it('chained duplicate toxics and a datagram flood: the chain stops at the fan-out limit, the flood within the budget', async () => {
     const udpProbe = lab.hostPort('faults', 19000, 'udp')
+    const add = (name: string, copies: number) =>
+      call('POST', '/proxies/udp-probe/toxics', {
+        name,
+        type: 'duplicate',
+        stream: 'upstream',
+        attributes: { copies },
+      })
     const outcome = await hostile(async () => {
-      const add = (name: string, copies: number) =>
-        call('POST', '/proxies/udp-probe/toxics', {
-          name,
-          type: 'duplicate',
-          stream: 'upstream',
-          attributes: { copies },
-        })
       const chain = [await add('d0', 100), await add('d1', 100), await add('d2', 100), await add('d3', 100)]
       expect(chain.map((r) => r.status)).toEqual([200, 400, 400, 400])
       expect(chain[1]?.body).toMatchObject({ code: 'FANOUT_LIMIT' })
@@ -148,17 +149,17 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       return {
         attack: 'udp: 4 chained duplicates (copies 100), 1000 × 8 KiB datagrams in 2 s',
         sent: flood.sent,
-        served: flood.replies,
+        served: udp?.sent ?? 0, // datagrams the proxy sent on: the copies, and any replies
         refused: {
           FANOUT_LIMIT: 3,
-          'budget drops': udp?.budgetDropped ?? 0,
-          'send drops': udp?.dropped ?? 0,
+          'dropped: budget': udp?.budgetDropped ?? 0,
+          'dropped: other': udp?.dropped ?? 0,
         },
       }
     })
-    expect(outcome.refused.FANOUT_LIMIT).toBe(3)
+    expect(outcome.served).toBeGreaterThan(0)
     expect((await call('POST', '/reset')).status).toBe(204)
-    expect((await stats()).memory.usedBytes).toBeLessThan(2 ** 20)
+    expect((await stats()).memory.usedBytes).toBeLessThan(MiB)
   })
 
   it('a TCP connection flood past FAULTS_MAX_CONNECTIONS: the extra ones are closed at once, the rest served', async () => {
@@ -166,26 +167,25 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     const before = (await stats()).proxies['tcp-upper']?.counters
     let sockets: Socket[] = []
     const outcome = await hostile(async () => {
-      sockets = await openConnections(port, 1100)
+      sockets = await openConnections(port, 600)
       await sleep(1000)
       const open = sockets.filter((s) => !s.closed)
       let served = 0
       await Promise.all(
         open.slice(0, 20).map(async (s, i) => {
-          const reply = once(s, 'data')
+          const reply = new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString())))
           s.write(`line ${i}\n`)
-          const [data] = (await Promise.race([reply, sleep(5000).then(() => [Buffer.alloc(0)])])) as [Buffer]
-          if (data.toString() === `LINE ${i}\n`) served++
+          if ((await Promise.race([reply, sleep(5000).then(() => '')])) === `LINE ${i}\n`) served++
         }),
       )
-      const after = (await stats()).proxies['tcp-upper']
+      const after = (await stats()).proxies['tcp-upper']?.counters
       return {
-        attack: 'tcp: 1100 connections to one proxy (FAULTS_MAX_CONNECTIONS 1000)',
+        attack: 'tcp: 600 connections to one proxy (FAULTS_MAX_CONNECTIONS 500)',
         sent: sockets.length,
         served,
         refused: {
-          'closed at the cap': (after?.counters?.overCap ?? 0) - (before?.overCap ?? 0),
-          'closed: no budget': (after?.counters?.budgetRefused ?? 0) - (before?.budgetRefused ?? 0),
+          'closed at the cap': (after?.overCap ?? 0) - (before?.overCap ?? 0),
+          'closed: no budget': (after?.budgetRefused ?? 0) - (before?.budgetRefused ?? 0),
         },
       }
     })
@@ -224,10 +224,9 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     const proxies = Object.keys((await call('GET', '/proxies')).body)
     expect(proxies).toHaveLength(64)
     expect(outcome.served).toBe(52)
-    expect(outcome.refused).toEqual({
-      PROXY_EXISTS: proxies.includes('same') ? 49 : 50,
-      LIMIT_REACHED: 78 - (proxies.includes('same') ? 0 : 1),
-    })
+    // the 49 other creates of "same" answer 409 once it exists (none if the cap came first)
+    const exists = proxies.includes('same') ? 49 : 0
+    expect(outcome.refused).toEqual({ PROXY_EXISTS: exists, LIMIT_REACHED: 130 - 52 - exists })
     expect(await listeningSockets(faults)).toBe(listenersBefore + 52)
     for (const name of proxies.filter((n) => n === 'same' || n.startsWith('new')))
       expect((await call('DELETE', `/proxies/${name}`)).status).toBe(204)
@@ -251,18 +250,25 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
         sockets.map(async (s) => {
           s.pause() // never reads
           const deadline = performance.now() + 4000
-          for (let sent = 0; sent < 8 * 2 ** 20 && performance.now() < deadline; sent += chunk.length) {
+          for (let sent = 0; sent < 8 * MiB && performance.now() < deadline; sent += chunk.length) {
             written += chunk.length
-            if (!s.write(chunk)) await Promise.race([once(s, 'drain'), sleep(deadline - performance.now())])
+            if (!s.write(chunk))
+              await Promise.race([
+                new Promise((resolve) => s.once('drain', resolve)),
+                sleep(deadline - performance.now()),
+              ])
           }
         }),
       )
-      const memory = (await stats()).memory
+      const s = await stats()
       return {
         attack: 'tcp: 50 clients writing up to 8 MiB each and never reading, latency 300 ms',
         sent: written,
         served: 0,
-        refused: { 'budget pauses': memory.refusals },
+        refused: {
+          'budget pauses': s.memory.refusals,
+          'connections held': s.proxies['tcp-upper']?.clients ?? 0,
+        },
       }
     })
     expect(outcome.sent).toBeGreaterThan(0)
@@ -283,10 +289,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       const sockets = await openConnections(port, 300)
       for (const s of sockets) s.write('anyone?\n')
       const flood = udpFlood(udpProbe, { datagrams: 1500, bytes: 512, seconds: 1, sockets: 300 })
-      const allClosed = await Promise.race([
-        Promise.all(sockets.map((s) => (s.closed ? undefined : once(s, 'close')))).then(() => true),
-        sleep(8000).then(() => false),
-      ])
+      const allClosed = await untilClosed(sockets, 8000)
       const closedAfterMs = performance.now() - t0
       for (const s of sockets) s.destroy()
       const sent = (await flood).sent
@@ -294,7 +297,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       const tcp = s.proxies['tcp-upper']?.counters
       expect(allClosed).toBe(true)
       console.log(
-        `figure: 300 connections to an upstream that never answers all closed after ${closedAfterMs.toFixed(0)} ms`,
+        `figure: ${sockets.length} connections to ${unused}, which never answers: all closed after ${closedAfterMs.toFixed(0)} ms`,
       )
       return {
         attack: `tcp+udp: upstream ${unused} never answers, 300 connections and 1500 datagrams from 300 ports`,

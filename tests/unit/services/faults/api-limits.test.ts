@@ -184,12 +184,13 @@ describe('faults API: UDP fan-out', () => {
 })
 
 describe('faults API: GET /stats', () => {
-  it('shows the memory budget and each proxy’s live counters', async () => {
+  it('shows the memory budget, each proxy’s live counters and the event loop’s delay', async () => {
     const h = await startHarness()
     await h.proxy('t', 'tcp', h.tcpEcho)
     const stats = (await h.call('GET', '/stats')).body
     expect(stats).toEqual({
       memory: { limitBytes: 64 * 1024 * 1024, usedBytes: 0, peakBytes: 0, refusals: 0 },
+      eventLoopDelayMs: { p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) },
       proxies: {
         t: {
           protocol: 'tcp',
