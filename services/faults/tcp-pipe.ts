@@ -141,20 +141,20 @@ export class TcpPipe {
     this.#waitingForBudget = true
     this.#source.pause()
     this.#budgetLog.refused(() => ({ stream: this.stream, ...this.#budget.snapshot() }))
-    this.#waitForBudget()
-      .catch(() => undefined)
-      .finally(() => {
-        this.#waitingForBudget = false
-        this.#maybeResume()
-      })
+    this.#waitForBudget().catch(() => undefined) // it handles its own errors; this is the chain's end
   }
 
   async #waitForBudget(): Promise<void> {
-    for (;;) {
-      if (this.#signal.aborted) return
-      const need = this.#outstanding - this.#held.bytes
-      if (need <= 0 || this.#held.grow(need)) return
-      await this.#budget.waitForRoom(need, 1000, this.#signal)
+    try {
+      for (;;) {
+        if (this.#signal.aborted) return
+        const need = this.#outstanding - this.#held.bytes
+        if (need <= 0 || this.#held.grow(need)) return
+        await this.#budget.waitForRoom(need, 1000, this.#signal)
+      }
+    } finally {
+      this.#waitingForBudget = false
+      this.#maybeResume()
     }
   }
 
