@@ -99,11 +99,7 @@ export class FaultProxy {
     return this.#running instanceof UdpProxy ? this.#running : undefined
   }
 
-  /** the upstream as configured (host name or address, and port) */
-  get upstream(): HostPort {
-    return this.#upstreamAddress
-  }
-
+  /** stats is what GET /stats shows of this proxy; counters start afresh each time it starts */
   stats(): ProxyStats {
     return {
       protocol: this.protocol,
