@@ -127,9 +127,13 @@ export class ProxyRegistry {
         ? (body as { proxies: unknown[] }).proxies
         : undefined
     if (!list) throw new FaultsError('BAD_REQUEST', 'expected a JSON array of proxies')
+    // every item is validated and its upstream checked at once (names resolve in parallel);
+    // the items before the first bad one are then applied in order, and its error thrown
+    const checked = await Promise.allSettled(list.map((item, i) => this.#parseCreate(item, `[${i}]`)))
     return this.#exclusive(async () => {
-      for (const [i, item] of list.entries()) {
-        const spec = await this.#parseCreate(item, `[${i}]`)
+      for (const result of checked) {
+        if (result.status === 'rejected') throw result.reason
+        const spec = result.value
         const existing = this.#proxies.get(spec.name)
         if (existing) {
           const j = existing.toJSON()

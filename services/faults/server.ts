@@ -67,8 +67,10 @@ export async function startFaultsService(config: FaultsConfig, log: Logger): Pro
   })
   if (config.configFile !== '') {
     try {
+      const t0 = performance.now()
       const n = await loadProxiesFile(registry, config.configFile)
-      log.info({ file: config.configFile, proxies: n }, 'proxies loaded')
+      const durationMs = Math.round(performance.now() - t0)
+      log.info({ file: config.configFile, proxies: n, durationMs }, 'proxies loaded')
     } catch (err) {
       await registry.closeAll(0)
       if (err instanceof LabError) log.fatal({ problems: [err.message] }, 'invalid configuration')

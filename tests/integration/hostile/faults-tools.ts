@@ -51,11 +51,12 @@ export async function openConnections(port: number, n: number): Promise<Socket[]
 /**
  * udpFlood sends `datagrams` datagrams of `bytes` bytes to 127.0.0.1:`port`, spread evenly over
  * `seconds` from `sockets` sockets (source ports), and counts the replies that arrive until
- * 500 ms after the last send.
+ * 500 ms after the last send. With `warmUpMs`, each socket first sends one datagram and the
+ * flood waits that long, so the proxy's sessions are connected before it starts.
  */
 export async function udpFlood(
   port: number,
-  opts: { datagrams: number; bytes: number; seconds: number; sockets?: number },
+  opts: { datagrams: number; bytes: number; seconds: number; sockets?: number; warmUpMs?: number },
 ): Promise<{ sent: number; replies: number }> {
   const sockets: UdpSocket[] = []
   let replies = 0
@@ -69,6 +70,11 @@ export async function udpFlood(
       sockets.push(s)
     }
     const payload = Buffer.alloc(opts.bytes, 'f')
+    if (opts.warmUpMs !== undefined) {
+      for (const s of sockets) s.send(payload, port, '127.0.0.1')
+      sent += sockets.length
+      await sleep(opts.warmUpMs)
+    }
     const ticks = Math.max(1, Math.round(opts.seconds * 100))
     const perTick = Math.ceil(opts.datagrams / ticks)
     const t0 = performance.now()

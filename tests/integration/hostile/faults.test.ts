@@ -41,6 +41,8 @@ interface Outcome {
 }
 
 const MiB = 2 ** 20
+/** how long the API or a proxy may take to answer a probe during an attack */
+const PROBE_TIMEOUT_MS = 5000
 
 describe('hostile: faults', { timeout: 120_000 }, () => {
   let lab: Lab
@@ -49,20 +51,29 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     const r = await fetch(`${api}${path}`, {
       method,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(30_000),
     })
     const text = await r.text()
     return { status: r.status, body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> }
   }
   const stats = async () => (await call('GET', '/stats')).body as unknown as Stats
+  /** until polls `check` every 250 ms until it holds, for at most `ms` */
+  const until = async (check: (s: Stats) => boolean, ms: number): Promise<Stats> => {
+    const deadline = performance.now() + ms
+    for (;;) {
+      const s = await stats()
+      if (check(s) || performance.now() > deadline) return s
+      await sleep(250)
+    }
+  }
   const apiAnswers = () =>
-    fetch(`${api}/version`, { signal: AbortSignal.timeout(3000) }).then(
+    fetch(`${api}/version`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).then(
       (r) => r.status === 200,
       () => false,
     )
   const proxyAnswers = async () => {
     try {
-      await using c = await lab.connect('faults', 19998, 3000)
+      await using c = await lab.connect('faults', 19998, PROBE_TIMEOUT_MS)
       return (await c.request('PING')) === 'OK PONG'
     } catch {
       return false
@@ -143,9 +154,11 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       expect(chain.map((r) => r.status)).toEqual([200, 400, 400, 400])
       expect(chain[1]?.body).toMatchObject({ code: 'FANOUT_LIMIT' })
       expect((await add('d1', 8)).status).toBe(200) // 101 × 9 = 909, under 1000
-      const flood = await udpFlood(udpProbe, { datagrams: 1000, bytes: 8192, seconds: 2 })
-      await sleep(1000) // the backlog drains
-      const udp = (await stats()).proxies['udp-probe']?.counters
+      const flood = await udpFlood(udpProbe, { datagrams: 1000, bytes: 8192, seconds: 2, warmUpMs: 1000 })
+      // every copy leaves or is dropped, and gives its budget share back
+      const drained = await until((s) => s.memory.usedBytes === 0, 60_000)
+      expect(drained.memory.usedBytes).toBe(0)
+      const udp = drained.proxies['udp-probe']?.counters
       return {
         attack: 'udp: 4 chained duplicates (copies 100), 1000 × 8 KiB datagrams in 2 s',
         sent: flood.sent,
@@ -159,7 +172,6 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     })
     expect(outcome.served).toBeGreaterThan(0)
     expect((await call('POST', '/reset')).status).toBe(204)
-    expect((await stats()).memory.usedBytes).toBeLessThan(MiB)
   })
 
   it('a TCP connection flood past FAULTS_MAX_CONNECTIONS: the extra ones are closed at once, the rest served', async () => {
@@ -168,7 +180,14 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     let sockets: Socket[] = []
     const outcome = await hostile(async () => {
       sockets = await openConnections(port, 600)
-      await sleep(1000)
+      // the kernel completes handshakes before the proxy accepts them: wait until it has seen all
+      const seen = (c: Record<string, number> | undefined) =>
+        (c?.accepted ?? 0) +
+        (c?.overCap ?? 0) +
+        (c?.budgetRefused ?? 0) -
+        ((before?.accepted ?? 0) + (before?.overCap ?? 0) + (before?.budgetRefused ?? 0))
+      await until((s) => seen(s.proxies['tcp-upper']?.counters) >= sockets.length, 30_000)
+      await sleep(500)
       const open = sockets.filter((s) => !s.closed)
       let served = 0
       await Promise.all(
@@ -192,6 +211,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     expect(outcome.refused['closed at the cap']).toBeGreaterThanOrEqual(100)
     expect(outcome.served).toBe(20)
     for (const s of sockets) s.destroy()
+    expect((await until((s) => s.proxies['tcp-upper']?.clients === 0, 30_000)).memory.usedBytes).toBe(0)
   })
 
   it('concurrent creates of one name and of new names past FAULTS_MAX_PROXIES: one proxy per name, the cap held, no leaked listener', async () => {
@@ -199,8 +219,8 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     const listenersBefore = await listeningSockets(faults)
     const outcome = await hostile(async () => {
       const requests = [
-        ...Array.from({ length: 50 }, () => ({ name: 'same', listen: '0.0.0.0:0', upstream: 'tcp:9999' })),
-        ...Array.from({ length: 80 }, (_, i) => ({
+        ...Array.from({ length: 20 }, () => ({ name: 'same', listen: '0.0.0.0:0', upstream: 'tcp:9999' })),
+        ...Array.from({ length: 60 }, (_, i) => ({
           name: `new${i}`,
           listen: '0.0.0.0:0',
           upstream: 'tcp:9999',
@@ -215,7 +235,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       const { created = 0, ...refused } = codes
       return {
         attack:
-          'api: 50 concurrent creates of one name + 80 of new names (FAULTS_MAX_PROXIES 64, 12 shipped)',
+          'api: 20 concurrent creates of one name + 60 of new names (FAULTS_MAX_PROXIES 64, 12 shipped)',
         sent: requests.length,
         served: created,
         refused,
@@ -224,9 +244,9 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     const proxies = Object.keys((await call('GET', '/proxies')).body)
     expect(proxies).toHaveLength(64)
     expect(outcome.served).toBe(52)
-    // the 49 other creates of "same" answer 409 once it exists (none if the cap came first)
-    const exists = proxies.includes('same') ? 49 : 0
-    expect(outcome.refused).toEqual({ PROXY_EXISTS: exists, LIMIT_REACHED: 130 - 52 - exists })
+    // the 19 other creates of "same" answer 409 once it exists (none if the cap came first)
+    const exists = proxies.includes('same') ? 19 : 0
+    expect(outcome.refused).toEqual({ PROXY_EXISTS: exists, LIMIT_REACHED: 80 - 52 - exists })
     expect(await listeningSockets(faults)).toBe(listenersBefore + 52)
     for (const name of proxies.filter((n) => n === 'same' || n.startsWith('new')))
       expect((await call('DELETE', `/proxies/${name}`)).status).toBe(204)
@@ -273,6 +293,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     })
     expect(outcome.sent).toBeGreaterThan(0)
     for (const s of sockets) s.destroy()
+    expect((await until((s) => s.proxies['tcp-upper']?.clients === 0, 30_000)).memory.usedBytes).toBe(0)
     await call('DELETE', '/proxies/tcp-upper/toxics/slow')
     expect((await call('POST', '/proxies/tcp-upper', { upstream: 'tcp:9999' })).status).toBe(200)
   })
@@ -289,7 +310,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       const sockets = await openConnections(port, 300)
       for (const s of sockets) s.write('anyone?\n')
       const flood = udpFlood(udpProbe, { datagrams: 1500, bytes: 512, seconds: 1, sockets: 300 })
-      const allClosed = await untilClosed(sockets, 8000)
+      const allClosed = await untilClosed(sockets, 20_000)
       const closedAfterMs = performance.now() - t0
       for (const s of sockets) s.destroy()
       const sent = (await flood).sent
