@@ -27,6 +27,7 @@ export type ConnectionEnd =
   | 'closed'
   | 'reset'
   | 'error'
+  | 'upstream failed'
   | 'connect timeout'
   | 'idle timeout'
   | 'refused upstream'
@@ -57,6 +58,7 @@ export class TcpConnection {
   readonly #pipes: TcpPipe[]
   readonly #log: Logger
   #how: ConnectionEnd = 'closed'
+  #upstreamConnected = false
   #idle: NodeJS.Timeout | undefined
 
   constructor(opts: TcpConnectionOptions) {
@@ -104,7 +106,13 @@ export class TcpConnection {
       [this.#upstream, this.#client],
     ] as const) {
       s.on('error', (err: NodeJS.ErrnoException) => {
-        if (this.#how === 'closed') this.#how = err.code === 'ECONNRESET' ? 'reset' : 'error'
+        if (this.#how === 'closed')
+          this.#how =
+            s === this.#upstream && !this.#upstreamConnected
+              ? 'upstream failed' // EHOSTUNREACH, ECONNREFUSED: the client is closed
+              : err.code === 'ECONNRESET'
+                ? 'reset'
+                : 'error'
         this.#log.debug(
           { code: err.code, side: s === this.#client ? 'client' : 'upstream' },
           'connection error',
@@ -114,6 +122,7 @@ export class TcpConnection {
       })
     }
     this.#upstream.once('connect', () => {
+      this.#upstreamConnected = true
       clearTimeout(connectTimer)
       this.#idle = setTimeout(() => {
         this.#how = 'idle timeout'
@@ -135,7 +144,7 @@ export class TcpConnection {
       })
       .catch((err: unknown) => {
         if (err instanceof LabError && err.code === 'UPSTREAM_NOT_ALLOWED') this.#how = 'refused upstream'
-        else this.#how = 'error'
+        else this.#how = 'upstream failed'
         this.#log.debug({ err }, 'upstream not resolved')
         this.destroy()
       })

@@ -43,6 +43,8 @@ export interface TcpCounters {
   /** closed at once: no room in the memory budget for the connection's reserve */
   budgetRefused: number
   connectTimeouts: number
+  /** the upstream refused or could not be reached (ECONNREFUSED, EHOSTUNREACH, no DNS answer) */
+  upstreamFailed: number
   idleTimeouts: number
   /** the upstream's name resolved to an address the policy refuses */
   upstreamRefused: number
@@ -54,6 +56,7 @@ export class TcpProxy {
     overCap: 0,
     budgetRefused: 0,
     connectTimeouts: 0,
+    upstreamFailed: 0,
     idleTimeouts: 0,
     upstreamRefused: 0,
   }
@@ -94,6 +97,7 @@ export class TcpProxy {
         .then((how) => {
           if (how === 'connect timeout') this.counters.connectTimeouts++
           else if (how === 'idle timeout') this.counters.idleTimeouts++
+          else if (how === 'upstream failed') this.counters.upstreamFailed++
           else if (how === 'refused upstream') {
             this.counters.upstreamRefused++
             refusedLog.refused(() => ({ upstream: `${opts.upstream.host}:${opts.upstream.port}` }))

@@ -1,7 +1,7 @@
 /**
  * The faults service under the worst load its own limits allow, across the lab network, with
  * the shipped configuration except two variables that keep the test inside its time budget:
- * FAULTS_TCP_CONNECT_TIMEOUT_MS 1500 (the never-answering upstream times out sooner) and
+ * FAULTS_TCP_CONNECT_TIMEOUT_MS 5000 (the never-answering upstream times out sooner) and
  * FAULTS_MAX_CONNECTIONS 500 (the flood reaches the cap with fewer connections; the tcp
  * service behind it allows 1000):
  *
@@ -133,7 +133,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     lab = await startLab(['tcp', 'udp', 'faults'], {
-      env: { faults: { FAULTS_TCP_CONNECT_TIMEOUT_MS: '1500', FAULTS_MAX_CONNECTIONS: '500' } },
+      env: { faults: { FAULTS_TCP_CONNECT_TIMEOUT_MS: '5000', FAULTS_MAX_CONNECTIONS: '500' } },
     })
     api = lab.baseUrl('faults', 8474)
     await stats() // the event-loop delay counts from here
@@ -298,7 +298,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
     expect((await call('POST', '/proxies/tcp-upper', { upstream: 'tcp:9999' })).status).toBe(200)
   })
 
-  it('an upstream that never answers: connections end at the connect timeout, sessions stay capped', async () => {
+  it('an upstream that never answers: connections end at the connect timeout or once it proves unreachable, sessions stay capped', async () => {
     const { unused } = await labNetwork(lab.network.getName())
     const port = lab.hostPort('faults', 19999)
     const udpProbe = lab.hostPort('faults', 19000, 'udp')
@@ -326,6 +326,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
         served: 0,
         refused: {
           'connect timeout': (tcp?.connectTimeouts ?? 0) - (before?.connectTimeouts ?? 0),
+          'upstream unreachable': (tcp?.upstreamFailed ?? 0) - (before?.upstreamFailed ?? 0),
           'udp sessions open': s.proxies['udp-probe']?.clients ?? 0,
         },
       }

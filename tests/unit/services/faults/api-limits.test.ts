@@ -201,6 +201,7 @@ describe('faults API: GET /stats', () => {
             overCap: 0,
             budgetRefused: 0,
             connectTimeouts: 0,
+            upstreamFailed: 0,
             idleTimeouts: 0,
             upstreamRefused: 0,
           },

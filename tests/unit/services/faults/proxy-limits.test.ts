@@ -129,6 +129,20 @@ describe('TCP proxy: timeouts', () => {
     expect(await until(() => memory(h).usedBytes === 0)).toBe(true)
   })
 
+  it('closes the client when the upstream refuses, and counts it as upstreamFailed', async () => {
+    const h = await startHarness()
+    const closed = createServer()
+    closed.listen(0, '127.0.0.1')
+    await once(closed, 'listening')
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((r) => closed.close(() => r())) // nothing listens there now
+    const proxyPort = await h.proxy('t', 'tcp', port)
+    const c = await connectClient(proxyPort)
+    expect(await c.readToEnd(3000)).toBe('')
+    expect(await until(() => tcpCounters(h, 't')?.upstreamFailed === 1)).toBe(true)
+    expect(await until(() => memory(h).usedBytes === 0)).toBe(true)
+  })
+
   it('closes a connection on which nothing moved for FAULTS_TCP_IDLE_TIMEOUT_MS, not a busy one', async () => {
     const h = await startHarness({ tcpIdleTimeoutMs: 300 })
     const port = await h.proxy('echo', 'tcp', h.tcpEcho)
