@@ -262,6 +262,7 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       attributes: { latency: 300 },
     })
     let sockets: Socket[] = []
+    const refusalsBefore = (await stats()).memory.refusals
     const outcome = await hostile(async () => {
       sockets = await openConnections(port, 50)
       let written = 0
@@ -269,8 +270,8 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       await Promise.all(
         sockets.map(async (s) => {
           s.pause() // never reads
-          const deadline = performance.now() + 4000
-          for (let sent = 0; sent < 8 * MiB && performance.now() < deadline; sent += chunk.length) {
+          const deadline = performance.now() + 3000
+          for (let sent = 0; sent < MiB && performance.now() < deadline; sent += chunk.length) {
             written += chunk.length
             if (!s.write(chunk))
               await Promise.race([
@@ -282,11 +283,11 @@ describe('hostile: faults', { timeout: 120_000 }, () => {
       )
       const s = await stats()
       return {
-        attack: 'tcp: 50 clients writing up to 8 MiB each and never reading, latency 300 ms',
+        attack: 'tcp: 50 clients writing up to 1 MiB each and never reading, latency 300 ms',
         sent: written,
         served: 0,
         refused: {
-          'budget pauses': s.memory.refusals,
+          'budget pauses': s.memory.refusals - refusalsBefore,
           'connections held': s.proxies['tcp-upper']?.clients ?? 0,
         },
       }
