@@ -18,6 +18,7 @@ PRETTY_ARGS := --singleLine --translateTime SYS:HH:MM:ss.l --ignore pid,hostname
 .PHONY: up
 up: images ## Set up the machine, build the images, start every service and print the table
 	@node scripts/lab-settings.ts save
+	@bind="$${NETLAB_BIND:-$$(sed -n 's/^NETLAB_BIND=//p' .env 2>/dev/null | tail -n 1)}"; case "$${bind:-127.0.0.1}" in 127.*|::1|localhost) ;; *) echo "warning: NETLAB_BIND=$$bind publishes the lab beyond this machine: the UDP ports and the unauthenticated faults API (8474) become reachable from the LAN" >&2 ;; esac
 	$(COMPOSE) up -d --wait --remove-orphans
 	@node scripts/lab-status.ts
 

@@ -3,7 +3,8 @@
  * started in the same run, and writes bench-results/<stamp>.json, latest.json and <stamp>.html.
  *
  *   1. finds which lab services run in the project (tcp, udp, http, rpc)
- *   2. starts the bench profile's baselines (and the network-limit servers) that are not up
+ *   2. starts the bench profile's baselines (and the network-limit servers) that are not up;
+ *      baseline-pyrpc is (re)started in every run, with this run's own random authkey
  *   3. runs the load generator (`docker compose run --rm -T bench-load ...`) on the lab
  *      network, drawing its NDJSON events as progress and collecting its measurements
  *   4. computes ratios and targets, writes the result files, prints the table (or --json)
@@ -19,6 +20,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { LabError } from '../lib/errors.ts'
+import { newBenchAuthkey, withBenchAuthkey } from './authkey.ts'
 import { Compose } from './compose.ts'
 import { parseEvent } from './events.ts'
 import { describeMachine } from './machine.ts'
@@ -150,7 +152,9 @@ class Progress {
 
 async function run(opts: Options): Promise<number> {
   const startedAt = new Date()
-  const compose = new Compose({ project: opts.project, root: ROOT, env: process.env })
+  // baseline-pyrpc and the load generator share this run's key, never the seeds' public one
+  const env = withBenchAuthkey(process.env, newBenchAuthkey())
+  const compose = new Compose({ project: opts.project, root: ROOT, env })
   const progress = new Progress()
   const defined = await compose.services()
   const running = await compose.running()
@@ -176,7 +180,8 @@ async function run(opts: Options): Promise<number> {
     else
       progress.warn(`${s}: image ${imageOf.get(s) ?? '?'} is missing (make images): its figures are skipped`)
   }
-  const toStart = wanted.filter((s) => !running.has(s))
+  // a running baseline-pyrpc has another run's key: `up` recreates it with this one
+  const toStart = wanted.filter((s) => !running.has(s) || s === HOSTS.pyrpc)
   progress.note(`lab: ${lab.join(', ')}; starting ${toStart.join(', ') || 'nothing'}`)
   const started: string[] = []
   try {

@@ -15,6 +15,7 @@ import { type BenchEvent, encodeEvent } from '../events.ts'
 import { buildSuite, type Group } from '../suite.ts'
 import { runStep } from './run-step.ts'
 
+/** the netlab rpc service's development key, used when the lab runs without RPC_AUTHKEY */
 const DEV_AUTHKEY = 'peekaboo'
 const GROUPS: readonly Group[] = ['tcp', 'udp', 'http', 'rpc']
 
@@ -43,10 +44,11 @@ async function main(): Promise<void> {
   const unknown = only.filter((g) => !GROUPS.includes(g as Group))
   if (unknown.length > 0) usage(`--only takes ${GROUPS.join(', ')}; unknown: ${unknown.join(', ')}`)
   const hosts = new Set(values.hosts.split(',').filter(Boolean))
-  const keys = {
-    netlab: process.env.RPC_AUTHKEY || DEV_AUTHKEY,
-    baseline: process.env.BENCH_AUTHKEY || DEV_AUTHKEY,
-  }
+  // bench/main.ts gives baseline-pyrpc and this generator one random key per run (bench/authkey.ts)
+  const baseline = process.env.BENCH_AUTHKEY ?? ''
+  if (hosts.has('baseline-pyrpc') && baseline === '')
+    usage('BENCH_AUTHKEY is not set: run the bench with `make bench`, which gives each run its own key')
+  const keys = { netlab: process.env.RPC_AUTHKEY || DEV_AUTHKEY, baseline }
 
   const plan = buildSuite()
     .filter((s) => only.includes(s.group))

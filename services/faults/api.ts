@@ -8,21 +8,24 @@
  *   GET|POST|PATCH|DELETE /proxies/{p}     read, update (listen, upstream, enabled), delete → 204
  *   GET|POST /proxies/{p}/toxics           list, add
  *   GET|POST|PATCH|DELETE /proxies/{p}/toxics/{t}
- *   POST   /reset                          enable all, drop all toxics → 204
+ *   POST   /reset                          enable all, drop all toxics → 204 (409 naming proxies that could not start)
+ *   GET    /stats                          netlab's: the memory budget, each proxy's counters, event-loop delay
  *
  * Bodies are JSON whatever the Content-Type (curl -d sends form-encoded). Errors are
  * toxiproxy's {"error": ..., "status": N} plus netlab's `code`. A User-Agent starting
  * with `Mozilla/` gets 403, as toxiproxy's stopBrowsersMiddleware does (CSRF guard).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from '../../lib/log.ts'
+import { VERSION } from '../../lib/version.ts'
 import { errorBody, FaultsError } from './errors.ts'
 import type { FaultProxy } from './proxy.ts'
 import type { ProxyRegistry } from './proxy-registry.ts'
 import { toxicJson } from './toxic-set.ts'
 
-/** FAULTS_VERSION is what GET /version reports. */
-export const FAULTS_VERSION = 'netlab-faults 1.0.0'
+/** FAULTS_VERSION is what GET /version reports: netlab's one version (package.json), as the CLI's --version. */
+export const FAULTS_VERSION = VERSION
 
 /** the largest request body the API reads */
 const MAX_BODY_BYTES = 1_048_576
@@ -140,8 +143,28 @@ export function buildApi(registry: ProxyRegistry, log: Logger): FastifyInstance 
   })
 
   app.post('/reset', async (_request, reply) => {
-    await registry.reset()
-    return reply.status(204).send()
+    const failed = await registry.reset()
+    if (failed.length === 0) return reply.status(204).send()
+    const e = new FaultsError(
+      'RESET_INCOMPLETE',
+      `reset: ${failed.length} of ${registry.list().length} proxies could not start: ${failed.map((f) => f.error).join('; ')}`,
+    )
+    return reply.status(e.status).send({ ...errorBody(e), failed })
+  })
+
+  // how long the event loop kept work waiting since the last GET /stats: what a flood costs the API
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
+  app.addHook('onClose', async () => loopDelay.disable())
+  app.get('/stats', async () => {
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10
+    const eventLoopDelayMs = {
+      p50: ms(loopDelay.percentile(50)),
+      p99: ms(loopDelay.percentile(99)),
+      max: ms(loopDelay.max),
+    }
+    loopDelay.reset()
+    return { ...registry.stats(), eventLoopDelayMs }
   })
 
   return app

@@ -1,4 +1,5 @@
 /** The faults service's configuration: every FAULTS_* variable, its default, bounds and unit. */
+import { z } from 'zod'
 import {
   type ConfigOf,
   type Env,
@@ -6,10 +7,38 @@ import {
   intVar,
   loadConfig,
   logLevelVar,
+  memoryBudgetVar,
   portVar,
   shutdownGraceVar,
   stringVar,
+  type VarSpec,
 } from '../../lib/config.ts'
+import { type AllowEntry, parseAllowEntry } from './upstream-policy.ts'
+
+/** allowListVar is a comma-separated list of host names, addresses and CIDRs (at most 256). */
+function allowListVar(name: string, doc: string): VarSpec<readonly AllowEntry[]> {
+  const schema = z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const entries: AllowEntry[] = []
+      for (const item of text.split(',').map((x) => x.trim())) {
+        if (item === '') continue
+        const entry = parseAllowEntry(item)
+        if (entry) entries.push(entry)
+        else ctx.addIssue({ code: 'custom', message: `bad entry ${item}` })
+      }
+      return entries
+    })
+    .pipe(z.array(z.custom<AllowEntry>()).max(256))
+  return {
+    name,
+    doc,
+    expected: 'comma-separated host names, addresses and CIDRs (e.g. example.test,10.9.0.0/16,fd00::/8)',
+    schema,
+    defaultText: '(none)',
+  }
+}
 
 export const faultsConfigSpec = {
   host: hostVar('FAULTS_HOST', 'address the control API binds to', '0.0.0.0'),
@@ -53,6 +82,29 @@ export const faultsConfigSpec = {
     'FAULTS_MAX_UDP_QUEUE',
     'datagrams a UDP proxy may hold for latency and reorder; over it they are dropped',
     { default: 10_000, min: 1, max: 1_000_000 },
+  ),
+  maxUdpFanout: intVar(
+    'FAULTS_MAX_UDP_FANOUT',
+    'datagrams one datagram may become on one stream of a UDP proxy: the product of its duplicate toxics (copies + 1 each); a toxic that would pass it is refused with 400 FANOUT_LIMIT',
+    { default: 1000, min: 1, max: 100_000 },
+  ),
+  tcpConnectTimeoutMs: intVar(
+    'FAULTS_TCP_CONNECT_TIMEOUT_MS',
+    'how long a TCP proxy waits for its upstream to resolve and accept a connection; then the client is closed',
+    { default: 10_000, min: 100, max: 600_000, unit: 'ms' },
+  ),
+  tcpIdleTimeoutMs: intVar(
+    'FAULTS_TCP_IDLE_TIMEOUT_MS',
+    'a proxied TCP connection on which no byte has moved either way for this long is closed (toxics that hold data count as idle: keep it above their delays)',
+    { default: 600_000, min: 100, max: 86_400_000, unit: 'ms' },
+  ),
+  allowedUpstreams: allowListVar(
+    'FAULTS_ALLOWED_UPSTREAMS',
+    'upstreams a proxy may use besides the containers of the lab network (opt-in; a warning is logged at start)',
+  ),
+  memoryBudgetBytes: memoryBudgetVar(
+    'FAULTS_MEMORY_BUDGET_BYTES',
+    'bytes all proxies may hold in flight: datagrams held, delayed or being sent, TCP chunks queued, delayed or being written, 128 KiB per TCP connection; over it datagrams are dropped, reading pauses and new connections are closed',
   ),
   maxDelayMs: intVar(
     'FAULTS_MAX_DELAY_MS',

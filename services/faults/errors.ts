@@ -15,6 +15,10 @@ export const FaultsErrorCode = {
   INVALID_TOXIC_TYPE: 400,
   /** FAULTS_MAX_PROXIES or FAULTS_MAX_TOXICS reached */
   LIMIT_REACHED: 400,
+  /** the upstream is not a container of the lab network, nor in FAULTS_ALLOWED_UPSTREAMS */
+  UPSTREAM_NOT_ALLOWED: 400,
+  /** the toxic would make one datagram more than FAULTS_MAX_UDP_FANOUT datagrams */
+  FANOUT_LIMIT: 400,
   /** a browser (User-Agent Mozilla/...) called the API: toxiproxy's CSRF guard */
   FORBIDDEN: 403,
   PROXY_NOT_FOUND: 404,
@@ -22,6 +26,8 @@ export const FaultsErrorCode = {
   ROUTE_NOT_FOUND: 404,
   PROXY_EXISTS: 409,
   TOXIC_EXISTS: 409,
+  /** POST /reset: some proxies could not start again (each is named); the others were reset */
+  RESET_INCOMPLETE: 409,
   /** the listen address could not be bound (in use, not local); toxiproxy answers 500, but it is the caller's choice */
   LISTEN_FAILED: 400,
   INTERNAL: 500,

@@ -6,13 +6,15 @@
  */
 import { isErrnoException } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
+import type { MemoryBudget } from '../../lib/memory-budget.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { formatHostPort, type HostPort } from './address.ts'
 import { FaultsError } from './errors.ts'
-import { TcpProxy } from './tcp-proxy.ts'
+import { type TcpCounters, TcpProxy } from './tcp-proxy.ts'
 import { type ToxicJson, ToxicSet, toxicJson } from './toxic-set.ts'
 import type { Protocol, Rng } from './toxics/toxic.ts'
-import { UdpProxy } from './udp-proxy.ts'
+import { type UdpCounters, UdpProxy } from './udp-proxy.ts'
+import type { UpstreamPolicy } from './upstream-policy.ts'
 
 /** ProxyLimits are the configured bounds every proxy runs with. */
 export interface ProxyLimits {
@@ -23,6 +25,27 @@ export interface ProxyLimits {
   readonly maxUdpSessions: number
   readonly udpSessionIdleMs: number
   readonly maxUdpQueue: number
+  readonly maxUdpFanout: number
+  readonly tcpConnectTimeoutMs: number
+  readonly tcpIdleTimeoutMs: number
+}
+
+/** ProxyStats is a running proxy's live figures (GET /stats). */
+export interface ProxyStats {
+  readonly protocol: Protocol
+  readonly enabled: boolean
+  /** open TCP connections or UDP sessions */
+  readonly clients: number
+  readonly counters: TcpCounters | UdpCounters | undefined
+}
+
+/** ProxyContext is what every proxy shares: limits, budget, upstream policy, randomness, log. */
+export interface ProxyContext {
+  readonly limits: ProxyLimits
+  readonly budget: MemoryBudget
+  readonly policy: UpstreamPolicy
+  readonly rng: Rng
+  readonly log: Logger
 }
 
 /** ProxyJson is a proxy as the API shows it. */
@@ -44,28 +67,21 @@ export class FaultProxy {
   #upstreamAddress: HostPort
   #enabled = false
   #running: TcpProxy | UdpProxy | undefined
-  readonly #limits: ProxyLimits
-  readonly #rng: Rng
+  readonly #context: ProxyContext
   readonly #log: Logger
 
-  constructor(opts: {
-    name: string
-    protocol: Protocol
-    listen: HostPort
-    upstream: HostPort
-    limits: ProxyLimits
-    rng: Rng
-    log: Logger
-  }) {
+  constructor(
+    opts: { name: string; protocol: Protocol; listen: HostPort; upstream: HostPort },
+    context: ProxyContext,
+  ) {
     this.name = opts.name
     this.protocol = opts.protocol
     this.#listen = opts.listen
     this.#upstreamAddress = opts.upstream
     this.#upstream = formatHostPort(opts.upstream)
-    this.#limits = opts.limits
-    this.#rng = opts.rng
-    this.#log = opts.log.child({ proxy: opts.name, proto: opts.protocol })
-    this.toxics = new ToxicSet(opts.protocol, opts.limits, () => this.#running?.toxicsChanged())
+    this.#context = context
+    this.#log = context.log.child({ proxy: opts.name, proto: opts.protocol })
+    this.toxics = new ToxicSet(opts.protocol, context.limits, () => this.#running?.toxicsChanged())
   }
 
   get enabled(): boolean {
@@ -83,24 +99,43 @@ export class FaultProxy {
     return this.#running instanceof UdpProxy ? this.#running : undefined
   }
 
+  /** stats is what GET /stats shows of this proxy; counters start afresh each time it starts */
+  stats(): ProxyStats {
+    return {
+      protocol: this.protocol,
+      enabled: this.#enabled,
+      clients: this.clients,
+      counters: this.#running ? { ...this.#running.counters } : undefined,
+    }
+  }
+
   /** start binds the listener (no-op when running); LISTEN_FAILED names the reason */
   async start(): Promise<void> {
     if (this.#running) return
+    const { limits: l, budget, policy, rng } = this.#context
     const common = {
       upstream: this.#upstreamAddress,
       toxics: () => this.toxics.list(),
-      rng: this.#rng,
+      budget,
+      resolve: (host: string) => policy.resolve(host),
+      rng,
       log: this.#log,
     }
-    const l = this.#limits
     const running =
       this.protocol === 'tcp'
-        ? new TcpProxy({ ...common, maxConnections: l.maxConnections, maxBufferedBytes: l.maxBufferedBytes })
+        ? new TcpProxy({
+            ...common,
+            maxConnections: l.maxConnections,
+            maxBufferedBytes: l.maxBufferedBytes,
+            connectTimeoutMs: l.tcpConnectTimeoutMs,
+            idleTimeoutMs: l.tcpIdleTimeoutMs,
+          })
         : new UdpProxy({
             ...common,
             maxSessions: l.maxUdpSessions,
             sessionIdleMs: l.udpSessionIdleMs,
             maxQueue: l.maxUdpQueue,
+            maxFanout: l.maxUdpFanout,
           })
     try {
       const port = await running.listen(this.#listen)

@@ -3,10 +3,18 @@
  * TcpPipes (upstream: client → server, downstream: server → client). Both sockets allow
  * half-open, so a FIN travels through the toxics like data (slow_close delays it).
  * A reset on either side is passed on as a reset; any other error closes both.
+ *
+ * The upstream's host is resolved through the upstream policy for each connection, and the
+ * connection goes to the address it allows. Two clocks bound a connection's life:
+ * FAULTS_TCP_CONNECT_TIMEOUT_MS from accept to the upstream's accept (resolution included),
+ * and FAULTS_TCP_IDLE_TIMEOUT_MS without a byte moving either way.
  */
-import { connect, type Socket } from 'node:net'
+import { Socket } from 'node:net'
+import { LabError } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
+import type { Hold, MemoryBudget } from '../../lib/memory-budget.ts'
 import type { HostPort } from './address.ts'
+import type { LimitLog } from './limit-log.ts'
 import { TcpPipe } from './tcp-pipe.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Rng } from './toxics/toxic.ts'
@@ -14,28 +22,50 @@ import type { Rng } from './toxics/toxic.ts'
 /** how long a closed connection's peers get to take the last bytes and close */
 const CLOSE_LINGER_MS = 5000
 
+/** How a connection ended, for its log line and the proxy's counters. */
+export type ConnectionEnd =
+  | 'closed'
+  | 'reset'
+  | 'error'
+  | 'upstream failed'
+  | 'connect timeout'
+  | 'idle timeout'
+  | 'refused upstream'
+
+/** TcpConnectionOptions: the two sockets' settings and what they share with the proxy. */
+export interface TcpConnectionOptions {
+  readonly client: Socket
+  readonly upstream: HostPort
+  readonly resolve: (host: string) => Promise<string>
+  readonly connectTimeoutMs: number
+  readonly idleTimeoutMs: number
+  readonly toxics: () => readonly Toxic[]
+  readonly maxBufferedBytes: number
+  readonly budget: MemoryBudget
+  readonly budgetLog: LimitLog
+  /** the connection's reserve, released when it closes */
+  readonly reserve: Hold
+  readonly rng: Rng
+  readonly log: Logger
+}
+
 export class TcpConnection {
-  /** resolves when both sockets are closed */
-  readonly closed: Promise<void>
+  /** resolves with how the connection ended, when both sockets are closed */
+  readonly closed: Promise<ConnectionEnd>
   readonly #client: Socket
-  readonly #upstream: Socket
+  readonly #upstream = new Socket({ allowHalfOpen: true })
   readonly #abort = new AbortController()
   readonly #pipes: TcpPipe[]
   readonly #log: Logger
-  #how: 'closed' | 'reset' | 'error' = 'closed'
+  #how: ConnectionEnd = 'closed'
+  #upstreamConnected = false
+  #idle: NodeJS.Timeout | undefined
 
-  constructor(opts: {
-    client: Socket
-    upstream: HostPort
-    toxics: () => readonly Toxic[]
-    maxBufferedBytes: number
-    rng: Rng
-    log: Logger
-  }) {
+  constructor(opts: TcpConnectionOptions) {
     this.#client = opts.client
     this.#log = opts.log
-    this.#upstream = connect({ host: opts.upstream.host, port: opts.upstream.port, allowHalfOpen: true })
     const link = { rng: opts.rng, reset: () => this.reset(), close: () => this.close() }
+    const touch = () => this.#idle?.refresh()
     const pipe = (stream: 'upstream' | 'downstream', source: Socket, dest: Socket) =>
       new TcpPipe({
         stream,
@@ -45,6 +75,9 @@ export class TcpConnection {
         link,
         maxBufferedBytes: opts.maxBufferedBytes,
         signal: this.#abort.signal,
+        budget: opts.budget,
+        budgetLog: opts.budgetLog,
+        touch,
       })
     this.#pipes = [
       pipe('upstream', this.#client, this.#upstream),
@@ -52,20 +85,34 @@ export class TcpConnection {
     ]
     // the client's bytes wait in the kernel until the upstream is connected
     this.#client.pause()
+    const connectTimer = setTimeout(() => {
+      this.#how = 'connect timeout'
+      this.destroy()
+    }, opts.connectTimeoutMs)
     const closedOne = (s: Socket) => new Promise<void>((resolve) => s.once('close', () => resolve()))
     this.closed = Promise.all([closedOne(this.#client), closedOne(this.#upstream)]).then(() => {
       this.#abort.abort()
+      clearTimeout(this.#idle)
+      clearTimeout(connectTimer)
+      opts.reserve.release()
       this.#log.debug(
         { how: this.#how, upstreamBytes: this.#pipes[0]?.bytes, downstreamBytes: this.#pipes[1]?.bytes },
         'connection closed',
       )
+      return this.#how
     })
     for (const [s, other] of [
       [this.#client, this.#upstream],
       [this.#upstream, this.#client],
     ] as const) {
       s.on('error', (err: NodeJS.ErrnoException) => {
-        this.#how = err.code === 'ECONNRESET' ? 'reset' : 'error'
+        if (this.#how === 'closed')
+          this.#how =
+            s === this.#upstream && !this.#upstreamConnected
+              ? 'upstream failed' // EHOSTUNREACH, ECONNREFUSED: the client is closed
+              : err.code === 'ECONNRESET'
+                ? 'reset'
+                : 'error'
         this.#log.debug(
           { code: err.code, side: s === this.#client ? 'client' : 'upstream' },
           'connection error',
@@ -75,6 +122,12 @@ export class TcpConnection {
       })
     }
     this.#upstream.once('connect', () => {
+      this.#upstreamConnected = true
+      clearTimeout(connectTimer)
+      this.#idle = setTimeout(() => {
+        this.#how = 'idle timeout'
+        this.close()
+      }, opts.idleTimeoutMs)
       // run() adds its 'data' listeners synchronously, before the client flows again
       for (const p of this.#pipes)
         p.run().catch((err: unknown) => {
@@ -83,6 +136,18 @@ export class TcpConnection {
         })
       this.#client.resume()
     })
+    opts
+      .resolve(opts.upstream.host)
+      .then((address) => {
+        if (!this.#abort.signal.aborted && !this.#upstream.destroyed)
+          this.#upstream.connect({ host: address, port: opts.upstream.port })
+      })
+      .catch((err: unknown) => {
+        if (err instanceof LabError && err.code === 'UPSTREAM_NOT_ALLOWED') this.#how = 'refused upstream'
+        else this.#how = 'upstream failed'
+        this.#log.debug({ err }, 'upstream not resolved')
+        this.destroy()
+      })
   }
 
   /** reconcile applies a change of the proxy's toxics to this connection */

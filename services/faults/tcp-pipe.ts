@@ -5,8 +5,15 @@
  * 'drain' (backpressure all the way). Toxics are looked up per chunk, so adding or
  * removing one changes live connections at once, as in toxiproxy. Each toxic is rolled
  * against its toxicity once per connection (toxiproxy's per-connection probability).
+ *
+ * Every chunk is also reserved from the service's memory budget from the moment it is read
+ * until the toxics are done with it and it has been handed to the destination; when the
+ * budget has no room, reading pauses until it has (the chunk that found it full is covered
+ * by the 128 KiB each connection reserves when it opens, see TcpProxy).
  */
 import type { Socket } from 'node:net'
+import type { Hold, MemoryBudget } from '../../lib/memory-budget.ts'
+import type { LimitLog } from './limit-log.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Chunk, Stream, TcpLink, TcpToxicRun } from './toxics/toxic.ts'
 
@@ -26,6 +33,14 @@ export class TcpPipe {
   readonly #link: TcpLink
   readonly #maxBufferedBytes: number
   readonly #signal: AbortSignal
+  readonly #budget: MemoryBudget
+  readonly #budgetLog: LimitLog
+  readonly #touch: () => void
+  /** what this pipe has reserved: its outstanding bytes, unless the budget said no */
+  readonly #held: Hold
+  /** bytes read and not yet handed to the destination */
+  #outstanding = 0
+  #waitingForBudget = false
   readonly #queue: Chunk[] = []
   #queuedBytes = 0
   #ended = false
@@ -40,6 +55,10 @@ export class TcpPipe {
     link: TcpLink
     maxBufferedBytes: number
     signal: AbortSignal
+    budget: MemoryBudget
+    budgetLog: LimitLog
+    /** called whenever bytes move: the connection's idle clock */
+    touch: () => void
   }) {
     this.stream = opts.stream
     this.#source = opts.source
@@ -48,6 +67,10 @@ export class TcpPipe {
     this.#link = opts.link
     this.#maxBufferedBytes = opts.maxBufferedBytes
     this.#signal = opts.signal
+    this.#budget = opts.budget
+    this.#budgetLog = opts.budgetLog
+    this.#touch = opts.touch
+    this.#held = opts.budget.hold(0) as Hold // zero bytes always fit
     this.#signal.addEventListener('abort', () => this.#disposeAll())
   }
 
@@ -55,9 +78,12 @@ export class TcpPipe {
   async run(): Promise<void> {
     this.reconcile()
     this.#source.on('data', (data: Buffer) => {
+      this.#touch()
       this.#queue.push({ data, receivedAt: performance.now() })
       this.#queuedBytes += data.length
+      this.#outstanding += data.length
       if (this.#queuedBytes > this.#maxBufferedBytes) this.#source.pause()
+      this.#reserve()
       this.#wakeUp()
     })
     this.#source.on('end', () => {
@@ -76,8 +102,11 @@ export class TcpPipe {
           continue
         }
         this.#queuedBytes -= chunk.data.length
-        if (this.#source.isPaused() && this.#queuedBytes <= this.#maxBufferedBytes / 2) this.#source.resume()
+        this.#maybeResume()
         await this.#through(chunk)
+        this.#outstanding -= chunk.data.length
+        this.#held.shrink(this.#held.bytes - this.#outstanding)
+        this.#maybeResume()
       }
       for (const run of this.#active()) await run.end?.(this.#signal)
       this.#dest.end()
@@ -103,6 +132,40 @@ export class TcpPipe {
       const run = tcp && this.#link.rng() < t.toxicity ? tcp(t.attributes, this.#link) : null
       this.#runs.set(t.name, { version: t.version, run })
     }
+  }
+
+  /** reserve covers the outstanding bytes, or pauses reading until the budget has room */
+  #reserve(): void {
+    const need = this.#outstanding - this.#held.bytes
+    if (need <= 0 || this.#waitingForBudget || this.#held.grow(need)) return
+    this.#waitingForBudget = true
+    this.#source.pause()
+    this.#budgetLog.refused(() => ({ stream: this.stream, ...this.#budget.snapshot() }))
+    this.#waitForBudget().catch(() => undefined) // it handles its own errors; this is the chain's end
+  }
+
+  async #waitForBudget(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.#signal.aborted) return
+        const need = this.#outstanding - this.#held.bytes
+        if (need <= 0 || this.#held.grow(need)) return
+        await this.#budget.waitForRoom(need, 1000, this.#signal)
+      }
+    } finally {
+      this.#waitingForBudget = false
+      this.#maybeResume()
+    }
+  }
+
+  #maybeResume(): void {
+    if (
+      this.#source.isPaused() &&
+      !this.#waitingForBudget &&
+      !this.#signal.aborted &&
+      this.#queuedBytes <= this.#maxBufferedBytes / 2
+    )
+      this.#source.resume()
   }
 
   #wakeUp(): void {
@@ -133,7 +196,8 @@ export class TcpPipe {
     this.#signal.throwIfAborted()
     if (chunk.data.length === 0) return
     this.bytes += chunk.data.length
-    if (!this.#dest.write(chunk.data)) {
+    this.#touch()
+    if (!this.#dest.write(chunk.data, () => this.#touch())) {
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(this.#signal.reason)
         this.#signal.addEventListener('abort', onAbort, { once: true })
@@ -148,6 +212,7 @@ export class TcpPipe {
   #disposeAll(): void {
     for (const slot of this.#runs.values()) slot.run?.dispose()
     this.#runs.clear()
+    this.#held.release()
     this.#wakeUp()
   }
 }

@@ -115,8 +115,7 @@ export class ToxicSet {
         `a proxy has at most ${this.#limits.maxToxics} toxics (FAULTS_MAX_TOXICS)`,
       )
     const toxic = this.#build(name, b.type, b.stream, b.toxicity, b.attributes, def)
-    this.#toxics = [...this.#toxics, toxic]
-    this.#onChange()
+    this.#commit([...this.#toxics, toxic], toxic)
     return toxic
   }
 
@@ -136,9 +135,34 @@ export class ToxicSet {
       { ...old.attributes, ...b.attributes },
       old.def,
     )
-    this.#toxics = this.#toxics.map((t) => (t.name === name ? toxic : t))
-    this.#onChange()
+    this.#commit(
+      this.#toxics.map((t) => (t.name === name ? toxic : t)),
+      toxic,
+    )
     return toxic
+  }
+
+  /** fanout is the most datagrams one datagram becomes on `stream`: the product of its toxics' fan-outs */
+  fanout(stream: Stream, toxics: readonly Toxic[] = this.#toxics): number {
+    return toxics.reduce(
+      (n, t) => (t.stream === stream && t.def.fanout ? n * t.def.fanout(t.attributes) : n),
+      1,
+    )
+  }
+
+  /** commit installs a new list, unless it would pass FAULTS_MAX_UDP_FANOUT (400 FANOUT_LIMIT) */
+  #commit(next: readonly Toxic[], changed: Toxic): void {
+    const fanout = this.fanout(changed.stream, next)
+    const max = this.#limits.maxUdpFanout
+    if (this.protocol === 'udp' && fanout > max) {
+      const factors = next.filter((t) => t.stream === changed.stream && t.def.fanout)
+      throw new FaultsError(
+        'FANOUT_LIMIT',
+        `toxic ${changed.name} would make one ${changed.stream} datagram ${fanout} datagrams (${factors.map((t) => `${t.name} ×${t.def.fanout?.(t.attributes)}`).join(', ')}); at most ${max} (FAULTS_MAX_UDP_FANOUT)`,
+      )
+    }
+    this.#toxics = next
+    this.#onChange()
   }
 
   remove(name: string): void {

@@ -3,7 +3,8 @@
  * netlab-pybase image), hardened as in docker-compose.yml, driven from the host by the
  * seeds' own client code: XML-RPC through xmlrpc.client, and the seed's pickle RPCProxy over
  * multiprocessing.connection. Proves the baseline answers what the bench's load generator
- * sends, refuses a wrong authkey and keeps serving, and stops cleanly on SIGTERM.
+ * sends, refuses a wrong authkey and keeps serving, refuses to start without a key of its
+ * own (none, or the seeds' public `peekaboo`), and stops cleanly on SIGTERM.
  */
 import { execFile } from 'node:child_process'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -130,6 +131,37 @@ describe('bench python baseline (netlab-pybase)', { timeout: 60_000 }, () => {
     expect(bad?.stderr).toMatch(/multiprocessing\.context\.AuthenticationError: digest sent was rejected/)
     await run('/usr/bin/python3', ['-c', CLIENT, String(xmlPort), String(mpPort), 's3cret'], {
       timeout: 20_000,
+    })
+  })
+
+  it.each([
+    ['no BENCH_AUTHKEY', [], 'is not set'],
+    ["the seeds' public key", ['-e', 'BENCH_AUTHKEY=peekaboo'], "is the seeds' public key"],
+  ])('refuses to start with %s: exit 2 and the reason', async (_case, env, reason) => {
+    const failed = await run(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--label',
+        label,
+        '--read-only',
+        '--cap-drop',
+        'ALL',
+        '--user',
+        '1000:1000',
+        ...env,
+        image,
+      ],
+      { timeout: 30_000 },
+    ).then(
+      () => undefined,
+      (err: unknown) => err as { code?: number; stdout?: string; stderr?: string },
+    )
+    expect(failed).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `pyrpc: BENCH_AUTHKEY ${reason}: this server unpickles what it receives; \`make bench\` gives each run its own random key\n`,
     })
   })
 

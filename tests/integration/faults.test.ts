@@ -6,6 +6,8 @@
  * existing toxiproxy client works unchanged. Timing assertions are one-sided (at least
  * the configured latency); loss is asserted in a generous band around the configured rate.
  */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { Toxiproxy } from 'toxiproxy-node-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, startLab } from './lab.ts'
@@ -20,11 +22,26 @@ interface ProbeJson {
   ignored: number
 }
 
-describe('faults service (client container → faults → tcp, udp)', { timeout: 90_000 }, () => {
+const run = promisify(execFile)
+
+/** the subnet and gateway Docker gave a network */
+async function networkOf(name: string): Promise<{ subnet: string; gateway: string }> {
+  const { stdout } = await run('docker', [
+    'network',
+    'inspect',
+    '--format',
+    '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}',
+    name,
+  ])
+  const [subnet = '', gateway = ''] = stdout.trim().split(' ')
+  return { subnet, gateway }
+}
+
+describe('faults service (client container → faults → tcp, udp, http, rpc)', { timeout: 90_000 }, () => {
   let lab: Lab
   let api: string
   beforeAll(async () => {
-    lab = await startLab(['tcp', 'udp', 'faults'])
+    lab = await startLab(['tcp', 'udp', 'http', 'rpc', 'faults'])
     api = lab.baseUrl('faults', 8474)
   })
   afterAll(() => lab?.stop())
@@ -242,6 +259,70 @@ describe('faults service (client container → faults → tcp, udp)', { timeout:
       { error: 'proxy already exists', status: 409, code: 'PROXY_EXISTS' },
     ])
   })
+  it('refuses every upstream outside the lab with 400 UPSTREAM_NOT_ALLOWED naming it, at create, update and populate', async () => {
+    const { subnet, gateway } = await networkOf(lab.network.getName())
+    const privateOutside = subnet.startsWith('10.') ? '192.168.255.1' : '10.255.255.1'
+    const refused = [
+      '169.254.169.254:80',
+      '127.0.0.1:9999',
+      '8.8.8.8:53',
+      `${privateOutside}:80`,
+      `${gateway}:8474`,
+      '[::1]:80',
+      '[2001:db8::1]:80',
+      '[fd00::1]:80',
+      'localhost:9999',
+    ]
+    const post = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${api}${path}`, { method, body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { code?: string; error?: string; proxies?: unknown[] },
+      }))
+    const table: string[] = []
+    for (const [i, upstream] of refused.entries()) {
+      const r = await post('/proxies', { name: `out${i}`, listen: '0.0.0.0:0', upstream })
+      expect(r.status).toBe(400)
+      expect(r.body.code).toBe('UPSTREAM_NOT_ALLOWED')
+      expect(r.body.error).toMatch(
+        new RegExp(`^upstream ${upstream.replace(/[.[\]]/g, '\\$&')} is not a container of the lab: `),
+      )
+      table.push(`figure: refused upstream ${upstream} → ${r.status} ${r.body.code}: ${r.body.error}`)
+    }
+    console.log(`lab network ${subnet}, gateway ${gateway}\n${table.join('\n')}`)
+    expect((await post('/proxies/tcp-upper', { upstream: '169.254.169.254:80' })).body.code).toBe(
+      'UPSTREAM_NOT_ALLOWED',
+    )
+    expect((await post('/proxies/tcp-upper', {}, 'PATCH')).body).toMatchObject({ upstream: 'tcp:9999' })
+    const populated = await post('/populate', [{ name: 'p-out', upstream: 'localhost:80' }])
+    expect(populated).toMatchObject({ status: 400, body: { code: 'UPSTREAM_NOT_ALLOWED', proxies: [] } })
+    expect(Object.keys((await (await fetch(`${api}/proxies`)).json()) as object)).toHaveLength(12)
+  })
+
+  it('accepts every lab service, by name and by address, and relays through a proxy made by address', async () => {
+    const tcpAddress = lab.container('tcp').getIpAddress(lab.network.getName())
+    const upstreams = [
+      ['tcp', 'tcp:9999'],
+      ['udp', 'udp:9999'],
+      ['tcp', 'http:8080'],
+      ['tcp', 'rpc:15000'],
+      ['tcp', 'faults:8474'],
+      ['tcp', `${tcpAddress}:9999`],
+    ] as const
+    const created: string[] = []
+    for (const [i, [protocol, upstream]] of upstreams.entries()) {
+      const r = await fetch(`${api}/proxies`, {
+        method: 'POST',
+        body: JSON.stringify({ name: `in${i}`, protocol, listen: '0.0.0.0:0', upstream }),
+      })
+      expect([upstream, r.status]).toEqual([upstream, 201])
+      created.push(((await r.json()) as { listen: string }).listen)
+    }
+    const port = created.at(-1)?.split(':')[1] as string
+    const r = await lab.client('tcp', 'upper', '--host', 'faults', '--port', port, 'by address')
+    expect(r.stdout).toBe('BY ADDRESS\n')
+    for (const i of upstreams.keys()) await fetch(`${api}/proxies/in${i}`, { method: 'DELETE' })
+  })
+
   it('refuses to start with a FAULTS_CONFIG it cannot use: exit 2 and the reason', async () => {
     const { exitCode, logs } = await lab.runOnce('faults', { FAULTS_CONFIG: '/nope.json' })
     expect(exitCode).toBe(2)

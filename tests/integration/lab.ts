@@ -29,7 +29,7 @@ const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBindin
   udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp', '50001/udp'],
   http: [8080],
   rpc: [15000, 15001, 17000, 25000],
-  faults: [8474, 19999, '19000/udp'],
+  faults: [8474, 19999, 19998, '19000/udp'],
 }
 
 /** Environment each service gets unless a test overrides it. */

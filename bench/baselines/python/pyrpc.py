@@ -14,8 +14,9 @@ in what they measure, both in one process (one thread each, Python 3.11 stdlib o
   themselves are unchanged. The XML-RPC server keeps the seed's socketserver backlog of 5:
   a new connection per call is what that baseline is.
 
-The authkey comes from ``BENCH_AUTHKEY`` (default ``peekaboo``, the seed's key: this is a bench
-baseline on a private compose network, never a service to expose).
+The authkey comes from ``BENCH_AUTHKEY``, which ``make bench`` sets to a new random key for each
+run. The server unpickles what it receives, so without a key, or with the seeds' public key
+``peekaboo``, it refuses to start (exit 2).
 
     python3 pyrpc.py          serve both until SIGTERM/SIGINT (exit 0)
     python3 pyrpc.py check    one add(2, 3) over each transport; exit 0 when both answer 5
@@ -33,7 +34,22 @@ from xmlrpc.server import SimpleXMLRPCServer
 
 XMLRPC_PORT = 15000
 MPCONN_PORT = 17000
-AUTHKEY = os.environ.get("BENCH_AUTHKEY", "peekaboo").encode()
+SEED_AUTHKEY = "peekaboo"
+
+
+def authkey():
+    """BENCH_AUTHKEY, or exit 2: never no key, never the seeds' public one."""
+    key = os.environ.get("BENCH_AUTHKEY", "")
+    if key == "" or key == SEED_AUTHKEY:
+        why = "is not set" if key == "" else "is the seeds' public key"
+        print(
+            f"pyrpc: BENCH_AUTHKEY {why}: this server unpickles what it receives; "
+            "`make bench` gives each run its own random key",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.exit(2)
+    return key.encode()
 
 
 def add(x, y):
@@ -87,6 +103,7 @@ def rpc_server(handler, address, authkey):
 
 
 def serve():
+    key = authkey()
     xml = SimpleXMLRPCServer(("", XMLRPC_PORT), allow_none=True, logRequests=False)
     for f in (add, sub, echo):
         xml.register_function(f)
@@ -98,7 +115,7 @@ def serve():
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=xml.serve_forever, daemon=True).start()
-    threading.Thread(target=rpc_server, args=(handler, ("", MPCONN_PORT), AUTHKEY), daemon=True).start()
+    threading.Thread(target=rpc_server, args=(handler, ("", MPCONN_PORT), key), daemon=True).start()
     print(f"listening xmlrpc={XMLRPC_PORT} mpconn={MPCONN_PORT}", flush=True)
     stop.wait()
     print("shutting down", flush=True)
@@ -109,10 +126,11 @@ def check():
     """One real call over each transport (the container's health check)."""
     import socket
 
+    key = authkey()
     socket.setdefaulttimeout(3)
     if ServerProxy(f"http://127.0.0.1:{XMLRPC_PORT}", allow_none=True).add(2, 3) != 5:
         return 1
-    c = Client(("127.0.0.1", MPCONN_PORT), authkey=AUTHKEY)
+    c = Client(("127.0.0.1", MPCONN_PORT), authkey=key)
     try:
         c.send(pickle.dumps(("add", (2, 3), {})))
         if pickle.loads(c.recv()) != 5:

@@ -16,8 +16,15 @@ export const timeoutToxic = defineToxic({
     const timer = a.timeout > 0 ? setTimeout(() => link.close(), a.timeout) : undefined
     return {
       async pipe(chunk, next, signal) {
-        const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()))
-        await Promise.race([released, aborted])
+        // one listener per chunk, removed once the chunk moves on: a long hold adds no more
+        const { promise: aborted, resolve } = Promise.withResolvers<void>()
+        const onAbort = () => resolve()
+        signal.addEventListener('abort', onAbort, { once: true })
+        try {
+          await Promise.race([released, aborted])
+        } finally {
+          signal.removeEventListener('abort', onAbort)
+        }
         signal.throwIfAborted()
         await next(chunk)
       },

@@ -17,9 +17,10 @@ export type Protocol = 'tcp' | 'udp'
 /** Rng returns a uniform number in [0, 1); tests pass a seeded one. */
 export type Rng = () => number
 
-/** ToxicLimits bound attribute values (FAULTS_MAX_DELAY_MS). */
+/** ToxicLimits bound attribute values (FAULTS_MAX_DELAY_MS) and what one datagram may become (FAULTS_MAX_UDP_FANOUT). */
 export interface ToxicLimits {
   readonly maxDelayMs: number
+  readonly maxUdpFanout: number
 }
 
 /** Chunk is a piece of a TCP stream and when the proxy read it (performance.now() ms). */
@@ -70,6 +71,8 @@ export interface ToxicDef<A extends Record<string, number> = Record<string, numb
   readonly attributes: (limits: ToxicLimits) => z.ZodType<A>
   readonly tcp?: (attrs: A, link: TcpLink) => TcpToxicRun
   readonly udp?: (attrs: A, rng: Rng) => UdpToxicRun
+  /** UDP: the most datagrams one datagram may become in this toxic (1 when absent) */
+  readonly fanout?: (attrs: A) => number
 }
 
 /** defineToxic keeps the attribute type of a toxic definition. */

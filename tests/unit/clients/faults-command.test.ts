@@ -8,22 +8,25 @@ import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
 import { buildApi } from '../../../services/faults/api.ts'
 import { ProxyRegistry } from '../../../services/faults/proxy-registry.ts'
+import { testRegistryOptions } from '../services/faults/registry-options.ts'
 import { runCli } from './cli-harness.ts'
 
 describe('netlab faults', () => {
   const log = createLogger('faults', 'silent')
-  const registry = new ProxyRegistry({
-    maxProxies: 4,
-    maxToxics: 4,
-    maxDelayMs: 60_000,
-    maxConnections: 10,
-    maxBufferedBytes: 65_536,
-    maxUdpSessions: 4,
-    udpSessionIdleMs: 1000,
-    maxUdpQueue: 100,
-    rng: Math.random,
-    log,
-  })
+  const registry = new ProxyRegistry(
+    testRegistryOptions({
+      maxProxies: 4,
+      limits: {
+        maxToxics: 4,
+        maxConnections: 10,
+        maxUdpSessions: 4,
+        udpSessionIdleMs: 1000,
+        maxUdpQueue: 100,
+      },
+      rng: Math.random,
+      log,
+    }),
+  )
   const api = buildApi(registry, log)
   let env: Env
 

@@ -1,6 +1,7 @@
 /** The control API through inject(): toxiproxy's routes, fields, defaults, statuses and error bodies. */
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { VERSION } from '../../../../lib/version.ts'
 import { FAULTS_VERSION } from '../../../../services/faults/api.ts'
 import { startHarness } from './faults-harness.ts'
 
@@ -19,7 +20,8 @@ function refused(port: number): Promise<boolean> {
 describe('faults API', () => {
   it('reports its version', async () => {
     const h = await startHarness()
-    expect(await h.call('GET', '/version')).toEqual({ status: 200, body: { version: FAULTS_VERSION } })
+    expect(FAULTS_VERSION).toBe(VERSION)
+    expect(await h.call('GET', '/version')).toEqual({ status: 200, body: { version: VERSION } })
   })
 
   it('creates a proxy (201), echoes the bound port and protocol, lists it, refuses a second (409)', async () => {
@@ -62,7 +64,11 @@ describe('faults API', () => {
         attributes: { latency: 7, jitter: 0 },
       },
     ])
-    const bad = await h.call('POST', '/proxies', { name: 'bad', upstream: 'x:1', toxics: [{ type: 'loss' }] })
+    const bad = await h.call('POST', '/proxies', {
+      name: 'bad',
+      upstream: '127.0.0.1:1',
+      toxics: [{ type: 'loss' }],
+    })
     expect(bad.status).toBe(400)
     expect((await h.call('GET', '/proxies/bad')).status).toBe(404)
   })
@@ -197,7 +203,7 @@ describe('faults API', () => {
           name: 'u2',
           protocol: 'udp',
           listen: `127.0.0.1:${udp}`,
-          upstream: 'x:1',
+          upstream: '127.0.0.1:1',
         })
       ).body,
     ).toEqual({
@@ -315,7 +321,8 @@ describe('faults API', () => {
     const h = await startHarness({ maxProxies: 1, maxToxics: 1 })
     await h.proxy('one', 'tcp', h.tcpEcho)
     expect(
-      (await h.call('POST', '/proxies', { name: 'two', listen: '127.0.0.1:0', upstream: 'x:1' })).body,
+      (await h.call('POST', '/proxies', { name: 'two', listen: '127.0.0.1:0', upstream: '127.0.0.1:1' }))
+        .body,
     ).toEqual({
       error: 'at most 1 proxies (FAULTS_MAX_PROXIES)',
       status: 400,

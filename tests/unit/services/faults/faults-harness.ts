@@ -9,8 +9,9 @@ import type { FastifyInstance } from 'fastify'
 import { onTestFinished } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { buildApi } from '../../../../services/faults/api.ts'
-import { ProxyRegistry } from '../../../../services/faults/proxy-registry.ts'
-import { seededRng } from './seeded-rng.ts'
+import type { ProxyLimits } from '../../../../services/faults/proxy.ts'
+import { ProxyRegistry, type RegistryOptions } from '../../../../services/faults/proxy-registry.ts'
+import { testRegistryOptions } from './registry-options.ts'
 
 export interface Harness {
   readonly api: FastifyInstance
@@ -31,20 +32,11 @@ export interface Harness {
 
 /** startHarness builds everything; it is torn down when the current test (or hook) finishes. */
 export async function startHarness(
-  limits: Partial<{ maxToxics: number; maxProxies: number; udpSessionIdleMs: number }> = {},
+  limits: Partial<ProxyLimits & { maxProxies: number }> = {},
+  options: Partial<Omit<RegistryOptions, 'limits' | 'maxProxies'>> = {},
 ): Promise<Harness> {
-  const registry = new ProxyRegistry({
-    maxProxies: limits.maxProxies ?? 8,
-    maxToxics: limits.maxToxics ?? 8,
-    maxDelayMs: 60_000,
-    maxConnections: 50,
-    maxBufferedBytes: 65_536,
-    maxUdpSessions: 16,
-    udpSessionIdleMs: limits.udpSessionIdleMs ?? 5000,
-    maxUdpQueue: 10_000,
-    rng: seededRng(42),
-    log: createLogger('faults', 'silent'),
-  })
+  const { maxProxies = 8, ...proxyLimits } = limits
+  const registry = new ProxyRegistry(testRegistryOptions({ maxProxies, ...options, limits: proxyLimits }))
   const api = buildApi(registry, createLogger('faults', 'silent'))
   const sockets = new Set<Socket>()
   const echo: Server = createServer({ allowHalfOpen: true }, (s) => {

@@ -8,7 +8,7 @@ import { sliceSizes } from '../../../../services/faults/toxics/slicer.ts'
 import { jittered, type UdpToxicRun } from '../../../../services/faults/toxics/toxic.ts'
 import { seededRng } from './seeded-rng.ts'
 
-const limits = { maxDelayMs: 10_000 }
+const limits = { maxDelayMs: 10_000, maxUdpFanout: 1000 }
 
 function udpRun(type: string, attributes: Record<string, number>, seed = 1): UdpToxicRun {
   const def = findToxic(type, 'udp')
