@@ -7,6 +7,7 @@ import {
   intVar,
   loadConfig,
   logLevelVar,
+  memoryBudgetVar,
   portVar,
   shutdownGraceVar,
   stringVar,
@@ -101,6 +102,10 @@ export const rpcConfigSpec = {
     max: 60_000,
     unit: 'ms',
   }),
+  memoryBudgetBytes: memoryBudgetVar(
+    'RPC_MEMORY_BUDGET_BYTES',
+    'bytes the service holds for work in flight (requests, frames, decoded values, replies); beyond it new work is refused',
+  ),
   shutdownGraceMs: shutdownGraceVar(
     'on SIGTERM, how long in-flight calls may take; acknowledged writes are always on disk first',
     10_000,

@@ -15,6 +15,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/log.ts'
+import { MemoryBudget } from '../../lib/memory-budget.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { DEVELOPMENT_AUTHKEY, type RpcConfig } from './config.ts'
 import { arithMethods } from './methods/arith.ts'
@@ -43,6 +44,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   )
   const registry = new Registry().register(...arithMethods, ...kvMethods(store))
   const authkey = Buffer.from(config.authkey, 'utf8')
+  const budget = MemoryBudget.create(config.memoryBudgetBytes)
   if (config.mode === 'development' && config.authkey === DEVELOPMENT_AUTHKEY)
     log.warn(
       { code: 'DEVELOPMENT_AUTHKEY' },
@@ -77,10 +79,18 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
       ),
     ),
     mpEcho: tcp('mpEcho', (s) =>
-      serveMpConnection(s, 'echo', registry, authkey, config, log.child({ proto: 'mp-echo' })),
+      serveMpConnection(
+        s,
+        { kind: 'echo', registry, authkey, config, budget },
+        log.child({ proto: 'mp-echo' }),
+      ),
     ),
     mpRpc: tcp('mpRpc', (s) =>
-      serveMpConnection(s, 'rpc', registry, authkey, config, log.child({ proto: 'mp-rpc' })),
+      serveMpConnection(
+        s,
+        { kind: 'rpc', registry, authkey, config, budget },
+        log.child({ proto: 'mp-rpc' }),
+      ),
     ),
   }
   const http = buildRpcHttpApp(registry, config, log.child({ proto: 'http' }))

@@ -13,9 +13,22 @@
  * `recv` calls (frames already received are still delivered first), and the socket is
  * destroyed on a framing error. EOF between frames is ConnectionClosedError (CPython's
  * EOFError), EOF inside one TruncatedFrameError.
+ *
+ * With a memory budget (lib/memory-budget.ts), what the connection holds is reserved in it
+ * before it is kept: each chunk as it arrives, and a frame's whole announced length as soon
+ * as its header is in (so a frame that has started can always finish). Without room, reading
+ * pauses until there is (another connection finished), for up to `budgetWaitMs`; then the
+ * connection fails with BudgetExceededError (BUSY). `recvHeld` hands a frame over with its
+ * share of the budget, for the caller to release when done with it.
  */
 import type { Duplex } from 'node:stream'
-import { ConnectionClosedError, FrameTooLargeError, TruncatedFrameError } from './errors.ts'
+import { Hold, type MemoryBudget } from '../../../lib/memory-budget.ts'
+import {
+  BudgetExceededError,
+  ConnectionClosedError,
+  FrameTooLargeError,
+  TruncatedFrameError,
+} from './errors.ts'
 import { encodeFrame, encodeFrameHeader, FrameDecoder } from './framing.ts'
 
 export interface MpConnectionOptions {
@@ -23,11 +36,22 @@ export interface MpConnectionOptions {
   readonly maxFrameBytes?: number
   /** how long `close` waits for the peer before destroying the socket, ms (2000) */
   readonly closeGraceMs?: number
+  /** the budget received frames are held in (none: not accounted) */
+  readonly budget?: MemoryBudget
+  /** how long reading waits for room in the budget before failing with BUSY, ms (2000) */
+  readonly budgetWaitMs?: number
+}
+
+/** HeldFrame is a received frame and its share of the memory budget (release it when done). */
+export interface HeldFrame {
+  readonly frame: Buffer
+  /** undefined when the connection has no budget */
+  readonly hold: Hold | undefined
 }
 
 interface Waiter {
   readonly maxBytes: number
-  resolve(frame: Buffer): void
+  resolve(frame: HeldFrame): void
   reject(err: Error): void
 }
 
@@ -38,6 +62,12 @@ export class MpConnection {
   readonly socket: Duplex
   readonly maxFrameBytes: number
   readonly closeGraceMs: number
+  readonly #budget: MemoryBudget | undefined
+  readonly #budgetWaitMs: number
+  /** bytes reserved in the budget for the frame being received and the queued frames */
+  #reserved = 0
+  /** reading is paused until the budget has room */
+  #stalled = false
   readonly #decoder: FrameDecoder
   readonly #frames: Buffer[] = []
   readonly #waiters: Waiter[] = []
@@ -50,6 +80,8 @@ export class MpConnection {
     this.socket = socket
     this.maxFrameBytes = opts.maxFrameBytes ?? 64 * 1024 * 1024
     this.closeGraceMs = opts.closeGraceMs ?? 2000
+    this.#budget = opts.budget
+    this.#budgetWaitMs = opts.budgetWaitMs ?? 2000
     this.#decoder = new FrameDecoder({ maxFrameBytes: this.maxFrameBytes })
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('end', () =>
@@ -63,15 +95,26 @@ export class MpConnection {
    * recv resolves with the next frame's payload. A frame longer than `maxBytes` rejects
    * with FrameTooLargeError as soon as its header arrives (CPython's `recv_bytes(maxlength)`).
    */
-  recv(maxBytes: number = this.maxFrameBytes): Promise<Buffer> {
+  async recv(maxBytes: number = this.maxFrameBytes): Promise<Buffer> {
+    const { frame, hold } = await this.recvHeld(maxBytes)
+    hold?.release()
+    return frame
+  }
+
+  /** recvHeld is recv that hands the frame over with its share of the memory budget. */
+  recvHeld(maxBytes: number = this.maxFrameBytes): Promise<HeldFrame> {
     const queued = this.#frames.shift()
     if (queued !== undefined) {
-      if (queued.length > maxBytes)
+      const held = { frame: queued, hold: this.#transfer(queued.length) }
+      if (queued.length > maxBytes) {
+        held.hold?.release()
         return Promise.reject(this.#abort(new FrameTooLargeError(queued.length, maxBytes)))
-      return Promise.resolve(queued)
+      }
+      if (this.#frames.length === 0) this.#resume()
+      return Promise.resolve(held)
     }
     if (this.#error !== undefined) return Promise.reject(this.#error)
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<HeldFrame>((resolve, reject) => {
       this.#waiters.push({ maxBytes, resolve, reject })
       // The frame being gathered now is this waiter's, if it is the first one waiting.
       const announced = this.#decoder.announced
@@ -79,7 +122,7 @@ export class MpConnection {
         this.#abort(new FrameTooLargeError(announced, maxBytes))
         return
       }
-      this.socket.resume()
+      this.#resume()
     })
   }
 
@@ -103,6 +146,7 @@ export class MpConnection {
   /** close ends the connection (pending writes are flushed) and resolves once the socket is closed; after closeGraceMs it is destroyed. */
   close(): Promise<void> {
     if (this.#closed !== undefined) return this.#closed
+    this.#dropQueued()
     const socket = this.socket
     this.#closed = new Promise<void>((resolve) => {
       if (socket.closed) {
@@ -127,10 +171,15 @@ export class MpConnection {
   destroy(err?: Error): void {
     this.#fail(err ?? new ConnectionClosedError('the connection was destroyed'))
     this.socket.destroy()
+    this.#dropQueued()
   }
 
   #onData(chunk: Buffer): void {
     if (this.#closed !== undefined) return // closing: what is left is read and dropped
+    if (this.#budget !== undefined && !this.#take(chunk.length)) {
+      this.#waitForRoom(chunk.length, () => this.#onData(chunk))
+      return
+    }
     let frames: Buffer[]
     try {
       // The i-th frame completed here goes to the i-th waiter (if none is queued before it).
@@ -144,9 +193,72 @@ export class MpConnection {
     for (const frame of frames) {
       const waiter = this.#waiters.shift()
       if (waiter === undefined) this.#frames.push(frame)
-      else waiter.resolve(frame)
+      else waiter.resolve({ frame, hold: this.#transfer(frame.length) })
     }
     if (this.#frames.length > 0) this.socket.pause()
+    this.#settle()
+  }
+
+  // --- the memory budget -----------------------------------------------------------
+
+  /** take reserves n more bytes for this connection; false when the budget has no room. */
+  #take(n: number): boolean {
+    if (!(this.#budget?.tryReserve(n) ?? true)) return false
+    this.#reserved += n
+    return true
+  }
+
+  /** transfer moves n reserved bytes from the connection to a Hold the caller owns. */
+  #transfer(n: number): Hold | undefined {
+    if (this.#budget === undefined) return undefined
+    const bytes = Math.min(n, this.#reserved)
+    this.#reserved -= bytes
+    return new Hold(this.#budget, bytes)
+  }
+
+  /**
+   * settle makes the reservation what the connection holds now: the queued frames and the
+   * whole announced length of the frame being received (its header bytes when none is).
+   */
+  #settle(): void {
+    if (this.#budget === undefined || this.#error !== undefined) return
+    let need = this.#decoder.announced ?? this.#decoder.pending
+    for (const f of this.#frames) need += f.length
+    const diff = need - this.#reserved
+    if (diff < 0) {
+      this.#budget.release(-diff)
+      this.#reserved = need
+    } else if (diff > 0 && !this.#take(diff)) {
+      this.#waitForRoom(diff, () => this.#settle())
+    }
+  }
+
+  /** waitForRoom pauses reading until the budget has room for n bytes, then retries; BUSY after budgetWaitMs. */
+  #waitForRoom(n: number, retry: () => void): void {
+    const budget = this.#budget as MemoryBudget
+    this.#stalled = true
+    this.socket.pause()
+    void budget.waitForRoom(n, this.#budgetWaitMs).then((room) => {
+      this.#stalled = false
+      if (this.#error !== undefined || this.#closed !== undefined) return
+      if (!room) {
+        this.#abort(new BudgetExceededError(n, this.#budgetWaitMs))
+        return
+      }
+      retry()
+      if (this.#frames.length === 0) this.#resume()
+    })
+  }
+
+  #resume(): void {
+    if (!this.#stalled) this.socket.resume()
+  }
+
+  /** dropQueued forgets frames nobody will receive and gives back everything reserved. */
+  #dropQueued(): void {
+    this.#frames.length = 0
+    if (this.#budget !== undefined && this.#reserved > 0) this.#budget.release(this.#reserved)
+    this.#reserved = 0
   }
 
   /** abort fails the connection on a framing error and destroys the socket: the stream is out of sync. */
@@ -156,10 +268,19 @@ export class MpConnection {
     return recorded
   }
 
-  /** fail records the first terminal error and rejects every waiting recv with it; returns the recorded error. */
+  /**
+   * fail records the first terminal error and rejects every waiting recv with it; returns the
+   * recorded error. Frames already queued stay (and stay reserved) for recv to deliver first.
+   */
   #fail(err: Error): Error {
     if (this.#error === undefined) this.#error = err
     for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#error)
+    if (this.#budget !== undefined) {
+      let queued = 0
+      for (const f of this.#frames) queued += f.length
+      if (this.#reserved > queued) this.#budget.release(this.#reserved - queued)
+      this.#reserved = Math.min(this.#reserved, queued)
+    }
     return this.#error
   }
 

@@ -9,6 +9,7 @@
  *   TRUNCATED_FRAME    got end of file during message                           (CPython: OSError, same text)
  *   AUTH_FAILED        digest received was wrong | digest sent was rejected | …  (CPython: AuthenticationError)
  *   AUTH_TIMEOUT       authentication handshake timed out after 10000 ms
+ *   BUSY               no room in the memory budget for a frame of 8388608 bytes within 2000 ms
  */
 import { LabError } from '../../../lib/errors.ts'
 
@@ -56,5 +57,15 @@ export class AuthenticationError extends LabError {
 export class HandshakeTimeoutError extends LabError {
   constructor(timeoutMs: number) {
     super('AUTH_TIMEOUT', `authentication handshake timed out after ${timeoutMs} ms`)
+  }
+}
+
+/** BudgetExceededError: the memory budget had no room for a frame being received, within the wait. */
+export class BudgetExceededError extends LabError {
+  readonly bytes: number
+
+  constructor(bytes: number, waitMs: number) {
+    super('BUSY', `no room in the memory budget for a frame of ${bytes} bytes within ${waitMs} ms`)
+    this.bytes = bytes
   }
 }

@@ -1,91 +1,93 @@
 /**
  * The two multiprocessing.connection ports: the authkey handshake (both CPython
  * generations, mpconn/handshake.ts), then one pickle per frame, decoded by the safe
- * subset (pickle/decode.ts: data opcodes only, nothing that imports or calls).
+ * subset (pickle/decode.ts: data opcodes and the allow-list of data constructors).
  *
  *   echo (25000)  recv() → the same object back (seed 004's echo_client)
  *   rpc  (17000)  the seed's RPCProxy: each frame is pickle.dumps(pickle.dumps((name, args,
  *                 kwargs))); the reply is wrapped the same way: the result, or the
  *                 exception the client re-raises (builtins.TypeError(...), KeyError, ...).
  *                 A client sending (name, args, kwargs) with one level of pickling gets
- *                 one level back.
+ *                 one level back (mpconn/call.ts runs the call).
  *
- * A pickle the decoder refuses (a global such as os.system, REDUCE, BUILD, ...), a
- * malformed one, or one over the limits gets a pickled ValueError naming the reason
- * (the RPC client raises it, the echo client receives it), is logged, and the
- * connection is closed.
+ * Each connection answers in its client's protocol: the highest PROTO it has sent so far
+ * (2 until it has sent one), for replies and the RPC port's inner pickles alike, so Python
+ * 2.7 (protocol 2) and 3.6/3.7 (protocol 3) read them.
+ *
+ * Refusals, each a pickled exception in the client's protocol (the RPC client raises it,
+ * the echo client receives it):
+ *   ValueError   a pickle the decoder refuses (PICKLE_REFUSED: a global off the allow-list,
+ *                a constructor called with the wrong shapes, ...), malformed (PICKLE_FORMAT),
+ *                over a limit (PICKLE_LIMIT), not an RPC request (BAD_REQUEST), or a frame
+ *                over RPC_MAX_REQUEST_BYTES (FRAME_TOO_LARGE); the connection is then closed.
+ *   MemoryError  no room in the service's memory budget (BUSY) for the request, its
+ *                decoded value or its reply; the connection stays open, unless the frame
+ *                itself could not be read (then it is closed).
+ *
+ * Memory: the frame is held in the budget from its header on (mpconn/connection.ts), then
+ * the decoded value, then the reply's size bound, before the reply is built; all of it is
+ * released once the reply is written.
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../../../lib/log.ts'
+import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
 import type { RpcConfig } from '../config.ts'
-import { PyError } from '../errors.ts'
 import type { Registry } from '../methods/registry.ts'
+import { BadRequest, callMp } from '../mpconn/call.ts'
 import { MpConnection } from '../mpconn/connection.ts'
+import { BudgetExceededError, FrameTooLargeError } from '../mpconn/errors.ts'
 import { serverHandshake } from '../mpconn/handshake.ts'
-import { pyToRpc, rpcToPy } from '../pickle/convert.ts'
-import { decodePickle, type PickleLimits } from '../pickle/decode.ts'
+import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
 import { encodePickle, unwrapBytes, wrapBytes } from '../pickle/encode.ts'
-import { PyDict, PyException, PyTuple, type PyValue } from '../pickle/value.ts'
-import type { RpcValue } from '../value.ts'
+import { pickledSizeBound } from '../pickle/size.ts'
+import { PyException, type PyValue } from '../pickle/value.ts'
 import type { Drainable } from './drainable.ts'
 
-/** BadRequest is a frame we will not run: answered with a ValueError, then the connection closes. */
-class BadRequest extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.code = code
-  }
+/** MpTransportOptions is what one mp-connection port serves with. */
+export interface MpTransportOptions {
+  readonly kind: 'echo' | 'rpc'
+  readonly registry: Registry
+  readonly authkey: Uint8Array
+  readonly config: RpcConfig
+  /** the service's memory budget: frames, decoded values and replies are held in it */
+  readonly budget: MemoryBudget
 }
 
-function decodeSafely(frame: Uint8Array, limits: PickleLimits): PyValue {
+/** How many times the frame size a pickle may expand to (shared parts counted each time they appear). */
+export const EXPANSION_FACTOR = 4
+/** How long reading a frame waits for room in the budget before the client gets MemoryError, ms. */
+export const BUDGET_WAIT_MS = 2000
+
+/** Busy: the budget has no room for the next step of a request; answered with MemoryError. */
+class Busy extends Error {}
+
+/** decode runs the safe decoder; any refusal becomes a BadRequest naming it. */
+function decode(frame: Uint8Array, limits: PickleLimits): DecodedPickle {
   try {
-    return decodePickle(frame, limits) as PyValue
+    return decodePickleMeasured(frame, limits)
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'PICKLE_FORMAT'
     throw new BadRequest(code, `netlab refused the pickle: ${(err as Error).message}`)
   }
 }
 
-function exceptionOf(err: PyError): PyException {
-  return new PyException('builtins', err.pyClass, err.args.map(rpcToPy))
-}
-
-/** call runs one (name, args, kwargs) request; returns the reply object (result or exception). */
-async function call(request: PyValue, registry: Registry, log: Logger): Promise<PyValue | PyException> {
-  if (!(request instanceof PyTuple) || request.items.length !== 3)
-    throw new BadRequest('BAD_REQUEST', 'an RPC request is the tuple (name, args, kwargs)')
-  const [name, args, kwargs] = request.items
-  if (typeof name !== 'string') throw new BadRequest('BAD_REQUEST', 'the method name must be a str')
-  const positional = args instanceof PyTuple ? args.items : Array.isArray(args) ? args : undefined
-  if (positional === undefined || !(kwargs instanceof PyDict))
-    throw new BadRequest('BAD_REQUEST', 'args must be a tuple and kwargs a dict')
-  try {
-    const keywords = new Map<string, RpcValue>()
-    for (const [k, v] of kwargs.entries) {
-      if (typeof k !== 'string')
-        throw new PyError('TypeError', 'keywords must be strings', ['keywords must be strings'])
-      keywords.set(k, pyToRpc(v))
-    }
-    return rpcToPy(await registry.invoke(name, positional.map(pyToRpc), keywords))
-  } catch (err) {
-    if (!(err instanceof PyError)) throw err
-    log.info({ code: err.code, method: name }, 'call raised')
-    return exceptionOf(err)
-  }
+function reserve(hold: Hold | undefined, bytes: number, what: string): void {
+  if (hold !== undefined && !hold.grow(bytes))
+    throw new Busy(
+      `netlab is over its memory budget (RPC_MEMORY_BUDGET_BYTES): no room for ${what} of ${bytes} bytes; try again`,
+    )
 }
 
 /** serveMpConnection runs one accepted connection: handshake, then frames until EOF. */
-export function serveMpConnection(
-  socket: Socket,
-  kind: 'echo' | 'rpc',
-  registry: Registry,
-  authkey: Uint8Array,
-  config: RpcConfig,
-  log: Logger,
-): Drainable {
+export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log: Logger): Drainable {
+  const { kind, registry, authkey, config, budget } = opts
   const remote = `${socket.remoteAddress}:${socket.remotePort}`
-  const conn = new MpConnection(socket, { maxFrameBytes: config.maxRequestBytes })
+  const conn = new MpConnection(socket, {
+    maxFrameBytes: config.maxRequestBytes,
+    budget,
+    budgetWaitMs: BUDGET_WAIT_MS,
+  })
+  const maxExpandedBytes = EXPANSION_FACTOR * config.maxRequestBytes
   const limits: PickleLimits = {
     maxBytes: config.maxRequestBytes,
     maxDepth: config.maxDepth,
@@ -93,12 +95,48 @@ export function serveMpConnection(
     maxMemo: config.maxItems,
     maxIntBytes: 1024,
     allowExceptions: false,
+    maxExpandedBytes,
   }
   socket.setNoDelay(true)
   socket.setTimeout(config.idleTimeoutMs, () => conn.destroy())
   let busy = false
   let draining = false
   let calls = 0
+  /** the highest pickle protocol this client has used; replies are written at it */
+  let protocol = 2
+
+  const decoded = (frame: Uint8Array, hold: Hold | undefined): PyValue => {
+    const d = decode(frame, limits)
+    protocol = Math.min(5, Math.max(protocol, d.protocol))
+    reserve(hold, d.retainedBytes, 'the decoded value')
+    return d.value as PyValue
+  }
+
+  /** encodeReply accounts for the reply's size bound, then builds it (wrapped for RPCProxy when `wrap`). */
+  const encodeReply = (value: PyValue | PyException, wrap: boolean, hold: Hold | undefined): Buffer => {
+    const p = protocol as 2 | 3 | 4 | 5
+    const bound = pickledSizeBound(value, maxExpandedBytes, p)
+    if (bound === undefined) throw new Busy(`the reply would be larger than ${maxExpandedBytes} bytes`)
+    reserve(hold, wrap ? 2 * bound + 64 : bound, 'the reply')
+    const reply = encodePickle(value, { protocol: p })
+    return wrap ? wrapBytes(reply, p) : reply
+  }
+
+  const handle = async (frame: Buffer, hold: Hold | undefined): Promise<Buffer> => {
+    const outer = decoded(frame, hold)
+    if (kind === 'echo') return encodeReply(outer, false, hold)
+    const inner = unwrapBytes(outer)
+    const request = inner ? decoded(inner, hold) : outer
+    return encodeReply(await callMp(request, registry, log), inner !== undefined, hold)
+  }
+
+  /** refuse sends a pickled exception in the client's protocol, wrapped on the RPC port. */
+  const refuse = async (name: string, message: string): Promise<void> => {
+    const e = encodePickle(new PyException('builtins', name, [message]), {
+      protocol: protocol as 2 | 3 | 4 | 5,
+    })
+    await conn.send(kind === 'rpc' ? wrapBytes(e, protocol as 2 | 3 | 4 | 5) : e).catch(() => undefined)
+  }
 
   const run = async () => {
     try {
@@ -109,29 +147,34 @@ export function serveMpConnection(
     }
     while (!draining) {
       let frame: Buffer
+      let hold: Hold | undefined
       try {
-        frame = await conn.recv()
-      } catch {
-        break // EOF, a reset, or a frame over the limit (the connection is already closed)
+        ;({ frame, hold } = await conn.recvHeld())
+      } catch (err) {
+        // EOF, a reset, or a frame we will not read (the connection is already closed for reading).
+        if (err instanceof FrameTooLargeError || err instanceof BudgetExceededError) {
+          log.warn({ remote, code: err.code, message: err.message }, 'request refused')
+          const name = err instanceof BudgetExceededError ? 'MemoryError' : 'ValueError'
+          await refuse(name, `netlab refused the frame: ${err.message}`)
+        }
+        break
       }
       busy = true
       try {
-        const outer = decodeSafely(frame, limits)
-        if (kind === 'echo') await conn.send(encodePickle(outer))
-        else {
-          const inner = unwrapBytes(outer)
-          const request = inner ? decodeSafely(inner, limits) : outer
-          const reply = encodePickle(await call(request, registry, log))
-          await conn.send(inner ? wrapBytes(reply) : reply)
-        }
+        await conn.send(await handle(frame, hold))
         calls++
       } catch (err) {
+        if (err instanceof Busy) {
+          log.warn({ remote, code: 'BUSY', message: err.message }, 'request refused')
+          await refuse('MemoryError', err.message)
+          continue
+        }
         if (!(err instanceof BadRequest)) throw err
         log.info({ remote, code: err.code, message: err.message }, 'request refused')
-        const refusal = encodePickle(new PyException('builtins', 'ValueError', [err.message]))
-        await conn.send(kind === 'rpc' ? wrapBytes(refusal) : refusal).catch(() => undefined)
+        await refuse('ValueError', err.message)
         break
       } finally {
+        hold?.release()
         busy = false
       }
     }
