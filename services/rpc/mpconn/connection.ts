@@ -40,6 +40,11 @@ export interface MpConnectionOptions {
   readonly budget?: MemoryBudget
   /** how long reading waits for room in the budget before failing with BUSY, ms (2000) */
   readonly budgetWaitMs?: number
+  /**
+   * on a frame over the limit or over the budget, keep the socket open (reading and dropping
+   * what arrives) so the caller can answer before `close()`, instead of destroying it at once
+   */
+  readonly lingerOnError?: boolean
 }
 
 /** HeldFrame is a received frame and its share of the memory budget (release it when done). */
@@ -68,6 +73,9 @@ export class MpConnection {
   #reserved = 0
   /** reading is paused until the budget has room */
   #stalled = false
+  readonly #linger: boolean
+  /** after an error with lingerOnError: what arrives is dropped */
+  #discarding = false
   readonly #decoder: FrameDecoder
   readonly #frames: Buffer[] = []
   readonly #waiters: Waiter[] = []
@@ -82,6 +90,7 @@ export class MpConnection {
     this.closeGraceMs = opts.closeGraceMs ?? 2000
     this.#budget = opts.budget
     this.#budgetWaitMs = opts.budgetWaitMs ?? 2000
+    this.#linger = opts.lingerOnError ?? false
     this.#decoder = new FrameDecoder({ maxFrameBytes: this.maxFrameBytes })
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('end', () =>
@@ -175,7 +184,8 @@ export class MpConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closed !== undefined) return // closing: what is left is read and dropped
+    // closing, or failed while lingering: what is left is read and dropped
+    if (this.#closed !== undefined || this.#discarding) return
     if (this.#budget !== undefined && !this.#take(chunk.length)) {
       this.#waitForRoom(chunk.length, () => this.#onData(chunk))
       return
@@ -229,20 +239,27 @@ export class MpConnection {
       this.#budget.release(-diff)
       this.#reserved = need
     } else if (diff > 0 && !this.#take(diff)) {
-      this.#waitForRoom(diff, () => this.#settle())
+      this.#waitForRoom(diff, () => this.#settle(), this.#decoder.announced ?? diff)
     }
   }
 
-  /** waitForRoom pauses reading until the budget has room for n bytes, then retries; BUSY after budgetWaitMs. */
-  #waitForRoom(n: number, retry: () => void): void {
+  /**
+   * waitForRoom pauses reading until the budget has room for n more bytes, then retries;
+   * BUSY after budgetWaitMs, or at once if the frame (`frameBytes`) could never fit.
+   */
+  #waitForRoom(n: number, retry: () => void, frameBytes = n): void {
     const budget = this.#budget as MemoryBudget
+    if (frameBytes > budget.limitBytes) {
+      this.#abort(new BudgetExceededError(frameBytes, undefined, budget.limitBytes))
+      return
+    }
     this.#stalled = true
     this.socket.pause()
     void budget.waitForRoom(n, this.#budgetWaitMs).then((room) => {
       this.#stalled = false
       if (this.#error !== undefined || this.#closed !== undefined) return
       if (!room) {
-        this.#abort(new BudgetExceededError(n, this.#budgetWaitMs))
+        this.#abort(new BudgetExceededError(frameBytes, this.#budgetWaitMs, budget.limitBytes))
         return
       }
       retry()
@@ -261,10 +278,18 @@ export class MpConnection {
     this.#reserved = 0
   }
 
-  /** abort fails the connection on a framing error and destroys the socket: the stream is out of sync. */
+  /**
+   * abort fails the connection on a framing or budget error: the stream is out of sync, so
+   * the socket is destroyed, or with lingerOnError kept open, reading and dropping, for the
+   * caller to answer and close.
+   */
   #abort(err: Error): Error {
     const recorded = this.#fail(err)
-    this.socket.destroy()
+    if (this.#linger && (err instanceof FrameTooLargeError || err instanceof BudgetExceededError)) {
+      this.#discarding = true
+      this.#stalled = false
+      this.socket.resume()
+    } else this.socket.destroy()
     return recorded
   }
 

@@ -10,6 +10,7 @@
  *   AUTH_FAILED        digest received was wrong | digest sent was rejected | …  (CPython: AuthenticationError)
  *   AUTH_TIMEOUT       authentication handshake timed out after 10000 ms
  *   BUSY               no room in the memory budget for a frame of 8388608 bytes within 2000 ms
+ *                      | a frame of 8388608 bytes is larger than the whole memory budget of 1048576 bytes
  */
 import { LabError } from '../../../lib/errors.ts'
 
@@ -64,8 +65,14 @@ export class HandshakeTimeoutError extends LabError {
 export class BudgetExceededError extends LabError {
   readonly bytes: number
 
-  constructor(bytes: number, waitMs: number) {
-    super('BUSY', `no room in the memory budget for a frame of ${bytes} bytes within ${waitMs} ms`)
+  /** `waitMs` undefined: the frame is larger than the whole budget (`limitBytes`), so it was not waited for. */
+  constructor(bytes: number, waitMs: number | undefined, limitBytes: number) {
+    super(
+      'BUSY',
+      waitMs === undefined
+        ? `a frame of ${bytes} bytes is larger than the whole memory budget of ${limitBytes} bytes`
+        : `no room in the memory budget for a frame of ${bytes} bytes within ${waitMs} ms`,
+    )
     this.bytes = bytes
   }
 }

@@ -244,7 +244,7 @@ export function pyRepr(v: PyValue | undefined): string {
   }
   if (!(v instanceof PySet)) return dataRepr(v)
   const inner = v.items.map(pyRepr).join(', ')
-  if (v.frozen) return `frozenset({${inner}})`
+  if (v.frozen) return v.items.length === 0 ? 'frozenset()' : `frozenset({${inner}})`
   return v.items.length === 0 ? 'set()' : `{${inner}}`
 }
 

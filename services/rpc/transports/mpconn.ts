@@ -38,7 +38,7 @@ import { MpConnection } from '../mpconn/connection.ts'
 import { BudgetExceededError, FrameTooLargeError } from '../mpconn/errors.ts'
 import { serverHandshake } from '../mpconn/handshake.ts'
 import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
-import { encodePickle, unwrapBytes, wrapBytes } from '../pickle/encode.ts'
+import { encodePickle, wrapBytes } from '../pickle/encode.ts'
 import { pickledSizeBound } from '../pickle/size.ts'
 import { PyException, type PyValue } from '../pickle/value.ts'
 import type { Drainable } from './drainable.ts'
@@ -86,6 +86,7 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
     maxFrameBytes: config.maxRequestBytes,
     budget,
     budgetWaitMs: BUDGET_WAIT_MS,
+    lingerOnError: true,
   })
   const maxExpandedBytes = EXPANSION_FACTOR * config.maxRequestBytes
   const limits: PickleLimits = {
@@ -106,6 +107,8 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
   let protocol = 2
 
   const decoded = (frame: Uint8Array, hold: Hold | undefined): PyValue => {
+    // The client used this protocol even if its pickle is refused: the refusal is written at it.
+    if (frame[0] === 0x80 && (frame[1] as number) <= 5) protocol = Math.max(protocol, frame[1] as number)
     const d = decode(frame, limits)
     protocol = Math.min(5, Math.max(protocol, d.protocol))
     reserve(hold, d.retainedBytes, 'the decoded value')
@@ -125,7 +128,9 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
   const handle = async (frame: Buffer, hold: Hold | undefined): Promise<Buffer> => {
     const outer = decoded(frame, hold)
     if (kind === 'echo') return encodeReply(outer, false, hold)
-    const inner = unwrapBytes(outer)
+    // A request is a tuple, so bytes (a Python 2 str under 2.7) are the RPCProxy's inner pickle,
+    // whatever its protocol (2.7's pickle.dumps writes protocol 0).
+    const inner = outer instanceof Uint8Array ? outer : undefined
     const request = inner ? decoded(inner, hold) : outer
     return encodeReply(await callMp(request, registry, log), inner !== undefined, hold)
   }
