@@ -4,6 +4,7 @@
  * `repr(a + b)` for the rest, or the exception's type and text), so Decimal's rounding at
  * 28 digits, its special values and signals, and datetime's calendar match Python's.
  */
+import { spawnSync } from 'node:child_process'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PyError } from '../../../../services/rpc/errors.ts'
@@ -210,6 +211,36 @@ describe('Decimal arithmetic, as CPython computes it', () => {
     )
   })
 })
+
+const python = spawnSync('python3', ['-c', 'import decimal'], { encoding: 'utf8' }).status === 0
+
+describe.skipIf(!python)(
+  'Decimal arithmetic against the running CPython (python3), on 400 random pairs',
+  () => {
+    it('gives the same str() or the same signal', () => {
+      const digits = fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 40n }), fc.bigInt({ min: 0n, max: 1000n }))
+      const exp = fc.oneof(fc.integer({ min: -40, max: 40 }), fc.integer({ min: -1_000_030, max: 1_000_000 }))
+      const dec = fc.tuple(fc.boolean(), digits, exp).map(([neg, c, e]) => `${neg ? '-' : ''}${c}E${e}`)
+      const pairs = fc.sample(fc.tuple(dec, dec, fc.boolean()), { numRuns: 400, seed: 19 })
+      const script = [
+        'import decimal, sys',
+        'for line in sys.stdin.read().split("\\n"):',
+        '    if not line: continue',
+        '    a, b, op = line.split(" ")',
+        '    try: print(str(decimal.Decimal(a) + decimal.Decimal(b) if op == "+" else decimal.Decimal(a) - decimal.Decimal(b)))',
+        '    except decimal.DecimalException as e: print(type(e).__name__)',
+      ].join('\n')
+      const input = pairs.map(([a, b, plus]) => `${a} ${b} ${plus ? '+' : '-'}`).join('\n')
+      const r = spawnSync('python3', ['-c', script], { input, encoding: 'utf8', timeout: 20_000 })
+      expect(r.status).toBe(0)
+      const ours = pairs.map(([a, b, plus]) => {
+        const got = outcome(() => (plus ? dataAdd : dataSub)(D(a), D(b)), true)
+        return got.includes(':') ? got.slice(0, got.indexOf(':')) : got
+      })
+      expect(ours).toEqual(r.stdout.trim().split('\n'))
+    })
+  },
+)
 
 describe('datetime arithmetic, as CPython computes it', () => {
   it.each(TEMPORAL)('%s', (_expr, x, op, y, expected) => {
