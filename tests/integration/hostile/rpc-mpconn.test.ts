@@ -1,0 +1,190 @@
+/**
+ * Hostile load on the rpc service's mp-connection ports, each attack the worst its documented
+ * limits allow, sent concurrently from the host across the container network, while the
+ * container is watched (container-watch.ts) and a normal echo is tried during and after:
+ *
+ *   memo bomb      issue 12's 4.4 MB frame (a 4 MiB str memoized once, referenced 100 000
+ *                  times), on 8 connections at once: each refused with ValueError
+ *                  (PICKLE_LIMIT, maxExpandedBytes), none re-encoded
+ *   deepest nesting  lists nested RPC_MAX_DEPTH deep (served) and one deeper (ValueError), on
+ *                  16 connections, through the allow-list's constructors too
+ *   largest frames  24 frames of RPC_MAX_REQUEST_BYTES (8 MiB) echoed at once: more than the
+ *                  memory budget holds, so some are served and the rest answered MemoryError
+ *
+ * Each records one row (attack-report.ts) and asserts the container was neither restarted
+ * nor OOM-killed and stayed under its memory limit.
+ */
+import { once } from 'node:events'
+import { connect } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MpConnection } from '../../../services/rpc/mpconn/connection.ts'
+import { clientHandshake } from '../../../services/rpc/mpconn/handshake.ts'
+import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../services/rpc/pickle/decode.ts'
+import { encodePickle } from '../../../services/rpc/pickle/encode.ts'
+import { PyException, PySet, type PyValue } from '../../../services/rpc/pickle/value.ts'
+import { type Lab, startLab } from '../lab.ts'
+import { outcome, recordAttack } from './attack-report.ts'
+import { type ContainerWatch, watchContainer } from './container-watch.ts'
+
+const KEY = 'hostile-key'
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024
+const MAX_DEPTH = 64
+const REPLY_LIMITS = { ...DEFAULT_PICKLE_LIMITS, allowExceptions: true, maxBytes: 2 * MAX_REQUEST_BYTES }
+
+/** mpClient connects to a mapped mp port and passes the authkey handshake. */
+async function mpClient(port: number): Promise<MpConnection> {
+  const socket = connect({ host: '127.0.0.1', port })
+  await once(socket, 'connect')
+  const conn = new MpConnection(socket, { maxFrameBytes: 2 * MAX_REQUEST_BYTES })
+  await clientHandshake(conn, Buffer.from(KEY), { timeoutMs: 10_000 })
+  return conn
+}
+
+/** Outcome of one request: what came back, by Python type name ('served' for the value itself). */
+type Result = 'served' | 'ValueError' | 'MemoryError' | 'closed'
+
+/** exchange sends one pickle and reads the reply (or the close) on a fresh connection. */
+async function exchange(port: number, payload: Buffer): Promise<Result> {
+  const conn = await mpClient(port)
+  try {
+    const sent = conn.send(payload).catch(() => undefined)
+    const reply = await conn.recv()
+    await sent
+    const v = decodePickle(reply, REPLY_LIMITS)
+    return v instanceof PyException ? (v.name as Result) : 'served'
+  } catch {
+    return 'closed'
+  } finally {
+    conn.destroy()
+  }
+}
+
+/** probe tries a small echo every 100 ms until one is served or `ms` pass; true if served. */
+async function probe(port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if ((await exchange(port, encodePickle(new PySet([1n], false)))) === 'served') return true
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return false
+}
+
+function tally(results: readonly Result[]): { served: number; refused: Record<string, number> } {
+  const refused: Record<string, number> = {}
+  for (const r of results) if (r !== 'served') refused[r] = (refused[r] ?? 0) + 1
+  return { served: results.filter((r) => r === 'served').length, refused }
+}
+
+/** attack runs `requests` concurrently with a probe, then probes again, and records the row. */
+async function attack(
+  lab: Lab,
+  name: string,
+  requests: ReadonlyArray<() => Promise<Result>>,
+): Promise<{ results: Result[]; row: Parameters<typeof outcome>[0] }> {
+  const port = lab.hostPort('rpc', 25000)
+  const watch: ContainerWatch = await watchContainer(lab.container('rpc').getId())
+  const during = probe(port, 20_000)
+  const results = await Promise.all(requests.map((r) => r()))
+  const answeredDuring = await during
+  const answeredAfter = await probe(port, 10_000)
+  const verdict = await watch.stop()
+  const { served, refused } = tally(results)
+  const row = {
+    service: 'rpc',
+    attack: name,
+    sent: requests.length,
+    refused,
+    served,
+    verdict,
+    answeredDuring,
+    answeredAfter,
+  }
+  recordAttack(row)
+  return { results, row }
+}
+
+/** memoBomb is issue 12's frame: PROTO 4, a 4 MiB str (BINUNICODE) memoized, 100 000 BINGETs of it in a list. */
+function memoBomb(): Buffer {
+  const batch = Buffer.concat([
+    Buffer.from([0x28]),
+    Buffer.from('h\x00'.repeat(1000), 'latin1'),
+    Buffer.from([0x65]),
+  ])
+  return Buffer.concat([
+    Buffer.from([0x80, 0x04, 0x58, 0x00, 0x00, 0x40, 0x00]),
+    Buffer.alloc(4 * 1024 * 1024, 'a'),
+    Buffer.from([0x94, 0x5d, 0x94]),
+    ...Array.from({ length: 100 }, () => batch),
+    Buffer.from('.'),
+  ])
+}
+
+/** nested is `depth` lists, one inside the other, around a frozenset built by REDUCE (protocol 3). */
+function nested(depth: number): Buffer {
+  let v: PyValue = new PySet([1n], true)
+  for (let i = 1; i < depth; i++) v = [v]
+  return encodePickle(v, { protocol: 3 })
+}
+
+describe('hostile: rpc mp-connection ports', { timeout: 60_000 }, () => {
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await startLab(['rpc'], {
+      env: {
+        rpc: {
+          RPC_AUTHKEY: KEY,
+          RPC_MAX_DEPTH: String(MAX_DEPTH),
+          RPC_MAX_REQUEST_BYTES: String(MAX_REQUEST_BYTES),
+        },
+      },
+    })
+  })
+  afterAll(() => lab?.stop())
+
+  const expectHealthy = (row: Parameters<typeof outcome>[0]) => {
+    expect(outcome(row)).toBe('ok')
+    expect(row.verdict.peakBytes).toBeLessThan(row.verdict.limitBytes)
+  }
+
+  it('memo bombs on 8 connections: each refused with ValueError, nothing expanded', async () => {
+    const bomb = memoBomb()
+    expect(bomb.length).toBeGreaterThan(4_390_000)
+    const port = lab.hostPort('rpc', 25000)
+    const { results, row } = await attack(
+      lab,
+      `memo bomb (${(bomb.length / 1e6).toFixed(1)} MB frame expanding to 420 GB) x 8`,
+      Array.from({ length: 8 }, () => () => exchange(port, bomb)),
+    )
+    expect(results).toEqual(Array(8).fill('ValueError'))
+    expectHealthy(row)
+  })
+
+  it('deepest nesting on 16 connections: at the limit served, one deeper refused', async () => {
+    const port = lab.hostPort('rpc', 25000)
+    const { results, row } = await attack(
+      lab,
+      `nesting ${MAX_DEPTH} deep (served) and ${MAX_DEPTH + 1} (refused) x 8 each`,
+      [
+        ...Array.from({ length: 8 }, () => () => exchange(port, nested(MAX_DEPTH))),
+        ...Array.from({ length: 8 }, () => () => exchange(port, nested(MAX_DEPTH + 1))),
+      ],
+    )
+    expect(results).toEqual([...Array(8).fill('served'), ...Array(8).fill('ValueError')])
+    expectHealthy(row)
+  })
+
+  it('the largest frames on 24 connections at once: served or MemoryError, within the memory limit', async () => {
+    const port = lab.hostPort('rpc', 25000)
+    // the largest str whose pickle fits RPC_MAX_REQUEST_BYTES (PROTO, BINUNICODE header, MEMOIZE, STOP)
+    const frame = encodePickle('x'.repeat(MAX_REQUEST_BYTES - 16), { protocol: 3 })
+    expect(frame.length).toBeLessThanOrEqual(MAX_REQUEST_BYTES)
+    const { results, row } = await attack(
+      lab,
+      'largest frames (8 MiB str echoed) x 24',
+      Array.from({ length: 24 }, () => () => exchange(port, frame)),
+    )
+    expect(results.every((r) => r === 'served' || r === 'MemoryError')).toBe(true)
+    expect(row.served).toBeGreaterThan(0)
+    expectHealthy(row)
+  })
+})
