@@ -15,11 +15,12 @@
  * EOFError), EOF inside one TruncatedFrameError.
  *
  * With a memory budget (lib/memory-budget.ts), what the connection holds is reserved in it
- * before it is kept: each chunk as it arrives, and a frame's whole announced length as soon
- * as its header is in (so a frame that has started can always finish). Without room, reading
- * pauses until there is (another connection finished), for up to `budgetWaitMs`; then the
- * connection fails with BudgetExceededError (BUSY). `recvHeld` hands a frame over with its
- * share of the budget, for the caller to release when done with it.
+ * before it is kept: each chunk as it arrives, until its frame is handed over. Without room,
+ * reading pauses until there is (another request finished), for up to `budgetWaitMs`; then
+ * the connection fails with BudgetExceededError (BUSY), as it does at once for a frame whose
+ * header announces more than the whole budget. Only bytes that arrived are held: announcing
+ * a large frame costs nothing until it is sent. `recvHeld` hands a frame over with its share
+ * of the budget, for the caller to release when done with it.
  */
 import type { Duplex } from 'node:stream'
 import { Hold, type MemoryBudget } from '../../../lib/memory-budget.ts'
@@ -76,6 +77,8 @@ export class MpConnection {
   readonly #linger: boolean
   /** after an error with lingerOnError: what arrives is dropped */
   #discarding = false
+  /** EOF arrived while reading was stalled */
+  #endDeferred = false
   readonly #decoder: FrameDecoder
   readonly #frames: Buffer[] = []
   readonly #waiters: Waiter[] = []
@@ -93,9 +96,11 @@ export class MpConnection {
     this.#linger = opts.lingerOnError ?? false
     this.#decoder = new FrameDecoder({ maxFrameBytes: this.maxFrameBytes })
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('end', () =>
-      this.#fail(this.#decoder.pending > 0 ? new TruncatedFrameError() : new ConnectionClosedError()),
-    )
+    socket.on('end', () => {
+      // EOF while a chunk waits for room in the budget: it comes after that chunk.
+      if (this.#stalled) this.#endDeferred = true
+      else this.#onEnd()
+    })
     socket.on('error', (err: Error) => this.#fail(err))
     socket.on('close', () => this.#fail(new ConnectionClosedError()))
   }
@@ -187,7 +192,9 @@ export class MpConnection {
     // closing, or failed while lingering: what is left is read and dropped
     if (this.#closed !== undefined || this.#discarding) return
     if (this.#budget !== undefined && !this.#take(chunk.length)) {
-      this.#waitForRoom(chunk.length, () => this.#onData(chunk))
+      if (chunk.length > this.#budget.limitBytes)
+        this.#abort(new BudgetExceededError(chunk.length, undefined, this.#budget.limitBytes))
+      else this.#waitForRoom(chunk.length, () => this.#onData(chunk))
       return
     }
     let frames: Buffer[]
@@ -209,6 +216,10 @@ export class MpConnection {
     this.#settle()
   }
 
+  #onEnd(): void {
+    this.#fail(this.#decoder.pending > 0 ? new TruncatedFrameError() : new ConnectionClosedError())
+  }
+
   // --- the memory budget -----------------------------------------------------------
 
   /** take reserves n more bytes for this connection; false when the budget has no room. */
@@ -227,43 +238,45 @@ export class MpConnection {
   }
 
   /**
-   * settle makes the reservation what the connection holds now: the queued frames and the
-   * whole announced length of the frame being received (its header bytes when none is).
+   * settle makes the reservation what the connection holds now (the part of the frame being
+   * received that has arrived, and the queued frames), and fails at once a frame whose header
+   * announces more than the whole budget. Only what arrived is held, so a client that announces
+   * a large frame and trickles it holds no more than it sent.
    */
   #settle(): void {
-    if (this.#budget === undefined || this.#error !== undefined) return
-    let need = this.#decoder.announced ?? this.#decoder.pending
-    for (const f of this.#frames) need += f.length
-    const diff = need - this.#reserved
-    if (diff < 0) {
-      this.#budget.release(-diff)
-      this.#reserved = need
-    } else if (diff > 0 && !this.#take(diff)) {
-      this.#waitForRoom(diff, () => this.#settle(), this.#decoder.announced ?? diff)
+    const budget = this.#budget
+    if (budget === undefined || this.#error !== undefined) return
+    const announced = this.#decoder.announced
+    if (announced !== undefined && announced > budget.limitBytes) {
+      this.#abort(new BudgetExceededError(announced, undefined, budget.limitBytes))
+      return
+    }
+    let held = this.#decoder.pending
+    for (const f of this.#frames) held += f.length
+    if (held < this.#reserved) {
+      budget.release(this.#reserved - held)
+      this.#reserved = held
     }
   }
 
-  /**
-   * waitForRoom pauses reading until the budget has room for n more bytes, then retries;
-   * BUSY after budgetWaitMs, or at once if the frame (`frameBytes`) could never fit.
-   */
-  #waitForRoom(n: number, retry: () => void, frameBytes = n): void {
+  /** waitForRoom pauses reading until the budget has room for `n` more bytes, then retries; BUSY after budgetWaitMs. */
+  #waitForRoom(n: number, retry: () => void): void {
     const budget = this.#budget as MemoryBudget
-    if (frameBytes > budget.limitBytes) {
-      this.#abort(new BudgetExceededError(frameBytes, undefined, budget.limitBytes))
-      return
-    }
     this.#stalled = true
     this.socket.pause()
     void budget.waitForRoom(n, this.#budgetWaitMs).then((room) => {
       this.#stalled = false
       if (this.#error !== undefined || this.#closed !== undefined) return
       if (!room) {
-        this.#abort(new BudgetExceededError(frameBytes, this.#budgetWaitMs, budget.limitBytes))
+        this.#endDeferred = false
+        const frame = this.#decoder.announced ?? n
+        this.#abort(new BudgetExceededError(frame, this.#budgetWaitMs, budget.limitBytes))
         return
       }
       retry()
-      if (this.#frames.length === 0) this.#resume()
+      if (this.#stalled) return
+      if (this.#endDeferred) this.#onEnd()
+      else if (this.#frames.length === 0) this.#resume()
     })
   }
 

@@ -20,11 +20,13 @@
  *                a constructor called with the wrong shapes, ...), malformed (PICKLE_FORMAT),
  *                over a limit (PICKLE_LIMIT), not an RPC request (BAD_REQUEST), or a frame
  *                over RPC_MAX_REQUEST_BYTES (FRAME_TOO_LARGE); the connection is then closed.
+ *   ValueError   a reply that cannot be pickled at the client's protocol (PICKLE_ENCODE);
+ *                the connection stays open.
  *   MemoryError  no room in the service's memory budget (BUSY) for the request, its
  *                decoded value or its reply; the connection stays open, unless the frame
  *                itself could not be read (then it is closed).
  *
- * Memory: the frame is held in the budget from its header on (mpconn/connection.ts), then
+ * Memory: the frame is held in the budget as it arrives (mpconn/connection.ts), then
  * the decoded value, then the reply's size bound, before the reply is built; all of it is
  * released once the reply is written.
  */
@@ -39,6 +41,7 @@ import { BudgetExceededError, FrameTooLargeError } from '../mpconn/errors.ts'
 import { serverHandshake } from '../mpconn/handshake.ts'
 import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
 import { encodePickle, wrapBytes } from '../pickle/encode.ts'
+import { PickleEncodeError } from '../pickle/errors.ts'
 import { pickledSizeBound } from '../pickle/size.ts'
 import { PyException, type PyValue } from '../pickle/value.ts'
 import type { Drainable } from './drainable.ts'
@@ -60,6 +63,9 @@ export const BUDGET_WAIT_MS = 2000
 
 /** Busy: the budget has no room for the next step of a request; answered with MemoryError. */
 class Busy extends Error {}
+
+/** Unpicklable: the reply could not be written at the client's protocol; answered with ValueError. */
+class Unpicklable extends Error {}
 
 /** decode runs the safe decoder; any refusal becomes a BadRequest naming it. */
 function decode(frame: Uint8Array, limits: PickleLimits): DecodedPickle {
@@ -119,9 +125,19 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
   const encodeReply = (value: PyValue | PyException, wrap: boolean, hold: Hold | undefined): Buffer => {
     const p = protocol as 2 | 3 | 4 | 5
     const bound = pickledSizeBound(value, maxExpandedBytes, p)
-    if (bound === undefined) throw new Busy(`the reply would be larger than ${maxExpandedBytes} bytes`)
+    if (bound === undefined)
+      throw new Unpicklable(
+        `netlab could not pickle the reply: it would be larger than ${maxExpandedBytes} bytes (4 x RPC_MAX_REQUEST_BYTES)`,
+      )
     reserve(hold, wrap ? 2 * bound + 64 : bound, 'the reply')
-    const reply = encodePickle(value, { protocol: p })
+    let reply: Buffer
+    try {
+      reply = encodePickle(value, { protocol: p })
+    } catch (err) {
+      // A value deeper than the encoder goes (or than the JS stack): the request was fine.
+      if (!(err instanceof PickleEncodeError || err instanceof RangeError)) throw err
+      throw new Unpicklable(`netlab could not pickle the reply: ${err.message}`)
+    }
     return wrap ? wrapBytes(reply, p) : reply
   }
 
@@ -172,6 +188,11 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
         if (err instanceof Busy) {
           log.warn({ remote, code: 'BUSY', message: err.message }, 'request refused')
           await refuse('MemoryError', err.message)
+          continue
+        }
+        if (err instanceof Unpicklable) {
+          log.info({ remote, code: 'PICKLE_ENCODE', message: err.message }, 'request refused')
+          await refuse('ValueError', err.message)
           continue
         }
         if (!(err instanceof BadRequest)) throw err
