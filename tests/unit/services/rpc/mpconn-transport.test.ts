@@ -6,11 +6,14 @@
  * frame was read), the memo bomb is refused and the service keeps serving, and the RPC
  * port runs echo/add/sub on values the registry cannot carry.
  */
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { loadRpcConfig } from '../../../../services/rpc/config.ts'
@@ -56,6 +59,12 @@ async function client(port: number): Promise<MpConnection> {
   return conn
 }
 
+const MATRIX = join(import.meta.dirname, '..', '..', '..', 'integration', 'python', 'mp_matrix.py')
+/** The oldest and newest CPython pyenv has here, when it has them (the integration test runs them all). */
+const ENDS = ['2.7.18', '3.13.0']
+  .map((v): [string, string] => [v, join(homedir(), '.pyenv', 'versions', v, 'bin', 'python')])
+  .filter(([, exe]) => existsSync(exe))
+
 /** protocolOf is the PROTO byte of a reply. */
 const protocolOf = (b: Buffer): number => (b[0] === 0x80 ? (b[1] as number) : 0)
 
@@ -68,6 +77,19 @@ describe('the mp-connection ports', () => {
   afterAll(async () => {
     await svc?.close()
     await rm(dir, { recursive: true, force: true })
+  })
+
+  it.each(
+    ENDS,
+  )("pass seed 004's value matrix under CPython %s (tests/integration/python/mp_matrix.py)", async (_v, exe) => {
+    const { stdout } = await promisify(execFile)(
+      exe,
+      [MATRIX, '127.0.0.1', String(svc.ports.mpEcho), String(svc.ports.mpRpc), 'peekaboo'],
+      { timeout: 20_000 },
+    )
+    const lines = stdout.trim().split('\n')
+    expect(lines.filter((l) => !l.endsWith(' ok'))).toEqual([])
+    expect(lines).toHaveLength(38)
   })
 
   it('answer in the highest protocol the client has used, 2 before it has used one', async () => {
