@@ -10,6 +10,9 @@
  *                  16 connections, through the allow-list's constructors too
  *   largest frames  24 frames of RPC_MAX_REQUEST_BYTES (8 MiB) echoed at once: more than the
  *                  memory budget holds, so some are served and the rest answered MemoryError
+ *   hostile pickles  every allowed global called with a wrong argument shape, and os.system,
+ *                  builtins.eval, subprocess.Popen, builtins.getattr, … : each refused with the
+ *                  documented ValueError, at once
  *
  * Each records one row (attack-report.ts) and asserts the container was neither restarted
  * nor OOM-killed and stayed under its memory limit.
@@ -22,6 +25,7 @@ import { clientHandshake } from '../../../services/rpc/mpconn/handshake.ts'
 import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../services/rpc/pickle/decode.ts'
 import { encodePickle } from '../../../services/rpc/pickle/encode.ts'
 import { PyException, PySet, type PyValue } from '../../../services/rpc/pickle/value.ts'
+import { call, REFUSED, WRONG_SHAPES } from '../../unit/services/rpc/hostile-pickles.ts'
 import { type Lab, startLab } from '../lab.ts'
 import { outcome, recordAttack } from './attack-report.ts'
 import { type ContainerWatch, watchContainer } from './container-watch.ts'
@@ -43,20 +47,26 @@ async function mpClient(port: number): Promise<MpConnection> {
 /** Outcome of one request: what came back, by Python type name ('served' for the value itself). */
 type Result = 'served' | 'ValueError' | 'MemoryError' | 'closed'
 
-/** exchange sends one pickle and reads the reply (or the close) on a fresh connection. */
-async function exchange(port: number, payload: Buffer): Promise<Result> {
+/** reply sends one pickle on a fresh connection and reads the reply, or undefined if it closed first. */
+async function reply(port: number, payload: Buffer): Promise<PyValue | PyException | undefined> {
   const conn = await mpClient(port)
   try {
     const sent = conn.send(payload).catch(() => undefined)
-    const reply = await conn.recv()
+    const frame = await conn.recv()
     await sent
-    const v = decodePickle(reply, REPLY_LIMITS)
-    return v instanceof PyException ? (v.name as Result) : 'served'
+    return decodePickle(frame, REPLY_LIMITS)
   } catch {
-    return 'closed'
+    return undefined
   } finally {
     conn.destroy()
   }
+}
+
+/** exchange is `reply` told by Python type name: 'served' for a value, else the exception's class. */
+async function exchange(port: number, payload: Buffer): Promise<Result> {
+  const v = await reply(port, payload)
+  if (v === undefined) return 'closed'
+  return v instanceof PyException ? (v.name as Result) : 'served'
 }
 
 /** probe tries a small echo every 100 ms until one is served or `ms` pass; true if served. */
@@ -185,6 +195,33 @@ describe('hostile: rpc mp-connection ports', { timeout: 60_000 }, () => {
     )
     expect(results.every((r) => r === 'served' || r === 'MemoryError')).toBe(true)
     expect(row.served).toBeGreaterThan(0)
+    expectHealthy(row)
+  })
+
+  it('hostile pickles (wrong shapes for every allowed global, refused globals): the documented ValueError each', async () => {
+    const port = lab.hostPort('rpc', 25000)
+    const cases: Array<[Buffer, string]> = [
+      ...WRONG_SHAPES.map(([qualname, args, reason]): [Buffer, string] => {
+        const data = call(qualname, args)
+        return [
+          data,
+          `refused pickle opcode REDUCE (0x52) at offset ${data.length - 2}: ${qualname}: ${reason}`,
+        ]
+      }),
+      ...REFUSED.map(([, data, message]): [Buffer, string] => [data, message]),
+    ]
+    const messages: string[] = []
+    const { results, row } = await attack(
+      lab,
+      `hostile pickles: ${WRONG_SHAPES.length} wrong shapes, ${REFUSED.length} refused globals`,
+      cases.map(([data]) => async () => {
+        const v = await reply(port, data)
+        messages.push(v instanceof PyException ? String(v.args[0]) : String(v))
+        return v instanceof PyException ? (v.name as Result) : v === undefined ? 'closed' : 'served'
+      }),
+    )
+    expect(results).toEqual(Array(cases.length).fill('ValueError'))
+    expect(messages.sort()).toEqual(cases.map(([, m]) => `netlab refused the pickle: ${m}`).sort())
     expectHealthy(row)
   })
 })
