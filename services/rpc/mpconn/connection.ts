@@ -15,18 +15,20 @@
  * EOFError), EOF inside one TruncatedFrameError.
  *
  * With a memory budget (lib/memory-budget.ts), what the connection holds is reserved in it
- * before it is kept: each chunk as it arrives, until its frame is handed over. Without room,
- * reading pauses until there is (another request finished), for up to `budgetWaitMs`; then
- * the connection fails with BudgetExceededError (BUSY), as it does at once for a frame whose
- * header announces more than the whole budget. Only bytes that arrived are held: announcing
- * a large frame costs nothing until it is sent. `recvHeld` hands a frame over with its share
- * of the budget, for the caller to release when done with it.
+ * before it is kept. Without room, reading pauses until there is (another request finished),
+ * for up to `budgetWaitMs`; then the connection fails with BudgetExceededError (BUSY), as it
+ * does at once for a frame whose header announces more than the whole budget. A frame is admitted as soon as its header is
+ * in: `admitBytes(length)` is reserved before its payload is read (the caller's estimate of
+ * the work the frame brings), so an admitted frame can always finish and the others wait,
+ * unread; it must then arrive within `frameTimeoutMs`. `recvHeld` hands a frame over with
+ * its admission, for the caller to adjust and release when done with it.
  */
 import type { Duplex } from 'node:stream'
 import { Hold, type MemoryBudget } from '../../../lib/memory-budget.ts'
 import {
   BudgetExceededError,
   ConnectionClosedError,
+  FrameTimeoutError,
   FrameTooLargeError,
   TruncatedFrameError,
 } from './errors.ts'
@@ -46,6 +48,13 @@ export interface MpConnectionOptions {
    * what arrives) so the caller can answer before `close()`, instead of destroying it at once
    */
   readonly lingerOnError?: boolean
+  /**
+   * what admitting a frame of `length` bytes reserves in the budget as soon as its header is in
+   * (default: `length`): the caller's estimate of the work it brings (its decoded value, its reply)
+   */
+  readonly admitBytes?: (length: number) => number
+  /** with a budget: a frame's bytes must all arrive within this long after its header, ms (30000) */
+  readonly frameTimeoutMs?: number
 }
 
 /** HeldFrame is a received frame and its share of the memory budget (release it when done). */
@@ -68,7 +77,7 @@ export class MpConnection {
   readonly socket: Duplex
   readonly maxFrameBytes: number
   readonly closeGraceMs: number
-  readonly #budget: MemoryBudget | undefined
+  #budget: MemoryBudget | undefined
   readonly #budgetWaitMs: number
   /** bytes reserved in the budget for the frame being received and the queued frames */
   #reserved = 0
@@ -80,7 +89,12 @@ export class MpConnection {
   /** EOF arrived while reading was stalled */
   #endDeferred = false
   readonly #decoder: FrameDecoder
-  readonly #frames: Buffer[] = []
+  /** frames received and not yet handed over, with what admitting each reserved */
+  readonly #frames: Array<{ readonly frame: Buffer; readonly admitted: number }> = []
+  readonly #admit: (length: number) => number
+  readonly #frameTimeoutMs: number
+  /** the deadline of the frame being received (with a budget) */
+  #frameTimer: NodeJS.Timeout | undefined
   readonly #waiters: Waiter[] = []
   /** why no more frames will come (EOF, framing or socket error) */
   #error: Error | undefined
@@ -94,6 +108,8 @@ export class MpConnection {
     this.#budget = opts.budget
     this.#budgetWaitMs = opts.budgetWaitMs ?? 2000
     this.#linger = opts.lingerOnError ?? false
+    this.#admit = opts.admitBytes ?? ((n) => n)
+    this.#frameTimeoutMs = opts.frameTimeoutMs ?? 30_000
     this.#decoder = new FrameDecoder({ maxFrameBytes: this.maxFrameBytes })
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('end', () => {
@@ -119,12 +135,15 @@ export class MpConnection {
   recvHeld(maxBytes: number = this.maxFrameBytes): Promise<HeldFrame> {
     const queued = this.#frames.shift()
     if (queued !== undefined) {
-      const held = { frame: queued, hold: this.#transfer(queued.length) }
-      if (queued.length > maxBytes) {
+      const held = { frame: queued.frame, hold: this.#transfer(queued.admitted) }
+      if (queued.frame.length > maxBytes) {
         held.hold?.release()
-        return Promise.reject(this.#abort(new FrameTooLargeError(queued.length, maxBytes)))
+        return Promise.reject(this.#abort(new FrameTooLargeError(queued.frame.length, maxBytes)))
       }
-      if (this.#frames.length === 0) this.#resume()
+      if (this.#frames.length === 0) {
+        this.#resume()
+        this.#timeFrame(this.#decoder.announced !== undefined)
+      }
       return Promise.resolve(held)
     }
     if (this.#error !== undefined) return Promise.reject(this.#error)
@@ -138,6 +157,17 @@ export class MpConnection {
       }
       this.#resume()
     })
+  }
+
+  /**
+   * useBudget starts holding what the connection receives in `budget` from now on (a server
+   * calls it once the authkey handshake is done: the handshake's own frames are bounded by
+   * its 256-byte reads and its deadline, and must not wait behind large requests).
+   */
+  useBudget(budget: MemoryBudget): void {
+    if (this.#budget !== undefined) throw new Error('useBudget: the connection already has a budget')
+    this.#budget = budget
+    this.#settle()
   }
 
   /** send writes one frame; it resolves when the socket can take more (after 'drain' if it was full). */
@@ -193,7 +223,7 @@ export class MpConnection {
     if (this.#closed !== undefined || this.#discarding) return
     if (this.#budget !== undefined && !this.#take(chunk.length)) {
       if (chunk.length > this.#budget.limitBytes)
-        this.#abort(new BudgetExceededError(chunk.length, undefined, this.#budget.limitBytes))
+        this.#abort(BudgetExceededError.neverFits(chunk.length, chunk.length, this.#budget.limitBytes))
       else this.#waitForRoom(chunk.length, () => this.#onData(chunk))
       return
     }
@@ -209,9 +239,11 @@ export class MpConnection {
     }
     for (const frame of frames) {
       const waiter = this.#waiters.shift()
-      if (waiter === undefined) this.#frames.push(frame)
-      else waiter.resolve({ frame, hold: this.#transfer(frame.length) })
+      const admitted = this.#budget === undefined ? 0 : this.#admit(frame.length)
+      if (waiter === undefined) this.#frames.push({ frame, admitted })
+      else waiter.resolve({ frame, hold: this.#transfer(admitted) })
     }
+    if (frames.length > 0) this.#timeFrame(false)
     if (this.#frames.length > 0) this.socket.pause()
     this.#settle()
   }
@@ -238,24 +270,48 @@ export class MpConnection {
   }
 
   /**
-   * settle makes the reservation what the connection holds now (the part of the frame being
-   * received that has arrived, and the queued frames), and fails at once a frame whose header
-   * announces more than the whole budget. Only what arrived is held, so a client that announces
-   * a large frame and trickles it holds no more than it sent.
+   * settle makes the reservation what the connection holds or has admitted: each queued
+   * frame's admission, and the frame being received: its whole admission once its header is
+   * in (so an admitted frame can always finish, and waits for room before its payload is
+   * read), or the header bytes so far. A frame that could never be admitted fails at once,
+   * and one admitted must arrive within frameTimeoutMs (so announcing and then trickling
+   * cannot keep the budget).
    */
   #settle(): void {
     const budget = this.#budget
     if (budget === undefined || this.#error !== undefined) return
     const announced = this.#decoder.announced
-    if (announced !== undefined && announced > budget.limitBytes) {
-      this.#abort(new BudgetExceededError(announced, undefined, budget.limitBytes))
+    const admitting = announced === undefined ? 0 : this.#admit(announced)
+    if (admitting > budget.limitBytes) {
+      this.#abort(BudgetExceededError.neverFits(announced as number, admitting, budget.limitBytes))
       return
     }
-    let held = this.#decoder.pending
-    for (const f of this.#frames) held += f.length
-    if (held < this.#reserved) {
-      budget.release(this.#reserved - held)
-      this.#reserved = held
+    let need = announced === undefined ? this.#decoder.pending : admitting
+    for (const f of this.#frames) need += f.admitted
+    const diff = need - this.#reserved
+    if (diff < 0) {
+      budget.release(-diff)
+      this.#reserved = need
+    } else if (diff > 0 && !this.#take(diff)) {
+      this.#waitForRoom(diff, () => this.#settle())
+      return
+    }
+    this.#timeFrame(announced !== undefined)
+  }
+
+  /** timeFrame starts the deadline of an admitted frame being read, or clears it between frames. */
+  #timeFrame(receiving: boolean): void {
+    if (this.#budget === undefined || this.#error !== undefined) return
+    if (!receiving) {
+      clearTimeout(this.#frameTimer)
+      this.#frameTimer = undefined
+    } else if (this.#frameTimer === undefined && this.#frames.length === 0) {
+      const bytes = this.#decoder.announced ?? 0
+      this.#frameTimer = setTimeout(
+        () => this.#abort(new FrameTimeoutError(bytes, this.#frameTimeoutMs)),
+        this.#frameTimeoutMs,
+      )
+      this.#frameTimer.unref()
     }
   }
 
@@ -270,7 +326,7 @@ export class MpConnection {
       if (!room) {
         this.#endDeferred = false
         const frame = this.#decoder.announced ?? n
-        this.#abort(new BudgetExceededError(frame, this.#budgetWaitMs, budget.limitBytes))
+        this.#abort(BudgetExceededError.noRoom(frame, this.#budgetWaitMs))
         return
       }
       retry()
@@ -286,6 +342,7 @@ export class MpConnection {
 
   /** dropQueued forgets frames nobody will receive and gives back everything reserved. */
   #dropQueued(): void {
+    clearTimeout(this.#frameTimer)
     this.#frames.length = 0
     if (this.#budget !== undefined && this.#reserved > 0) this.#budget.release(this.#reserved)
     this.#reserved = 0
@@ -298,7 +355,11 @@ export class MpConnection {
    */
   #abort(err: Error): Error {
     const recorded = this.#fail(err)
-    if (this.#linger && (err instanceof FrameTooLargeError || err instanceof BudgetExceededError)) {
+    const answerable =
+      err instanceof FrameTooLargeError ||
+      err instanceof BudgetExceededError ||
+      err instanceof FrameTimeoutError
+    if (this.#linger && answerable) {
       this.#discarding = true
       this.#stalled = false
       this.socket.resume()
@@ -311,11 +372,12 @@ export class MpConnection {
    * recorded error. Frames already queued stay (and stay reserved) for recv to deliver first.
    */
   #fail(err: Error): Error {
+    clearTimeout(this.#frameTimer)
     if (this.#error === undefined) this.#error = err
     for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#error)
     if (this.#budget !== undefined) {
       let queued = 0
-      for (const f of this.#frames) queued += f.length
+      for (const f of this.#frames) queued += f.admitted
       if (this.#reserved > queued) this.#budget.release(this.#reserved - queued)
       this.#reserved = Math.min(this.#reserved, queued)
     }

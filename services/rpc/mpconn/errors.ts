@@ -10,7 +10,8 @@
  *   AUTH_FAILED        digest received was wrong | digest sent was rejected | …  (CPython: AuthenticationError)
  *   AUTH_TIMEOUT       authentication handshake timed out after 10000 ms
  *   BUSY               no room in the memory budget for a frame of 8388608 bytes within 2000 ms
- *                      | a frame of 8388608 bytes is larger than the whole memory budget of 1048576 bytes
+ *                      | a frame of 8388608 bytes needs 33554432 bytes of the memory budget, more than all of it (1048576)
+ *   FRAME_TIMEOUT      a frame of 8388608 bytes did not arrive within 30000 ms of its header
  */
 import { LabError } from '../../../lib/errors.ts'
 
@@ -61,18 +62,35 @@ export class HandshakeTimeoutError extends LabError {
   }
 }
 
-/** BudgetExceededError: the memory budget had no room for a frame being received, within the wait. */
+/** BudgetExceededError: the memory budget had no room for a frame being received. */
 export class BudgetExceededError extends LabError {
   readonly bytes: number
 
-  /** `waitMs` undefined: the frame is larger than the whole budget (`limitBytes`), so it was not waited for. */
-  constructor(bytes: number, waitMs: number | undefined, limitBytes: number) {
-    super(
-      'BUSY',
-      waitMs === undefined
-        ? `a frame of ${bytes} bytes is larger than the whole memory budget of ${limitBytes} bytes`
-        : `no room in the memory budget for a frame of ${bytes} bytes within ${waitMs} ms`,
-    )
+  constructor(bytes: number, message: string) {
+    super('BUSY', message)
     this.bytes = bytes
+  }
+
+  /** noRoom: no room appeared within the wait (reading was paused meanwhile). */
+  static noRoom(bytes: number, waitMs: number): BudgetExceededError {
+    return new BudgetExceededError(
+      bytes,
+      `no room in the memory budget for a frame of ${bytes} bytes within ${waitMs} ms`,
+    )
+  }
+
+  /** neverFits: admitting the frame needs more than the whole budget, so it is not waited for. */
+  static neverFits(bytes: number, need: number, limitBytes: number): BudgetExceededError {
+    return new BudgetExceededError(
+      bytes,
+      `a frame of ${bytes} bytes needs ${need} bytes of the memory budget, more than all of it (${limitBytes})`,
+    )
+  }
+}
+
+/** FrameTimeoutError: an admitted frame's bytes did not all arrive in time (with a memory budget). */
+export class FrameTimeoutError extends LabError {
+  constructor(bytes: number, timeoutMs: number) {
+    super('FRAME_TIMEOUT', `a frame of ${bytes} bytes did not arrive within ${timeoutMs} ms of its header`)
   }
 }

@@ -19,16 +19,18 @@
  *   ValueError   a pickle the decoder refuses (PICKLE_REFUSED: a global off the allow-list,
  *                a constructor called with the wrong shapes, ...), malformed (PICKLE_FORMAT),
  *                over a limit (PICKLE_LIMIT), not an RPC request (BAD_REQUEST), or a frame
- *                over RPC_MAX_REQUEST_BYTES (FRAME_TOO_LARGE); the connection is then closed.
+ *                over RPC_MAX_REQUEST_BYTES (FRAME_TOO_LARGE) or too slow to arrive (FRAME_TIMEOUT);
+ *                the connection is then closed.
  *   ValueError   a reply that cannot be pickled at the client's protocol (PICKLE_ENCODE);
  *                the connection stays open.
  *   MemoryError  no room in the service's memory budget (BUSY) for the request, its
  *                decoded value or its reply; the connection stays open, unless the frame
  *                itself could not be read (then it is closed).
  *
- * Memory: the frame is held in the budget as it arrives (mpconn/connection.ts), then
- * the decoded value, then the reply's size bound, before the reply is built; all of it is
- * released once the reply is written.
+ * Memory (after the handshake): a frame is admitted into the budget as soon as its header is
+ * in, with ADMIT_FACTOR times its size (mpconn/connection.ts: the others wait, unread, up to
+ * BUDGET_WAIT_MS); the hold then grows to what the decoded value and the reply's size bound
+ * actually need, before the reply is built, and is released once the reply is written.
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../../../lib/log.ts'
@@ -37,7 +39,7 @@ import type { RpcConfig } from '../config.ts'
 import type { Registry } from '../methods/registry.ts'
 import { BadRequest, callMp } from '../mpconn/call.ts'
 import { MpConnection } from '../mpconn/connection.ts'
-import { BudgetExceededError, FrameTooLargeError } from '../mpconn/errors.ts'
+import { BudgetExceededError, FrameTimeoutError, FrameTooLargeError } from '../mpconn/errors.ts'
 import { serverHandshake } from '../mpconn/handshake.ts'
 import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
 import { encodePickle, wrapBytes } from '../pickle/encode.ts'
@@ -60,12 +62,26 @@ export interface MpTransportOptions {
 export const EXPANSION_FACTOR = 4
 /** How long reading a frame waits for room in the budget before the client gets MemoryError, ms. */
 export const BUDGET_WAIT_MS = 2000
+/**
+ * What a frame is admitted with: the budget a request of that size usually takes (the frame,
+ * its decoded value, up to twice its size for text, and a reply as large), reserved as soon
+ * as its header is in; the actual figures replace the estimate as they are known.
+ */
+export const ADMIT_FACTOR = 4
+/** How long an admitted frame's bytes may take to arrive, ms. */
+export const FRAME_TIMEOUT_MS = 30_000
 
 /** Busy: the budget has no room for the next step of a request; answered with MemoryError. */
 class Busy extends Error {}
 
 /** Unpicklable: the reply could not be written at the client's protocol; answered with ValueError. */
 class Unpicklable extends Error {}
+
+/** Request is one frame's work: its hold in the budget, and the bytes it needs so far. */
+interface Request {
+  readonly hold: Hold | undefined
+  need: number
+}
 
 /** decode runs the safe decoder; any refusal becomes a BadRequest naming it. */
 function decode(frame: Uint8Array, limits: PickleLimits): DecodedPickle {
@@ -77,8 +93,9 @@ function decode(frame: Uint8Array, limits: PickleLimits): DecodedPickle {
   }
 }
 
-function reserve(hold: Hold | undefined, bytes: number, what: string): void {
-  if (hold !== undefined && !hold.grow(bytes))
+/** ensure makes the request's hold at least `need` bytes (it holds the admission estimate at first). */
+function ensure(hold: Hold | undefined, need: number, what: string, bytes: number): void {
+  if (hold !== undefined && need > hold.bytes && !hold.grow(need - hold.bytes))
     throw new Busy(
       `netlab is over its memory budget (RPC_MEMORY_BUDGET_BYTES): no room for ${what} of ${bytes} bytes; try again`,
     )
@@ -90,9 +107,11 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
   const remote = `${socket.remoteAddress}:${socket.remotePort}`
   const conn = new MpConnection(socket, {
     maxFrameBytes: config.maxRequestBytes,
-    budget,
     budgetWaitMs: BUDGET_WAIT_MS,
     lingerOnError: true,
+    admitBytes: (n) => ADMIT_FACTOR * n,
+    frameTimeoutMs: FRAME_TIMEOUT_MS,
+    closeGraceMs: 5000,
   })
   const maxExpandedBytes = EXPANSION_FACTOR * config.maxRequestBytes
   const limits: PickleLimits = {
@@ -112,24 +131,27 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
   /** the highest pickle protocol this client has used; replies are written at it */
   let protocol = 2
 
-  const decoded = (frame: Uint8Array, hold: Hold | undefined): PyValue => {
+  const decoded = (bytes: Uint8Array, req: Request): PyValue => {
     // The client used this protocol even if its pickle is refused: the refusal is written at it.
-    if (frame[0] === 0x80 && (frame[1] as number) <= 5) protocol = Math.max(protocol, frame[1] as number)
-    const d = decode(frame, limits)
+    if (bytes[0] === 0x80 && (bytes[1] as number) <= 5) protocol = Math.max(protocol, bytes[1] as number)
+    const d = decode(bytes, limits)
     protocol = Math.min(5, Math.max(protocol, d.protocol))
-    reserve(hold, d.retainedBytes, 'the decoded value')
+    req.need += d.retainedBytes
+    ensure(req.hold, req.need, 'the decoded value', d.retainedBytes)
     return d.value as PyValue
   }
 
   /** encodeReply accounts for the reply's size bound, then builds it (wrapped for RPCProxy when `wrap`). */
-  const encodeReply = (value: PyValue | PyException, wrap: boolean, hold: Hold | undefined): Buffer => {
+  const encodeReply = (value: PyValue | PyException, wrap: boolean, req: Request): Buffer => {
     const p = protocol as 2 | 3 | 4 | 5
     const bound = pickledSizeBound(value, maxExpandedBytes, p)
     if (bound === undefined)
       throw new Unpicklable(
         `netlab could not pickle the reply: it would be larger than ${maxExpandedBytes} bytes (4 x RPC_MAX_REQUEST_BYTES)`,
       )
-    reserve(hold, wrap ? 2 * bound + 64 : bound, 'the reply')
+    const replyBytes = wrap ? 2 * bound + 64 : bound
+    req.need += replyBytes
+    ensure(req.hold, req.need, 'the reply', replyBytes)
     let reply: Buffer
     try {
       reply = encodePickle(value, { protocol: p })
@@ -142,13 +164,14 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
   }
 
   const handle = async (frame: Buffer, hold: Hold | undefined): Promise<Buffer> => {
-    const outer = decoded(frame, hold)
-    if (kind === 'echo') return encodeReply(outer, false, hold)
+    const req: Request = { hold, need: frame.length }
+    const outer = decoded(frame, req)
+    if (kind === 'echo') return encodeReply(outer, false, req)
     // A request is a tuple, so bytes (a Python 2 str under 2.7) are the RPCProxy's inner pickle,
     // whatever its protocol (2.7's pickle.dumps writes protocol 0).
     const inner = outer instanceof Uint8Array ? outer : undefined
-    const request = inner ? decoded(inner, hold) : outer
-    return encodeReply(await callMp(request, registry, log), inner !== undefined, hold)
+    const request = inner ? decoded(inner, req) : outer
+    return encodeReply(await callMp(request, registry, log), inner !== undefined, req)
   }
 
   /** refuse sends a pickled exception in the client's protocol, wrapped on the RPC port. */
@@ -166,6 +189,7 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
       log.info({ remote, code: 'AUTH_FAILED', message: (err as Error).message }, 'authentication failed')
       return
     }
+    conn.useBudget(budget)
     while (!draining) {
       let frame: Buffer
       let hold: Hold | undefined
@@ -173,7 +197,11 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
         ;({ frame, hold } = await conn.recvHeld())
       } catch (err) {
         // EOF, a reset, or a frame we will not read (the connection is already closed for reading).
-        if (err instanceof FrameTooLargeError || err instanceof BudgetExceededError) {
+        if (
+          err instanceof FrameTooLargeError ||
+          err instanceof BudgetExceededError ||
+          err instanceof FrameTimeoutError
+        ) {
           log.warn({ remote, code: err.code, message: err.message }, 'request refused')
           const name = err instanceof BudgetExceededError ? 'MemoryError' : 'ValueError'
           await refuse(name, `netlab refused the frame: ${err.message}`)

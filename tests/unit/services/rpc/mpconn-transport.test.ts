@@ -192,26 +192,29 @@ describe('the mp-connection ports under a small memory budget (1 MiB)', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('answer MemoryError when a request does not fit, and keep the connection', async () => {
+  it('answer MemoryError when a decoded value does not fit, and keep the connection', async () => {
     const c = await client(svc.ports.mpEcho)
-    await c.send(encodePickle('x'.repeat(600_000)))
+    // 100 000 Nones: a 100 kB frame whose decoded list holds about 3 MB
+    await c.send(
+      Buffer.concat([Buffer.from([0x80, 0x04, 0x5d, 0x28]), Buffer.alloc(100_000, 'N'), Buffer.from('e.')]),
+    )
     const refused = decodePickle(await c.recv(), EXC) as PyException
     expect(refused.name).toBe('MemoryError')
     expect(refused.args[0]).toMatch(
-      /^netlab is over its memory budget \(RPC_MEMORY_BUDGET_BYTES\): no room for the (decoded value|reply) of \d+ bytes; try again$/,
+      /^netlab is over its memory budget \(RPC_MEMORY_BUDGET_BYTES\): no room for the decoded value of \d+ bytes; try again$/,
     )
     await c.send(encodePickle('small'))
     expect(decodePickle(await c.recv())).toBe('small')
     await c.close()
   })
 
-  it('answer MemoryError at once for a frame larger than the whole budget, then close', async () => {
+  it('answer MemoryError at once for a frame whose admission is more than the whole budget, then close', async () => {
     const c = await client(svc.ports.mpEcho)
     const sent = c.send(encodePickle(Buffer.alloc(2 * 1024 * 1024))).catch(() => undefined)
     const refused = decodePickle(await c.recv(), EXC) as PyException
     expect(refused).toEqual(
       new PyException('builtins', 'MemoryError', [
-        'netlab refused the frame: a frame of 2097161 bytes is larger than the whole memory budget of 1048576 bytes',
+        'netlab refused the frame: a frame of 2097161 bytes needs 8388644 bytes of the memory budget, more than all of it (1048576)',
       ]),
     )
     await sent
