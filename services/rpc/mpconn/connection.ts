@@ -261,9 +261,14 @@ export class MpConnection {
     return true
   }
 
-  /** transfer moves n reserved bytes from the connection to a Hold the caller owns. */
+  /**
+   * transfer moves n reserved bytes from the connection to a Hold the caller owns. A frame that
+   * arrived whole in one chunk was not admitted at a header of its own: what is missing is
+   * taken now if the budget has room, else the caller's hold starts smaller (and must grow).
+   */
   #transfer(n: number): Hold | undefined {
     if (this.#budget === undefined) return undefined
+    if (this.#reserved < n) this.#take(n - this.#reserved)
     const bytes = Math.min(n, this.#reserved)
     this.#reserved -= bytes
     return new Hold(this.#budget, bytes)

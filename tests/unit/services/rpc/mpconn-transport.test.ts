@@ -13,9 +13,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { duplexPair } from 'node:stream'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
+import { MemoryBudget } from '../../../../lib/memory-budget.ts'
 import { loadRpcConfig } from '../../../../services/rpc/config.ts'
 import { MpConnection } from '../../../../services/rpc/mpconn/connection.ts'
 import { ConnectionClosedError } from '../../../../services/rpc/mpconn/errors.ts'
@@ -223,5 +225,37 @@ describe('the mp-connection ports under a small memory budget (1 MiB)', () => {
     await again.send(encodePickle(42n))
     expect(decodePickle(await again.recv())).toBe(42n)
     await again.close()
+  })
+})
+
+describe('MpConnection with a memory budget', () => {
+  it('admits a frame at its header, fails it with FRAME_TIMEOUT when it trickles, and gives the budget back', async () => {
+    const budget = MemoryBudget.create(10_000)
+    const [a, b] = duplexPair()
+    const conn = new MpConnection(a, { budget, admitBytes: (n) => 4 * n, frameTimeoutMs: 50 })
+    const got = conn.recvHeld()
+    b.write(Buffer.from([0, 0, 0, 100, 1, 2, 3])) // announces 100 bytes, sends 3
+    await expect(got).rejects.toThrow(
+      expect.objectContaining({
+        code: 'FRAME_TIMEOUT',
+        message: 'a frame of 100 bytes did not arrive within 50 ms of its header',
+      }),
+    )
+    expect(budget.usedBytes).toBe(0)
+    conn.destroy()
+  })
+
+  it('hands a frame over with its admission, which the caller releases', async () => {
+    const budget = MemoryBudget.create(10_000)
+    const [a, b] = duplexPair()
+    const conn = new MpConnection(a, { budget, admitBytes: (n) => 4 * n })
+    b.write(Buffer.from([0, 0, 0, 3, 1, 2, 3]))
+    const { frame, hold } = await conn.recvHeld()
+    expect([...frame]).toEqual([1, 2, 3])
+    expect(hold?.bytes).toBe(12)
+    expect(budget.usedBytes).toBe(12)
+    hold?.release()
+    expect(budget.usedBytes).toBe(0)
+    conn.destroy()
   })
 })
