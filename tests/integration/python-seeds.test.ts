@@ -165,9 +165,10 @@ function matrixTable(results: ReadonlyMap<string, string>): string {
       return MATRIX_LINES.filter((l) => l.startsWith('refused')).every(ok) ? 'pass' : 'FAIL'
     return ok(`echo ${col} ok`) && ok(`rpc ${col} ok`) ? 'pass' : 'FAIL'
   }
-  const rows = [...results].map(
-    ([who, out]) => `| ${who} | ${columns.map((c) => cell(out, c)).join(' | ')} |`,
-  )
+  // host rows, then container rows, each by version (Debian's python3 last)
+  const rank = (who: string) => (who.includes('container') ? 2 : 0) + (who.startsWith('Debian') ? 1 : 0)
+  const sorted = [...results].sort((a, b) => rank(a[0]) - rank(b[0]) || compareVersions(a[0], b[0]))
+  const rows = sorted.map(([who, out]) => `| ${who} | ${columns.map((c) => cell(out, c)).join(' | ')} |`)
   return [`| CPython | ${columns.join(' | ')} |`, `| --- |${' --- |'.repeat(columns.length)}`, ...rows].join(
     '\n',
   )
