@@ -45,6 +45,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   const registry = new Registry().register(...arithMethods, ...kvMethods(store))
   const authkey = Buffer.from(config.authkey, 'utf8')
   const budget = MemoryBudget.create(config.memoryBudgetBytes)
+  const opts = { ...config, budget }
   if (config.mode === 'development' && config.authkey === DEVELOPMENT_AUTHKEY)
     log.warn(
       { code: 'DEVELOPMENT_AUTHKEY' },
@@ -79,18 +80,10 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
       ),
     ),
     mpEcho: tcp('mpEcho', (s) =>
-      serveMpConnection(
-        s,
-        { kind: 'echo', registry, authkey, config, budget },
-        log.child({ proto: 'mp-echo' }),
-      ),
+      serveMpConnection(s, 'echo', registry, authkey, opts, log.child({ proto: 'mp-echo' })),
     ),
     mpRpc: tcp('mpRpc', (s) =>
-      serveMpConnection(
-        s,
-        { kind: 'rpc', registry, authkey, config, budget },
-        log.child({ proto: 'mp-rpc' }),
-      ),
+      serveMpConnection(s, 'rpc', registry, authkey, opts, log.child({ proto: 'mp-rpc' })),
     ),
   }
   const http = buildRpcHttpApp(registry, config, log.child({ proto: 'http' }))

@@ -20,8 +20,10 @@
  * does at once for a frame whose header announces more than the whole budget. A frame is admitted as soon as its header is
  * in: `admitBytes(length)` is reserved before its payload is read (the caller's estimate of
  * the work the frame brings), so an admitted frame can always finish and the others wait,
- * unread; it must then arrive within `frameTimeoutMs`. `recvHeld` hands a frame over with
- * its admission, for the caller to adjust and release when done with it.
+ * unread; it must then arrive within `frameTimeoutMs`. A connection holding more than
+ * SMALL_HOLD_BYTES leaves the budget's last eighth free, so small requests are served while
+ * large ones wait. `recvHeld` hands a frame over with its admission, for the caller to
+ * adjust and release when done with it.
  */
 import type { Duplex } from 'node:stream'
 import { Hold, type MemoryBudget } from '../../../lib/memory-budget.ts'
@@ -33,6 +35,17 @@ import {
   TruncatedFrameError,
 } from './errors.ts'
 import { encodeFrame, encodeFrameHeader, FrameDecoder } from './framing.ts'
+
+/** A connection holding no more than this may use the whole budget; a larger share leaves keptForSmall free. */
+export const SMALL_HOLD_BYTES = 64 * 1024
+
+/**
+ * keptForSmall is the part of a budget (one eighth) that only small holds may take, so a
+ * normal call is still served while large ones wait or are refused.
+ */
+export function keptForSmall(budget: MemoryBudget): number {
+  return Math.floor(budget.limitBytes / 8)
+}
 
 export interface MpConnectionOptions {
   /** largest frame `recv` accepts by default, bytes (64 MiB) */
@@ -256,9 +269,17 @@ export class MpConnection {
 
   /** take reserves n more bytes for this connection; false when the budget has no room. */
   #take(n: number): boolean {
-    if (!(this.#budget?.tryReserve(n) ?? true)) return false
+    const budget = this.#budget
+    if (budget === undefined) return true
+    if (this.#large(n) && budget.usedBytes + n > budget.limitBytes - keptForSmall(budget)) return false
+    if (!budget.tryReserve(n)) return false
     this.#reserved += n
     return true
+  }
+
+  /** large says whether holding n more bytes makes this connection's share larger than SMALL_HOLD_BYTES. */
+  #large(n: number): boolean {
+    return this.#reserved + n > SMALL_HOLD_BYTES
   }
 
   /**
@@ -325,7 +346,8 @@ export class MpConnection {
     const budget = this.#budget as MemoryBudget
     this.#stalled = true
     this.socket.pause()
-    void budget.waitForRoom(n, this.#budgetWaitMs).then((room) => {
+    const wanted = n + (this.#large(n) ? keptForSmall(budget) : 0)
+    void budget.waitForRoom(wanted, this.#budgetWaitMs).then((room) => {
       this.#stalled = false
       if (this.#error !== undefined || this.#closed !== undefined) return
       if (!room) {

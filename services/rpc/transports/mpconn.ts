@@ -38,7 +38,7 @@ import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
 import type { RpcConfig } from '../config.ts'
 import type { Registry } from '../methods/registry.ts'
 import { BadRequest, callMp } from '../mpconn/call.ts'
-import { MpConnection } from '../mpconn/connection.ts'
+import { keptForSmall, MpConnection, SMALL_HOLD_BYTES } from '../mpconn/connection.ts'
 import { BudgetExceededError, FrameTimeoutError, FrameTooLargeError } from '../mpconn/errors.ts'
 import { serverHandshake } from '../mpconn/handshake.ts'
 import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
@@ -48,15 +48,8 @@ import { pickledSizeBound } from '../pickle/size.ts'
 import { PyException, type PyValue } from '../pickle/value.ts'
 import type { Drainable } from './drainable.ts'
 
-/** MpTransportOptions is what one mp-connection port serves with. */
-export interface MpTransportOptions {
-  readonly kind: 'echo' | 'rpc'
-  readonly registry: Registry
-  readonly authkey: Uint8Array
-  readonly config: RpcConfig
-  /** the service's memory budget: frames, decoded values and replies are held in it */
-  readonly budget: MemoryBudget
-}
+/** MpTransportOptions is the configuration and the service's memory budget (frames, decoded values and replies are held in it). */
+export type MpTransportOptions = RpcConfig & { readonly budget: MemoryBudget }
 
 /** How many times the frame size a pickle may expand to (shared parts counted each time they appear). */
 export const EXPANSION_FACTOR = 4
@@ -93,17 +86,37 @@ function decode(frame: Uint8Array, limits: PickleLimits): DecodedPickle {
   }
 }
 
-/** ensure makes the request's hold at least `need` bytes (it holds the admission estimate at first). */
-function ensure(hold: Hold | undefined, need: number, what: string, bytes: number): void {
-  if (hold !== undefined && need > hold.bytes && !hold.grow(need - hold.bytes))
+/**
+ * ensure makes the request's hold at least `need` bytes (it holds the admission estimate at
+ * first); a hold past SMALL_HOLD_BYTES leaves the budget's last eighth to small requests.
+ */
+function ensure(
+  budget: MemoryBudget,
+  hold: Hold | undefined,
+  need: number,
+  what: string,
+  bytes: number,
+): void {
+  if (hold === undefined || need <= hold.bytes) return
+  const more = need - hold.bytes
+  const tooLarge =
+    need > SMALL_HOLD_BYTES && budget.usedBytes + more > budget.limitBytes - keptForSmall(budget)
+  if (tooLarge || !hold.grow(more))
     throw new Busy(
       `netlab is over its memory budget (RPC_MEMORY_BUDGET_BYTES): no room for ${what} of ${bytes} bytes; try again`,
     )
 }
 
 /** serveMpConnection runs one accepted connection: handshake, then frames until EOF. */
-export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log: Logger): Drainable {
-  const { kind, registry, authkey, config, budget } = opts
+export function serveMpConnection(
+  socket: Socket,
+  kind: 'echo' | 'rpc',
+  registry: Registry,
+  authkey: Uint8Array,
+  config: MpTransportOptions,
+  log: Logger,
+): Drainable {
+  const { budget } = config
   const remote = `${socket.remoteAddress}:${socket.remotePort}`
   const conn = new MpConnection(socket, {
     maxFrameBytes: config.maxRequestBytes,
@@ -137,7 +150,7 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
     const d = decode(bytes, limits)
     protocol = Math.min(5, Math.max(protocol, d.protocol))
     req.need += d.retainedBytes
-    ensure(req.hold, req.need, 'the decoded value', d.retainedBytes)
+    ensure(budget, req.hold, req.need, 'the decoded value', d.retainedBytes)
     return d.value as PyValue
   }
 
@@ -151,7 +164,7 @@ export function serveMpConnection(socket: Socket, opts: MpTransportOptions, log:
       )
     const replyBytes = wrap ? 2 * bound + 64 : bound
     req.need += replyBytes
-    ensure(req.hold, req.need, 'the reply', replyBytes)
+    ensure(budget, req.hold, req.need, 'the reply', replyBytes)
     let reply: Buffer
     try {
       reply = encodePickle(value, { protocol: p })
