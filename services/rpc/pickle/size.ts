@@ -62,6 +62,8 @@ class SizeWalk {
   readonly protocol: number
   readonly seen = new Map<object, number>()
   spent = 0
+  lastStr = ''
+  lastStrBytes = 0
 
   constructor(limit: number, protocol: number) {
     this.limit = limit
@@ -97,10 +99,22 @@ class SizeWalk {
     if (typeof v === 'number') return 9
     if (typeof v === 'bigint')
       return v >= -0x8000_0000n && v < 0x8000_0000n ? 5 : v.toString(16).length / 2 + 6
-    if (typeof v === 'string') return (v.length <= 64 ? 3 * v.length : Buffer.byteLength(v)) + 9
+    if (typeof v === 'string') return (v.length <= 64 ? 3 * v.length : this.utf8Length(v)) + 9
     if (v instanceof Uint8Array) return this.bytes(v.length)
     if (v instanceof PyByteArray) return this.bytes(v.bytes.length) + CONSTRUCTED_BYTES
     return undefined
+  }
+
+  /**
+   * utf8Length measures a long str once per run of appearances: the same str met again (a memo
+   * reference to it) compares by identity first, so it costs nothing to recognise.
+   */
+  utf8Length(v: string): number {
+    if (v !== this.lastStr) {
+      this.lastStr = v
+      this.lastStrBytes = Buffer.byteLength(v)
+    }
+    return this.lastStrBytes
   }
 
   bytes(length: number): number {
