@@ -174,6 +174,16 @@ function matrixTable(results: ReadonlyMap<string, string>): string {
   )
 }
 
+/** matrixRun runs one matrix client; a failure says what it printed, so the table shows where it stopped. */
+async function matrixRun(file: string, args: readonly string[]): Promise<string> {
+  try {
+    return (await run(file, args, { timeout: 60_000 })).stdout
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; signal?: string }
+    return `${e.stdout ?? ''}FAILED (${e.signal ?? 'exit'}): ${(e.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}\n`
+  }
+}
+
 /** inBatches runs `f` over `items`, `size` at a time (two cores: a few Pythons at once). */
 async function inBatches<T, R>(items: readonly T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = []
@@ -190,7 +200,8 @@ describe(
     let lab: Lab
     const results = new Map<string, string>()
     beforeAll(async () => {
-      lab = await startLab(['rpc'], { env: { rpc: { RPC_AUTHKEY: KEY } } })
+      // A handshake deadline of 30 s: a loaded machine can take longer than 5 s to answer one.
+      lab = await startLab(['rpc'], { env: { rpc: { RPC_AUTHKEY: KEY, RPC_AUTH_TIMEOUT_MS: '30000' } } })
     })
     afterAll(async () => {
       await lab?.stop()
@@ -205,7 +216,7 @@ describe(
       async () => {
         const ports = [25000, 17000].map((p) => String(lab.hostPort('rpc', p)))
         const outs = await inBatches(pyenvs, 3, async ([v, exe]) => {
-          const { stdout } = await run(exe, [matrixScript, '127.0.0.1', ...ports, KEY], { timeout: 30_000 })
+          const stdout = await matrixRun(exe, [matrixScript, '127.0.0.1', ...ports, KEY])
           results.set(`${v} (host)`, stdout)
           return [v, stdout] as const
         })
@@ -247,7 +258,7 @@ describe(
           '17000',
           KEY,
         ]
-        const { stdout } = await run('docker', args, { timeout: 60_000 })
+        const stdout = await matrixRun('docker', args)
         results.set(who, stdout)
         return [who, stdout] as const
       })
