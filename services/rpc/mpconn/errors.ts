@@ -9,6 +9,9 @@
  *   TRUNCATED_FRAME    got end of file during message                           (CPython: OSError, same text)
  *   AUTH_FAILED        digest received was wrong | digest sent was rejected | …  (CPython: AuthenticationError)
  *   AUTH_TIMEOUT       authentication handshake timed out after 10000 ms
+ *   BUSY               no room in the memory budget for a frame of 8388608 bytes within 2000 ms
+ *                      | a frame of 8388608 bytes needs 33554432 bytes of the memory budget, more than all of it (1048576)
+ *   FRAME_TIMEOUT      a frame of 8388608 bytes did not arrive within 30000 ms of its header
  */
 import { LabError } from '../../../lib/errors.ts'
 
@@ -56,5 +59,38 @@ export class AuthenticationError extends LabError {
 export class HandshakeTimeoutError extends LabError {
   constructor(timeoutMs: number) {
     super('AUTH_TIMEOUT', `authentication handshake timed out after ${timeoutMs} ms`)
+  }
+}
+
+/** BudgetExceededError: the memory budget had no room for a frame being received. */
+export class BudgetExceededError extends LabError {
+  readonly bytes: number
+
+  constructor(bytes: number, message: string) {
+    super('BUSY', message)
+    this.bytes = bytes
+  }
+
+  /** noRoom: no room appeared within the wait (reading was paused meanwhile). */
+  static noRoom(bytes: number, waitMs: number): BudgetExceededError {
+    return new BudgetExceededError(
+      bytes,
+      `no room in the memory budget for a frame of ${bytes} bytes within ${waitMs} ms`,
+    )
+  }
+
+  /** neverFits: admitting the frame needs more than the whole budget, so it is not waited for. */
+  static neverFits(bytes: number, need: number, limitBytes: number): BudgetExceededError {
+    return new BudgetExceededError(
+      bytes,
+      `a frame of ${bytes} bytes needs ${need} bytes of the memory budget, more than all of it (${limitBytes})`,
+    )
+  }
+}
+
+/** FrameTimeoutError: an admitted frame's bytes did not all arrive in time (with a memory budget). */
+export class FrameTimeoutError extends LabError {
+  constructor(bytes: number, timeoutMs: number) {
+    super('FRAME_TIMEOUT', `a frame of ${bytes} bytes did not arrive within ${timeoutMs} ms of its header`)
   }
 }

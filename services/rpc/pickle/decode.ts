@@ -3,7 +3,10 @@
  * with a value stack, a mark stack and a memo, never recursion, so hostile input cannot
  * blow the JS stack. It knows the data opcodes of protocols 2 to 5 (and the binary ones
  * of 0 and 1); every opcode that would import, call or build code (PROTOCOLS 6.2) throws
- * PickleRefusedError before anything else happens.
+ * PickleRefusedError before anything else happens, but for the allow-list of data
+ * constructors (constructors.ts): an allowed global becomes a placeholder that only
+ * REDUCE or NEWOBJ may consume, called with checked argument shapes. The values it builds
+ * count against the same limits as the rest.
  *
  *   80 04  95 <u64 len>  8c 03 "add" 94  4b 02 4b 03 86 94  7d 94  87 94  2e
  *   PROTO  FRAME         str, MEMOIZE    2, 3, TUPLE2        {}      TUPLE3, STOP
@@ -19,13 +22,31 @@
  * that already sits inside another may not change again. Python's own pickles always fill
  * a list or dict before placing it, so only hand-made or self-referencing pickles (which
  * would be cycles) hit that rule, and the result is a finite tree (shared parts allowed)
- * no deeper than `maxDepth`, safe to walk recursively.
+ * no deeper than `maxDepth`, safe to walk recursively. Once decoded, the value is measured
+ * as it would expand, every shared part counted each time it appears (size.ts), against
+ * `maxExpandedBytes`: memo references make a small pickle of a very large value.
+ *
+ * Python 2 strs (SHORT_BINSTRING, BINSTRING) become Py2Str, bytes that are written back
+ * the same way at protocol 2, so a Python 2 client gets its own str back.
  */
 import { isUtf8 } from 'node:buffer'
+import { type Arg, type Call, GlobalRef, resolveGlobal, ShapeError } from './constructors.ts'
 import { PickleFormatError, PickleLimitError, PickleRefusedError } from './errors.ts'
 import * as op from './opcodes.ts'
+import { pickledSizeBound } from './size.ts'
 import { decodeSurrogatePass } from './surrogatepass.ts'
-import { PyByteArray, PyDict, PyException, PySet, PyTuple, type PyValue, pyTypeName } from './value.ts'
+import { parseFloatLine, parseIntLine, parseStringLine, parseUnicodeLine } from './text-opcodes.ts'
+import {
+  Py2Str,
+  PyByteArray,
+  PyDict,
+  PyException,
+  PyOrderedDict,
+  PySet,
+  PyTuple,
+  type PyValue,
+  pyTypeName,
+} from './value.ts'
 
 /** PickleLimits bounds what one decodePickle call may build. */
 export interface PickleLimits {
@@ -39,8 +60,10 @@ export interface PickleLimits {
   readonly maxMemo: number
   /** longest LONG1/LONG4 integer, bytes (1024 bytes ≈ 2466 decimal digits) */
   readonly maxIntBytes: number
-  /** decode `builtins.*Error(*args)` into PyException (PROTOCOLS 6.3); false refuses every global */
+  /** decode `builtins.*Error(*args)` into PyException (PROTOCOLS 6.3); false refuses exception globals */
   readonly allowExceptions: boolean
+  /** most bytes the value may expand to, shared parts counted each time (size.ts); 64 MiB if unset */
+  readonly maxExpandedBytes?: number
 }
 
 export const DEFAULT_PICKLE_LIMITS: PickleLimits = Object.freeze({
@@ -50,35 +73,81 @@ export const DEFAULT_PICKLE_LIMITS: PickleLimits = Object.freeze({
   maxMemo: 1_000_000,
   maxIntBytes: 1024,
   allowExceptions: false,
+  maxExpandedBytes: 64 * 1024 * 1024,
 })
+
+/** DecodedPickle is a decoded value with what it cost, for the caller's memory budget. */
+export interface DecodedPickle {
+  readonly value: PyValue | PyException
+  /** the highest protocol the pickle declared (PROTO), 0 or 1 when it has none */
+  readonly protocol: number
+  /** an upper bound of the bytes it expands to (and of its re-encoding at `protocol`) */
+  readonly expandedBytes: number
+  /** an estimate of the memory the decoded value holds, bytes */
+  readonly retainedBytes: number
+}
 
 /** decodePickle turns one pickle into a PyValue (or a PyException when `limits.allowExceptions`). */
 export function decodePickle(
   data: Uint8Array,
   limits: PickleLimits = DEFAULT_PICKLE_LIMITS,
 ): PyValue | PyException {
+  return decodePickleMeasured(data, limits).value
+}
+
+/** decodePickleMeasured is decodePickle that also says what the value costs (DecodedPickle). */
+export function decodePickleMeasured(
+  data: Uint8Array,
+  limits: PickleLimits = DEFAULT_PICKLE_LIMITS,
+): DecodedPickle {
   if (data.length > limits.maxBytes) {
     throw new PickleLimitError(
       'maxBytes',
       `pickle of ${data.length} bytes exceeds the limit of ${limits.maxBytes} bytes`,
     )
   }
-  return new Decoder(data, limits).run()
+  const decoder = new Decoder(data, limits)
+  const value = decoder.run()
+  const maxExpanded = limits.maxExpandedBytes ?? (DEFAULT_PICKLE_LIMITS.maxExpandedBytes as number)
+  const expandedBytes = pickledSizeBound(value, maxExpanded, Math.max(decoder.proto, 2))
+  if (expandedBytes === undefined) {
+    throw new PickleLimitError(
+      'maxExpandedBytes',
+      `pickle expands to more than ${maxExpanded} bytes, shared parts counted each time they appear`,
+    )
+  }
+  return { value, protocol: decoder.proto, expandedBytes, retainedBytes: decoder.retained }
 }
 
 /** Exception names a reply may carry (the brief's allowlist; all are builtins exception classes). */
 const EXCEPTION_NAME =
   /^[A-Za-z]*(Error|Exception|Warning)$|^(KeyboardInterrupt|StopIteration|SystemExit|GeneratorExit)$/
 
-/** ExceptionClass stands for an allowed `builtins.<Name>` global until REDUCE calls it. */
+/** The decimal module's exceptions a reply may carry (decimal.ts raises them). */
+const DECIMAL_SIGNALS = new Set(['InvalidOperation', 'Overflow', 'DivisionByZero', 'DecimalException'])
+
+/** ExceptionClass stands for an allowed exception class global until REDUCE calls it. */
 class ExceptionClass {
+  readonly module: string
   readonly name: string
-  constructor(name: string) {
+  constructor(module: string, name: string) {
+    this.module = module
     this.name = name
   }
 }
 
-type Item = PyValue | PyException | ExceptionClass
+/** ArgsTuple is a tuple holding a class (copyreg._reconstructor's arguments): only REDUCE may take it. */
+class ArgsTuple {
+  readonly items: readonly Arg[]
+  constructor(items: readonly Arg[]) {
+    this.items = items
+  }
+}
+
+type Item = PyValue | PyException | ExceptionClass | GlobalRef | ArgsTuple
+
+/** Per-value overhead in the retained-memory estimate (a JS object or array slot and its header), bytes. */
+const VALUE_BYTES = 32
 
 /** directSize is how many values a container holds itself (a dict entry counts 2). */
 function directSize(c: PyValue[] | PyTuple | PyDict | PySet): number {
@@ -111,6 +180,8 @@ class Decoder {
   hidden: Map<object, number> | undefined
   /** mutable containers already inside another container: they may not change again */
   placed: Set<object> | undefined
+  /** the estimate of memory held by what was built so far (DecodedPickle.retainedBytes) */
+  retained = 0
 
   constructor(data: Uint8Array, limits: PickleLimits) {
     this.buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -213,14 +284,14 @@ class Decoder {
           this.push(this.str(this.u64()))
           break
         case op.SHORT_BINSTRING:
-          this.push(this.ascii(this.u8()))
+          this.push(this.py2str(this.u8()))
           break
         case op.BINSTRING: {
           this.need(4)
           const n = buf.readInt32LE(this.pos)
           this.pos += 4
           if (n < 0) throw this.format(`BINSTRING at offset ${at} has a negative length ${n}`)
-          this.push(this.ascii(n))
+          this.push(this.py2str(n))
           break
         }
         case op.SHORT_BINBYTES:
@@ -294,6 +365,36 @@ class Decoder {
           this.fill(this.stack[mark - 1] as Item, this.stack.splice(mark))
           break
         }
+        case op.INT:
+        case op.LONG:
+          this.push(this.textInt())
+          break
+        case op.FLOAT: {
+          const f = parseFloatLine(this.textLine().toString('latin1'))
+          if (f === undefined) throw this.format(`FLOAT at offset ${at} is not a float`)
+          this.push(f)
+          break
+        }
+        case op.STRING: {
+          const bytes = parseStringLine(this.textLine())
+          if (typeof bytes === 'string') throw this.format(`${bytes} (offset ${at})`)
+          this.retained += bytes.length
+          this.push(new Py2Str(bytes))
+          break
+        }
+        case op.UNICODE: {
+          const text = parseUnicodeLine(this.textLine())
+          if (typeof text !== 'string') throw this.format(`${text.error} (offset ${at})`)
+          this.retained += 2 * text.length
+          this.push(text)
+          break
+        }
+        case op.PUT:
+          this.memoPut(this.textIndex())
+          break
+        case op.GET:
+          this.memoGet(this.textIndex())
+          break
         case op.MEMOIZE:
           this.memoPut(this.memoCount)
           break
@@ -309,27 +410,28 @@ class Decoder {
         case op.LONG_BINGET:
           this.memoGet(this.u32())
           break
-        case op.GLOBAL:
-          if (!this.limits.allowExceptions) throw this.refusedGlobal(...this.peekLines())
-          this.global(this.line(), this.line())
+        case op.GLOBAL: {
+          const [module, name] = this.peekLines()
+          if (module === undefined || name === undefined) throw this.refusedGlobal(undefined, undefined)
+          this.line()
+          this.line()
+          this.global(module, name)
           break
+        }
         case op.STACK_GLOBAL:
           this.stackGlobal()
           break
         case op.REDUCE:
           this.reduce()
           break
+        case op.NEWOBJ:
+          this.newobj()
+          break
         case op.BUILD:
           this.build()
           break
         default:
           if (op.REFUSED.has(code)) throw this.refused()
-          if (op.OPCODE_NAMES.has(code)) {
-            throw this.format(
-              `unsupported pickle opcode ${op.opcodeName(code)} (0x${HEX[code]}) at offset ${at}: ` +
-                'protocol 0 text opcodes are not supported; pickle with protocol 2 or higher',
-            )
-          }
           throw this.format(`unknown pickle opcode 0x${HEX[code]} at offset ${at}`)
       }
     }
@@ -339,6 +441,7 @@ class Decoder {
   // --- the stack ---------------------------------------------------------------------
 
   push(v: Item): void {
+    this.retained += VALUE_BYTES
     if (this.stack.length >= this.limits.maxItems) {
       throw new PickleLimitError(
         'maxItems',
@@ -370,15 +473,18 @@ class Decoder {
   stop(): PyValue | PyException {
     const result = this.pop()
     if (result instanceof ExceptionClass) {
-      throw this.refused(`builtins.${result.name} is a class, not a value`)
+      throw this.refused(`${result.module}.${result.name} is a class, not a value`)
     }
+    if (result instanceof GlobalRef) throw this.refused(`${result.ctor.qualname} is a class, not a value`)
+    if (result instanceof ArgsTuple) throw this.refused('a tuple holding a class is not a value')
     return result
   }
 
   // --- containers --------------------------------------------------------------------
 
   /** tuple builds a tuple from stack values, checking each like a container element. */
-  tuple(items: Item[]): PyTuple {
+  tuple(items: Item[]): PyTuple | ArgsTuple {
+    if (items.some((x) => x instanceof GlobalRef)) return new ArgsTuple(items as Arg[])
     let depth = 1
     for (const x of items) depth = Math.max(depth, this.place(x) + 1)
     this.count(items.length)
@@ -443,7 +549,12 @@ class Decoder {
     if (typeof x !== 'object' || x === null || x instanceof Uint8Array || x instanceof PyByteArray) return 0
     if (x instanceof PyException)
       throw this.refused('an exception may only be the whole pickle, not part of a value')
-    if (x instanceof ExceptionClass) throw this.refused(`builtins.${x.name} may only be called by REDUCE`)
+    if (x instanceof ExceptionClass) throw this.refused(`${x.module}.${x.name} may only be called by REDUCE`)
+    if (x instanceof GlobalRef)
+      throw this.refused(`${x.ctor.qualname} may only be called by REDUCE or NEWOBJ`)
+    if (x instanceof ArgsTuple)
+      throw this.refused('a tuple holding a class may only be the arguments of REDUCE')
+    if (!(Array.isArray(x) || x instanceof PyTuple || x instanceof PyDict || x instanceof PySet)) return 0
     if (Array.isArray(x) || x instanceof PyDict || (x instanceof PySet && !x.frozen)) {
       this.placed ??= new Set()
       this.placed.add(x)
@@ -513,7 +624,12 @@ class Decoder {
   }
 
   wrongTarget(target: Item): PickleFormatError {
-    const found = target instanceof ExceptionClass ? 'a class' : `a ${pyTypeName(target)}`
+    const found =
+      target instanceof ExceptionClass || target instanceof GlobalRef
+        ? 'a class'
+        : target instanceof ArgsTuple
+          ? 'a tuple'
+          : `a ${pyTypeName(target)}`
     return this.format(`${this.name()} at offset ${this.at} cannot add to ${found}`)
   }
 
@@ -538,24 +654,26 @@ class Decoder {
     this.push(value)
   }
 
-  // --- the narrow exception form (PROTOCOLS 6.3) --------------------------------------
+  // --- globals: the allow-list of data constructors, and the exception form (PROTOCOLS 6.3)
 
   stackGlobal(): void {
-    if (!this.limits.allowExceptions) {
-      const [module, name] = this.stack.length - this.fence >= 2 ? this.stack.slice(-2) : []
-      throw this.refusedGlobal(module, name)
-    }
-    const name = this.pop()
-    const module = this.pop()
+    const [module, name] = this.stack.length - this.fence >= 2 ? this.stack.slice(-2) : []
     if (typeof module !== 'string' || typeof name !== 'string') {
+      if (!this.limits.allowExceptions) throw this.refusedGlobal(module, name)
       throw this.format(
         `STACK_GLOBAL at offset ${this.at} requires two str, found ${pyTypeName(module as PyValue)} and ${pyTypeName(name as PyValue)}`,
       )
     }
+    this.stack.length -= 2
     this.global(module, name)
   }
 
   global(module: string, name: string): void {
+    const ctor = resolveGlobal(module, name, this.proto)
+    if (ctor !== undefined) {
+      this.push(new GlobalRef(ctor))
+      return
+    }
     let mod = module
     let cls = name
     if (this.proto < 3 && (mod === 'exceptions' || mod === '__builtin__')) {
@@ -563,18 +681,71 @@ class Decoder {
       mod = 'builtins'
       if (cls === 'StandardError') cls = 'Exception'
     }
-    if (!this.limits.allowExceptions || mod !== 'builtins' || !EXCEPTION_NAME.test(cls)) {
-      throw this.refusedGlobal(module, name)
-    }
-    this.push(new ExceptionClass(cls))
+    const isException =
+      (mod === 'builtins' && EXCEPTION_NAME.test(cls)) || (mod === 'decimal' && DECIMAL_SIGNALS.has(cls))
+    if (!this.limits.allowExceptions || !isException) throw this.refusedGlobal(module, name)
+    this.push(new ExceptionClass(mod, cls))
   }
 
   reduce(): void {
-    if (!this.limits.allowExceptions) throw this.refused()
     const args = this.pop()
     const callable = this.pop()
-    if (!(callable instanceof ExceptionClass) || !(args instanceof PyTuple)) throw this.refused()
-    this.push(new PyException('builtins', callable.name, args.items))
+    if (callable instanceof GlobalRef) {
+      this.construct(callable, args, 'reduce')
+      return
+    }
+    if (!this.limits.allowExceptions || !(callable instanceof ExceptionClass) || !(args instanceof PyTuple))
+      throw this.refused()
+    this.push(new PyException(callable.module, callable.name, args.items))
+  }
+
+  /** newobj is NEWOBJ: `cls.__new__(cls, *args)`, for an allowed cls only. */
+  newobj(): void {
+    const args = this.pop()
+    const cls = this.pop()
+    if (!(cls instanceof GlobalRef)) throw this.refused()
+    this.construct(cls, args, 'newobj')
+  }
+
+  /** construct calls an allowed constructor with checked arguments and pushes what it built. */
+  construct(ref: GlobalRef, args: Item, call: Call): void {
+    if (!(args instanceof PyTuple || args instanceof ArgsTuple))
+      throw this.refused(`${ref.ctor.qualname} takes its arguments as a tuple, not ${this.describe(args)}`)
+    let value: PyValue
+    try {
+      value = ref.ctor.build(args.items, call, this.limits)
+    } catch (err) {
+      if (err instanceof ShapeError) throw this.refused(`${ref.ctor.qualname}: ${err.message}`)
+      throw err
+    }
+    this.adopt(value)
+    this.push(value)
+  }
+
+  /**
+   * adopt accounts for a constructed value as for a container built by opcodes: a set or
+   * OrderedDict holds its items (depth, items, expansion and placement checked as `fill`
+   * does); bytes count toward the retained estimate.
+   */
+  adopt(value: PyValue): void {
+    if (value instanceof PySet || value instanceof PyOrderedDict) {
+      const items = value instanceof PySet ? value.items : value.entries.flat()
+      let depth = 1
+      for (const x of items) depth = Math.max(depth, this.place(x) + 1)
+      this.count(items.length)
+      this.retained += 8 * items.length
+      this.setDepth(value, depth)
+      this.grow(value, items)
+    } else if (value instanceof PyByteArray) {
+      this.retained += value.bytes.length
+    } else if (value instanceof Uint8Array) {
+      this.retained += value.length
+    }
+  }
+
+  describe(x: Item): string {
+    if (x instanceof GlobalRef || x instanceof ExceptionClass) return 'a class'
+    return x instanceof ArgsTuple ? 'a tuple holding a class' : `a ${pyTypeName(x)}`
   }
 
   build(): void {
@@ -636,6 +807,7 @@ class Decoder {
 
   bytes(n: number): Buffer {
     const start = this.take(n)
+    this.retained += n
     // A copy: the value must not pin (or alias) the caller's receive buffer.
     const out = Buffer.allocUnsafe(n)
     this.buf.copy(out, 0, start, start + n)
@@ -652,19 +824,17 @@ class Decoder {
         ? this.buf.toString('utf8', start, end)
         : decodeSurrogatePass(this.buf, start, end)
     if (s === undefined) throw this.format(`${this.name()} at offset ${this.at} is not valid UTF-8`)
+    this.retained += 2 * s.length
     return s
   }
 
-  /** ascii decodes a protocol 0-2 str (Python 2) as Python 3 does by default: encoding='ASCII'. */
-  ascii(n: number): string {
+  /** py2str reads a Python 2 str (SHORT_BINSTRING, BINSTRING): its bytes, as Python 2 holds it. */
+  py2str(n: number): Py2Str {
     const start = this.take(n)
-    const bytes = this.buf.subarray(start, start + n)
-    if (bytes.some((c) => c >= 0x80)) {
-      throw this.format(
-        `${this.name()} at offset ${this.at} is not ASCII (a Python 2 str); Python 3 would raise UnicodeDecodeError`,
-      )
-    }
-    return bytes.toString('latin1')
+    const out = new Py2Str(n)
+    out.set(this.buf.subarray(start, start + n))
+    this.retained += n
+    return out
   }
 
   /** peekLines reads GLOBAL's two arguments without consuming them (for the refusal message). */
@@ -673,6 +843,40 @@ class Decoder {
     const nl2 = nl1 === -1 ? -1 : this.buf.indexOf(0x0a, nl1 + 1)
     if (nl2 === -1 || nl2 - this.pos > 200) return []
     return [this.buf.toString('utf8', this.pos, nl1), this.buf.toString('utf8', nl1 + 1, nl2)]
+  }
+
+  /** textLine reads a protocol 0 opcode's `\n`-terminated argument (without the `\n`). */
+  textLine(): Buffer {
+    const nl = this.buf.indexOf(0x0a, this.pos)
+    if (nl === -1)
+      throw this.format(`pickle data was truncated: ${this.name()} at offset ${this.at} has no end of line`)
+    const line = this.buf.subarray(this.pos, nl)
+    this.pos = nl + 1
+    return line
+  }
+
+  /** textInt reads INT (`I5`, `I01` for True, `I00` for False) or LONG (`L5L`), within maxIntBytes. */
+  textInt(): bigint | boolean {
+    const line = this.textLine().toString('latin1')
+    if (this.code() === op.INT && (line === '01' || line === '00')) return line === '01'
+    // about 2.41 decimal digits per byte; 3 per byte is a safe bound before parsing
+    if (line.length > 3 * this.limits.maxIntBytes + 2) {
+      throw new PickleLimitError(
+        'maxIntBytes',
+        `${this.name()} at offset ${this.at} has ${line.length} digits; the limit is ${this.limits.maxIntBytes} bytes`,
+      )
+    }
+    const n = parseIntLine(line)
+    if (n === undefined) throw this.format(`${this.name()} at offset ${this.at} is not an int`)
+    return n
+  }
+
+  /** textIndex reads PUT's or GET's decimal memo index. */
+  textIndex(): number {
+    const line = this.textLine().toString('latin1')
+    if (!/^\d{1,10}$/.test(line))
+      throw this.format(`${this.name()} at offset ${this.at} has no valid memo index`)
+    return Number(line)
   }
 
   /** line reads a GLOBAL argument, a `\n`-terminated name. */

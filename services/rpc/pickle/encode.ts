@@ -15,19 +15,24 @@
  * contains itself round-trips. With framing, a str or bytes of ≥ 64 KiB goes outside
  * frames, and a frame is closed at the first value boundary once it holds ≥ 64 KiB.
  *
- * Where it differs from Python on purpose (all still load in Python 3.8+): equal strings
- * are not memo-shared (JS strings have no identity); protocol 2 and 3 still write sets
- * with \x8f and bytes with C/B rather than the REDUCE calls Python uses there; bytearray
- * is always \x96 BYTEARRAY8 (Python uses it only at protocol 5); a protocol 2 exception
- * is `c__builtin__\n<Name>\n`.
+ * Every opcode written belongs to the requested protocol, so Python 2.7 reads a protocol 2
+ * pickle and 3.6 a protocol 3 one: what has no opcode there (bytes below 3, sets below 4,
+ * bytearray below 5) and the allow-listed data types are written as CPython writes them,
+ * as a call of a global (encode-data.ts).
  *
- * PyException: `builtins.<Name>` by STACK_GLOBAL (GLOBAL below protocol 4), the args
- * tuple, REDUCE, and BUILD with `state` when there is one; any other module throws.
+ * Where it differs from Python on purpose: equal strings are not memo-shared (JS strings
+ * have no identity); a protocol 2 exception is `c__builtin__\n<Name>\n` (Python 3 writes
+ * `exceptions`; both load in 2.7 and 3.x).
+ *
+ * PyException: `<module>.<Name>` by STACK_GLOBAL (GLOBAL below protocol 4), the args
+ * tuple, REDUCE, and BUILD with `state` when there is one; only modules builtins and
+ * decimal are written.
  */
+import { checkExceptionModule, writeBytes, writeConstructed, writeGlobal, writeSet } from './encode-data.ts'
 import { PickleEncodeError } from './errors.ts'
 import * as op from './opcodes.ts'
 import { utf8Into, utf8SurrogatePass } from './surrogatepass.ts'
-import { PyByteArray, PyDict, PyException, PySet, PyTuple, type PyValue } from './value.ts'
+import { PyDict, PyException, PyOrderedDict, PySet, PyTuple, type PyValue } from './value.ts'
 
 export interface EncodeOptions {
   /** pickle protocol, 2 to 5; 4 is Python 3.8-3.13's default (3.14 writes 5) */
@@ -51,9 +56,9 @@ export function encodePickle(value: PyValue | PyException, opts: EncodeOptions =
   return enc.out.finish()
 }
 
-/** wrapBytes is `pickle.dumps(inner)` for a bytes object: the outer layer of the cookbook's double pickling (PROTOCOLS 6.5). */
-export function wrapBytes(inner: Uint8Array): Buffer {
-  return encodePickle(inner)
+/** wrapBytes is `pickle.dumps(inner, protocol)` for a bytes object: the outer layer of the cookbook's double pickling (PROTOCOLS 6.5). */
+export function wrapBytes(inner: Uint8Array, protocol: 2 | 3 | 4 | 5 = 4): Buffer {
+  return encodePickle(inner, { protocol })
 }
 
 /** unwrapBytes returns the inner pickle when a decoded frame is bytes holding one (starts with PROTO), else undefined. */
@@ -66,7 +71,7 @@ const FRAME_HEADER_BYTES = 9
 const BATCH = 1000
 
 /** Output is a growable buffer that frames what it holds the way the C pickler does. */
-class Output {
+export class Output {
   buf = Buffer.allocUnsafe(256)
   pos = 0
   framing = false
@@ -146,7 +151,8 @@ class Output {
   }
 }
 
-class Encoder {
+/** Encoder is one encodePickle run: the output, the memo, the protocol (encode-data.ts writes through it). */
+export class Encoder {
   readonly out = new Output()
   readonly protocol: number
   readonly maxDepth: number
@@ -184,33 +190,32 @@ class Encoder {
       )
     }
     if (v instanceof Uint8Array) {
-      if (v.length < 256) this.out.opLen(op.SHORT_BINBYTES, v, 1)
-      else if (v.length <= 0xffff_ffff || this.protocol < 4) this.out.opLen(op.BINBYTES, v, 4)
-      else this.out.opLen(op.BINBYTES8, v, 8)
-      this.memoize(v)
+      writeBytes(this, v)
     } else if (Array.isArray(v)) {
       this.out.byte(op.EMPTY_LIST)
       this.memoize(v)
       this.batches(v.length, op.APPEND, op.APPENDS, (i) => this.save(v[i] as PyValue, depth + 1))
     } else if (v instanceof PyTuple) {
       this.tuple(v, depth)
-    } else if (v instanceof PyDict) {
+    } else if (v instanceof PyDict && !(v instanceof PyOrderedDict)) {
       this.out.byte(op.EMPTY_DICT)
       this.memoize(v)
-      const entries = v.entries
-      this.batches(entries.length, op.SETITEM, op.SETITEMS, (i) => {
-        const [key, value] = entries[i] as [PyValue, PyValue]
-        this.save(key, depth + 1)
-        this.save(value, depth + 1)
-      })
+      this.dictItems(v, depth)
     } else if (v instanceof PySet) {
-      this.set(v, depth)
-    } else if (v instanceof PyByteArray) {
-      this.out.opLen(op.BYTEARRAY8, v.bytes, 8)
-      this.memoize(v)
-    } else {
+      if (!writeSet(this, v, depth)) this.set(v, depth)
+    } else if (!writeConstructed(this, v, depth)) {
       throw new PickleEncodeError(`cannot pickle a JS ${(v as object).constructor?.name ?? 'object'}`)
     }
+  }
+
+  /** dictItems writes a dict's entries onto the dict on the stack (SETITEM, or SETITEMS batches). */
+  dictItems(v: PyDict, depth: number): void {
+    const entries = v.entries
+    this.batches(entries.length, op.SETITEM, op.SETITEMS, (i) => {
+      const [key, value] = entries[i] as [PyValue, PyValue]
+      this.save(key, depth + 1)
+      this.save(value, depth + 1)
+    })
   }
 
   float(v: number): void {
@@ -311,6 +316,7 @@ class Encoder {
 
   /** batches writes n list items or dict entries as the C pickler's batch_list/batch_dict do. */
   batches(n: number, one: number, many: number, write: (i: number) => void): void {
+    if (n === 0) return
     if (n === 1) {
       write(0)
       this.out.byte(one)
@@ -324,26 +330,10 @@ class Encoder {
   }
 
   exception(e: PyException): void {
-    if (e.module !== 'builtins') {
-      throw new PickleEncodeError(
-        `cannot pickle an exception of module ${e.module}; only builtins exceptions`,
-      )
-    }
+    checkExceptionModule(e.module)
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name))
       throw new PickleEncodeError(`invalid exception name ${JSON.stringify(e.name)}`)
-    if (this.protocol >= 4) {
-      this.str('builtins')
-      this.str(e.name)
-      this.out.byte(op.STACK_GLOBAL)
-    } else {
-      const text = Buffer.from(`${this.protocol === 2 ? '__builtin__' : 'builtins'}\n${e.name}\n`, 'latin1')
-      this.out.reserve(1 + text.length)
-      this.out.buf[this.out.pos++] = op.GLOBAL
-      this.out.buf.set(text, this.out.pos)
-      this.out.pos += text.length
-    }
-    this.memoCount++
-    this.put(this.memoCount - 1)
+    writeGlobal(this, e.module, e.name)
     this.save(new PyTuple(e.args), 0)
     this.out.byte(op.REDUCE)
     this.memoize(e)

@@ -3,7 +3,14 @@
  * their pickletools names, used by the decoder, the encoder and every error message.
  */
 
-// Protocol 0 and 1
+// Protocol 0 (text) and 1
+export const INT = 0x49 // I
+export const LONG = 0x4c // L
+export const FLOAT = 0x46 // F
+export const STRING = 0x53 // S
+export const UNICODE = 0x56 // V
+export const PUT = 0x70 // p
+export const GET = 0x67 // g
 export const MARK = 0x28 // (
 export const STOP = 0x2e // .
 export const POP = 0x30 // 0
@@ -36,6 +43,7 @@ export const EMPTY_TUPLE = 0x29 // )
 export const REDUCE = 0x52 // R
 // Protocol 2
 export const PROTO = 0x80
+export const NEWOBJ = 0x81
 export const TUPLE1 = 0x85
 export const TUPLE2 = 0x86
 export const TUPLE3 = 0x87
@@ -133,7 +141,11 @@ export const OPCODE_NAMES: ReadonlyMap<number, string> = new Map(
   }).map(([ch, name]) => [ch.charCodeAt(0), name]),
 )
 
-/** REFUSED holds the opcodes that import, call or build objects, or reach outside the pickle (PROTOCOLS 6.2). */
+/**
+ * REFUSED holds the opcodes that import, call or build objects, or reach outside the pickle
+ * (PROTOCOLS 6.2). GLOBAL, STACK_GLOBAL, REDUCE and NEWOBJ are let through only for the
+ * allow-list of data constructors (constructors.ts), BUILD only for an exception.
+ */
 export const REFUSED: ReadonlySet<number> = new Set([
   0x63, // GLOBAL
   0x93, // STACK_GLOBAL

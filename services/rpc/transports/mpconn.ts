@@ -1,78 +1,110 @@
 /**
  * The two multiprocessing.connection ports: the authkey handshake (both CPython
  * generations, mpconn/handshake.ts), then one pickle per frame, decoded by the safe
- * subset (pickle/decode.ts: data opcodes only, nothing that imports or calls).
+ * subset (pickle/decode.ts: data opcodes and the allow-list of data constructors).
  *
  *   echo (25000)  recv() → the same object back (seed 004's echo_client)
  *   rpc  (17000)  the seed's RPCProxy: each frame is pickle.dumps(pickle.dumps((name, args,
  *                 kwargs))); the reply is wrapped the same way: the result, or the
  *                 exception the client re-raises (builtins.TypeError(...), KeyError, ...).
  *                 A client sending (name, args, kwargs) with one level of pickling gets
- *                 one level back.
+ *                 one level back (mpconn/call.ts runs the call).
  *
- * A pickle the decoder refuses (a global such as os.system, REDUCE, BUILD, ...), a
- * malformed one, or one over the limits gets a pickled ValueError naming the reason
- * (the RPC client raises it, the echo client receives it), is logged, and the
- * connection is closed.
+ * Each connection answers in its client's protocol: the highest PROTO it has sent so far
+ * (2 until it has sent one), for replies and the RPC port's inner pickles alike, so Python
+ * 2.7 (protocol 2) and 3.6/3.7 (protocol 3) read them.
+ *
+ * Refusals, each a pickled exception in the client's protocol (the RPC client raises it,
+ * the echo client receives it):
+ *   ValueError   a pickle the decoder refuses (PICKLE_REFUSED: a global off the allow-list,
+ *                a constructor called with the wrong shapes, ...), malformed (PICKLE_FORMAT),
+ *                over a limit (PICKLE_LIMIT), not an RPC request (BAD_REQUEST), or a frame
+ *                over RPC_MAX_REQUEST_BYTES (FRAME_TOO_LARGE) or too slow to arrive (FRAME_TIMEOUT);
+ *                the connection is then closed.
+ *   ValueError   a reply that cannot be pickled at the client's protocol (PICKLE_ENCODE);
+ *                the connection stays open.
+ *   MemoryError  no room in the service's memory budget (BUSY) for the request, its
+ *                decoded value or its reply; the connection stays open, unless the frame
+ *                itself could not be read (then it is closed).
+ *
+ * Memory (after the handshake): a frame is admitted into the budget as soon as its header is
+ * in, with ADMIT_FACTOR times its size (mpconn/connection.ts: the others wait, unread, up to
+ * BUDGET_WAIT_MS); the hold then grows to what the decoded value and the reply's size bound
+ * actually need, before the reply is built, and is released once the reply is written.
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../../../lib/log.ts'
+import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
 import type { RpcConfig } from '../config.ts'
-import { PyError } from '../errors.ts'
 import type { Registry } from '../methods/registry.ts'
-import { MpConnection } from '../mpconn/connection.ts'
+import { BadRequest, callMp } from '../mpconn/call.ts'
+import { keptForSmall, MpConnection, SMALL_HOLD_BYTES } from '../mpconn/connection.ts'
+import { BudgetExceededError, FrameTimeoutError, FrameTooLargeError } from '../mpconn/errors.ts'
 import { serverHandshake } from '../mpconn/handshake.ts'
-import { pyToRpc, rpcToPy } from '../pickle/convert.ts'
-import { decodePickle, type PickleLimits } from '../pickle/decode.ts'
-import { encodePickle, unwrapBytes, wrapBytes } from '../pickle/encode.ts'
-import { PyDict, PyException, PyTuple, type PyValue } from '../pickle/value.ts'
-import type { RpcValue } from '../value.ts'
+import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
+import { encodePickle, wrapBytes } from '../pickle/encode.ts'
+import { PickleEncodeError } from '../pickle/errors.ts'
+import { pickledSizeBound } from '../pickle/size.ts'
+import { PyException, type PyValue } from '../pickle/value.ts'
 import type { Drainable } from './drainable.ts'
 
-/** BadRequest is a frame we will not run: answered with a ValueError, then the connection closes. */
-class BadRequest extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.code = code
-  }
+/** MpTransportOptions is the configuration and the service's memory budget (frames, decoded values and replies are held in it). */
+export type MpTransportOptions = RpcConfig & { readonly budget: MemoryBudget }
+
+/** How many times the frame size a pickle may expand to (shared parts counted each time they appear). */
+export const EXPANSION_FACTOR = 4
+/** How long reading a frame waits for room in the budget before the client gets MemoryError, ms. */
+export const BUDGET_WAIT_MS = 2000
+/**
+ * What a frame is admitted with: the budget a request of that size usually takes (the frame,
+ * its decoded value, up to twice its size for text, and a reply as large), reserved as soon
+ * as its header is in; the actual figures replace the estimate as they are known.
+ */
+export const ADMIT_FACTOR = 4
+/** How long an admitted frame's bytes may take to arrive, ms. */
+export const FRAME_TIMEOUT_MS = 30_000
+
+/** Busy: the budget has no room for the next step of a request; answered with MemoryError. */
+class Busy extends Error {}
+
+/** Unpicklable: the reply could not be written at the client's protocol; answered with ValueError. */
+class Unpicklable extends Error {}
+
+/** Request is one frame's work: its hold in the budget, and the bytes it needs so far. */
+interface Request {
+  readonly hold: Hold | undefined
+  need: number
 }
 
-function decodeSafely(frame: Uint8Array, limits: PickleLimits): PyValue {
+/** decode runs the safe decoder; any refusal becomes a BadRequest naming it. */
+function decode(frame: Uint8Array, limits: PickleLimits): DecodedPickle {
   try {
-    return decodePickle(frame, limits) as PyValue
+    return decodePickleMeasured(frame, limits)
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'PICKLE_FORMAT'
     throw new BadRequest(code, `netlab refused the pickle: ${(err as Error).message}`)
   }
 }
 
-function exceptionOf(err: PyError): PyException {
-  return new PyException('builtins', err.pyClass, err.args.map(rpcToPy))
-}
-
-/** call runs one (name, args, kwargs) request; returns the reply object (result or exception). */
-async function call(request: PyValue, registry: Registry, log: Logger): Promise<PyValue | PyException> {
-  if (!(request instanceof PyTuple) || request.items.length !== 3)
-    throw new BadRequest('BAD_REQUEST', 'an RPC request is the tuple (name, args, kwargs)')
-  const [name, args, kwargs] = request.items
-  if (typeof name !== 'string') throw new BadRequest('BAD_REQUEST', 'the method name must be a str')
-  const positional = args instanceof PyTuple ? args.items : Array.isArray(args) ? args : undefined
-  if (positional === undefined || !(kwargs instanceof PyDict))
-    throw new BadRequest('BAD_REQUEST', 'args must be a tuple and kwargs a dict')
-  try {
-    const keywords = new Map<string, RpcValue>()
-    for (const [k, v] of kwargs.entries) {
-      if (typeof k !== 'string')
-        throw new PyError('TypeError', 'keywords must be strings', ['keywords must be strings'])
-      keywords.set(k, pyToRpc(v))
-    }
-    return rpcToPy(await registry.invoke(name, positional.map(pyToRpc), keywords))
-  } catch (err) {
-    if (!(err instanceof PyError)) throw err
-    log.info({ code: err.code, method: name }, 'call raised')
-    return exceptionOf(err)
-  }
+/**
+ * ensure makes the request's hold at least `need` bytes (it holds the admission estimate at
+ * first); a hold past SMALL_HOLD_BYTES leaves the budget's last eighth to small requests.
+ */
+function ensure(
+  budget: MemoryBudget,
+  hold: Hold | undefined,
+  need: number,
+  what: string,
+  bytes: number,
+): void {
+  if (hold === undefined || need <= hold.bytes) return
+  const more = need - hold.bytes
+  const tooLarge =
+    need > SMALL_HOLD_BYTES && budget.usedBytes + more > budget.limitBytes - keptForSmall(budget)
+  if (tooLarge || !hold.grow(more))
+    throw new Busy(
+      `netlab is over its memory budget (RPC_MEMORY_BUDGET_BYTES): no room for ${what} of ${bytes} bytes; try again`,
+    )
 }
 
 /** serveMpConnection runs one accepted connection: handshake, then frames until EOF. */
@@ -81,11 +113,20 @@ export function serveMpConnection(
   kind: 'echo' | 'rpc',
   registry: Registry,
   authkey: Uint8Array,
-  config: RpcConfig,
+  config: MpTransportOptions,
   log: Logger,
 ): Drainable {
+  const { budget } = config
   const remote = `${socket.remoteAddress}:${socket.remotePort}`
-  const conn = new MpConnection(socket, { maxFrameBytes: config.maxRequestBytes })
+  const conn = new MpConnection(socket, {
+    maxFrameBytes: config.maxRequestBytes,
+    budgetWaitMs: BUDGET_WAIT_MS,
+    lingerOnError: true,
+    admitBytes: (n) => ADMIT_FACTOR * n,
+    frameTimeoutMs: FRAME_TIMEOUT_MS,
+    closeGraceMs: 5000,
+  })
+  const maxExpandedBytes = EXPANSION_FACTOR * config.maxRequestBytes
   const limits: PickleLimits = {
     maxBytes: config.maxRequestBytes,
     maxDepth: config.maxDepth,
@@ -93,12 +134,66 @@ export function serveMpConnection(
     maxMemo: config.maxItems,
     maxIntBytes: 1024,
     allowExceptions: false,
+    maxExpandedBytes,
   }
   socket.setNoDelay(true)
   socket.setTimeout(config.idleTimeoutMs, () => conn.destroy())
   let busy = false
   let draining = false
   let calls = 0
+  /** the highest pickle protocol this client has used; replies are written at it */
+  let protocol = 2
+
+  const decoded = (bytes: Uint8Array, req: Request): PyValue => {
+    // The client used this protocol even if its pickle is refused: the refusal is written at it.
+    if (bytes[0] === 0x80 && (bytes[1] as number) <= 5) protocol = Math.max(protocol, bytes[1] as number)
+    const d = decode(bytes, limits)
+    protocol = Math.min(5, Math.max(protocol, d.protocol))
+    req.need += d.retainedBytes
+    ensure(budget, req.hold, req.need, 'the decoded value', d.retainedBytes)
+    return d.value as PyValue
+  }
+
+  /** encodeReply accounts for the reply's size bound, then builds it (wrapped for RPCProxy when `wrap`). */
+  const encodeReply = (value: PyValue | PyException, wrap: boolean, req: Request): Buffer => {
+    const p = protocol as 2 | 3 | 4 | 5
+    const bound = pickledSizeBound(value, maxExpandedBytes, p)
+    if (bound === undefined)
+      throw new Unpicklable(
+        `netlab could not pickle the reply: it would be larger than ${maxExpandedBytes} bytes (4 x RPC_MAX_REQUEST_BYTES)`,
+      )
+    const replyBytes = wrap ? 2 * bound + 64 : bound
+    req.need += replyBytes
+    ensure(budget, req.hold, req.need, 'the reply', replyBytes)
+    let reply: Buffer
+    try {
+      reply = encodePickle(value, { protocol: p })
+    } catch (err) {
+      // A value deeper than the encoder goes (or than the JS stack): the request was fine.
+      if (!(err instanceof PickleEncodeError || err instanceof RangeError)) throw err
+      throw new Unpicklable(`netlab could not pickle the reply: ${err.message}`)
+    }
+    return wrap ? wrapBytes(reply, p) : reply
+  }
+
+  const handle = async (frame: Buffer, hold: Hold | undefined): Promise<Buffer> => {
+    const req: Request = { hold, need: frame.length }
+    const outer = decoded(frame, req)
+    if (kind === 'echo') return encodeReply(outer, false, req)
+    // A request is a tuple, so bytes (a Python 2 str under 2.7) are the RPCProxy's inner pickle,
+    // whatever its protocol (2.7's pickle.dumps writes protocol 0).
+    const inner = outer instanceof Uint8Array ? outer : undefined
+    const request = inner ? decoded(inner, req) : outer
+    return encodeReply(await callMp(request, registry, log), inner !== undefined, req)
+  }
+
+  /** refuse sends a pickled exception in the client's protocol, wrapped on the RPC port. */
+  const refuse = async (name: string, message: string): Promise<void> => {
+    const e = encodePickle(new PyException('builtins', name, [message]), {
+      protocol: protocol as 2 | 3 | 4 | 5,
+    })
+    await conn.send(kind === 'rpc' ? wrapBytes(e, protocol as 2 | 3 | 4 | 5) : e).catch(() => undefined)
+  }
 
   const run = async () => {
     try {
@@ -107,31 +202,46 @@ export function serveMpConnection(
       log.info({ remote, code: 'AUTH_FAILED', message: (err as Error).message }, 'authentication failed')
       return
     }
+    conn.useBudget(budget)
     while (!draining) {
       let frame: Buffer
+      let hold: Hold | undefined
       try {
-        frame = await conn.recv()
-      } catch {
-        break // EOF, a reset, or a frame over the limit (the connection is already closed)
+        ;({ frame, hold } = await conn.recvHeld())
+      } catch (err) {
+        // EOF, a reset, or a frame we will not read (the connection is already closed for reading).
+        if (
+          err instanceof FrameTooLargeError ||
+          err instanceof BudgetExceededError ||
+          err instanceof FrameTimeoutError
+        ) {
+          log.warn({ remote, code: err.code, message: err.message }, 'request refused')
+          const name = err instanceof BudgetExceededError ? 'MemoryError' : 'ValueError'
+          await refuse(name, `netlab refused the frame: ${err.message}`)
+        }
+        break
       }
       busy = true
       try {
-        const outer = decodeSafely(frame, limits)
-        if (kind === 'echo') await conn.send(encodePickle(outer))
-        else {
-          const inner = unwrapBytes(outer)
-          const request = inner ? decodeSafely(inner, limits) : outer
-          const reply = encodePickle(await call(request, registry, log))
-          await conn.send(inner ? wrapBytes(reply) : reply)
-        }
+        await conn.send(await handle(frame, hold))
         calls++
       } catch (err) {
+        if (err instanceof Busy) {
+          log.warn({ remote, code: 'BUSY', message: err.message }, 'request refused')
+          await refuse('MemoryError', err.message)
+          continue
+        }
+        if (err instanceof Unpicklable) {
+          log.info({ remote, code: 'PICKLE_ENCODE', message: err.message }, 'request refused')
+          await refuse('ValueError', err.message)
+          continue
+        }
         if (!(err instanceof BadRequest)) throw err
         log.info({ remote, code: err.code, message: err.message }, 'request refused')
-        const refusal = encodePickle(new PyException('builtins', 'ValueError', [err.message]))
-        await conn.send(kind === 'rpc' ? wrapBytes(refusal) : refusal).catch(() => undefined)
+        await refuse('ValueError', err.message)
         break
       } finally {
+        hold?.release()
         busy = false
       }
     }

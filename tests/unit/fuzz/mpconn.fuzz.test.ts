@@ -3,12 +3,15 @@
  * authkey handshake (handshake.ts) over an in-memory duplex pair. Frames survive any cut
  * of the stream; bad headers fail with FRAME_TOO_LARGE / INVALID_FRAME, sticky, before
  * their payload is held; the handshake lets in exactly the peers that know the key and
- * refuses every other answer with a documented code, within its deadline.
+ * refuses every other answer with a documented code, within its deadline. With a memory
+ * budget, frames still arrive whole, what a connection holds is reserved before it is kept,
+ * a frame that does not fit fails with BUSY, and every byte reserved is given back.
  */
 import { duplexPair } from 'node:stream'
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { LabError } from '../../../lib/errors.ts'
+import { MemoryBudget } from '../../../lib/memory-budget.ts'
 import { MpConnection } from '../../../services/rpc/mpconn/connection.ts'
 import { encodeFrame, FrameDecoder } from '../../../services/rpc/mpconn/framing.ts'
 import { clientHandshake, serverHandshake } from '../../../services/rpc/mpconn/handshake.ts'
@@ -153,6 +156,53 @@ describe('fuzz: mp-connection handshake', () => {
           cleanup()
         }
       }),
+      0.5,
+    )
+  })
+})
+
+describe('fuzz: mp-connection with a memory budget', () => {
+  it('frames arrive whole or fail with BUSY / FRAME_TOO_LARGE, and the budget is given back', async () => {
+    await checkAsync(
+      'mpconn-framing',
+      'budget',
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 6 }),
+        cutPoints,
+        fc.integer({ min: 16, max: 12_000 }),
+        fc.boolean(),
+        async (ps, points, limit, linger) => {
+          const budget = MemoryBudget.create(limit)
+          const [a, b] = duplexPair()
+          const conn = new MpConnection(a, {
+            maxFrameBytes: 2048,
+            budget,
+            budgetWaitMs: 10,
+            lingerOnError: linger,
+          })
+          try {
+            for (const chunk of cut(Buffer.concat(ps.map((p) => encodeFrame(p))), points)) b.write(chunk)
+            b.end()
+            for (const p of ps) {
+              let held: Awaited<ReturnType<MpConnection['recvHeld']>>
+              try {
+                held = await conn.recvHeld()
+              } catch (err) {
+                if (err instanceof LabError && ['BUSY', 'FRAME_TOO_LARGE'].includes(err.code)) break
+                throw err
+              }
+              if (!held.frame.equals(p)) throw new Error('frame changed')
+              if (budget.usedBytes > limit) throw new Error(`holding ${budget.usedBytes} > ${limit}`)
+              held.hold?.release()
+            }
+          } finally {
+            conn.destroy()
+            a.destroy()
+            b.destroy()
+          }
+          if (budget.usedBytes !== 0) throw new Error(`${budget.usedBytes} bytes still reserved`)
+        },
+      ),
       0.5,
     )
   })

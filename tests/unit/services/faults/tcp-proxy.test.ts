@@ -85,7 +85,7 @@ describe('TCP proxy', () => {
     const port = await h.proxy('echo', 'tcp', h.tcpEcho)
     await h.call('POST', '/proxies/echo/toxics', {
       type: 'slicer',
-      attributes: { average_size: 4, size_variation: 2, delay: 2000 },
+      attributes: { average_size: 4, size_variation: 2, delay: 20_000 },
     })
     const c = await connectClient(port)
     const pieces: number[] = []

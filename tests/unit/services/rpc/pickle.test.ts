@@ -461,10 +461,10 @@ const HOSTILE: Array<[string, Buffer, new (...args: never[]) => Error, string]> 
   ['an unknown opcode', hex('8004ff2e'), PickleFormatError, 'unknown pickle opcode 0xff at offset 2'],
   ['protocol 6', hex('80064e2e'), PickleFormatError, 'unsupported pickle protocol 6'],
   [
-    'a protocol 0 text opcode (INT)',
-    Buffer.from('I1\n.', 'latin1'),
+    'a protocol 0 INT that is no int',
+    Buffer.from('I1x\n.', 'latin1'),
     PickleFormatError,
-    'unsupported pickle opcode INT (0x49) at offset 0: protocol 0 text opcodes are not supported; pickle with protocol 2 or higher',
+    'INT at offset 0 is not an int',
   ],
   [
     'invalid UTF-8 in a str',
@@ -693,16 +693,8 @@ describe('encodePickle round trips', () => {
   })
 
   it('writes what Python loads where it differs from CPython on purpose', () => {
-    // Each checked with pickle.loads on 3.11.7 and 3.13.0:
-    // protocol 3 set → {1}; protocol 2 bytes → b'ab'; protocol 4 bytearray → bytearray(b'ab');
-    // protocol 2 exception → TypeError('x') (c__builtin__\nTypeError\n)
-    expect(encodePickle(set(1n), { protocol: 3 }).toString('hex')).toBe('80038f7100284b01902e')
-    expect(encodePickle(Buffer.from('ab'), { protocol: 2 }).toString('hex')).toBe(
-      '8002430261627100 2e'.replace(' ', ''),
-    )
-    expect(encodePickle(new PyByteArray(Buffer.from('ab'))).toString('hex')).toBe(
-      '8004950d0000000000000096020000000000000061629 42e'.replace(' ', ''),
-    )
+    // Checked with pickle.loads on 2.7.18, 3.11.7 and 3.13.0:
+    // protocol 2 exception → TypeError('x') (c__builtin__\nTypeError\n; Python 3 writes exceptions)
     expect(
       encodePickle(new PyException('builtins', 'TypeError', ['x']), { protocol: 2 }).toString('hex'),
     ).toBe('8002635f5f6275696c74696e5f5f0a547970654572726f720a710058010000007871018571025271032e')
@@ -712,7 +704,9 @@ describe('encodePickle round trips', () => {
 describe('encodePickle refuses what Python could not load as data', () => {
   it('an exception outside builtins', () => {
     expect(() => encodePickle(new PyException('__main__', 'MyError', []))).toThrow(
-      new PickleEncodeError('cannot pickle an exception of module __main__; only builtins exceptions'),
+      new PickleEncodeError(
+        'cannot pickle an exception of module __main__; only builtins and decimal exceptions',
+      ),
     )
   })
 
