@@ -217,7 +217,7 @@ describe.concurrent('seed 001 and 002 programs', { timeout: 60_000 }, () => {
       typed
         .replace(/netlab> /g, '')
         .split('\n')
-        .slice(1),
+        .slice(2), // the banner's two lines
     ).toEqual(['welcome to server!', ACK, ACK, ''])
   })
 })
