@@ -29,7 +29,7 @@ import type { Io } from './output.ts'
 import { buildProgram, commanderExitCode } from './program.ts'
 import { HistoryFile } from './session/history.ts'
 import { type Key, KeyRouter } from './session/keys.ts'
-import { CURSOR_REPORT, watchTerminal } from './session/terminal-watch.ts'
+import { takeReports, watchTerminal } from './session/terminal-watch.ts'
 import { gatedStream, splitWords } from './session/words.ts'
 import { defaultTargets } from './targets.ts'
 
@@ -118,14 +118,30 @@ export function startSession(io: SessionIo, env: Env): Session {
   })
   let watch: ReturnType<typeof watchTerminal> | undefined
   const onKey = (s: string | undefined, key: Key | undefined) => {
-    const sequence = s ?? key?.sequence ?? ''
-    if (CURSOR_REPORT.test(sequence)) watch?.answered()
-    else router.key(sequence, key ?? {})
+    router.key(s ?? key?.sequence ?? '', key ?? {})
+  }
+  // the keys, with the terminal's cursor reports taken off (they answer the watch below)
+  const keys = new PassThrough({ encoding: 'utf8' })
+  let held = ''
+  let heldTimer: NodeJS.Timeout | undefined
+  const onData = (chunk: Buffer | string) => {
+    clearTimeout(heldTimer)
+    const taken = takeReports(held, chunk.toString())
+    held = taken.held
+    for (let i = 0; i < taken.count; i++) watch?.answered()
+    if (taken.keys !== '') keys.write(taken.keys)
+    // a held start that no report completes was typed: hand it on
+    if (held !== '')
+      heldTimer = setTimeout(() => {
+        keys.write(held)
+        held = ''
+      }, 100)
   }
   if (tty) {
-    emitKeypressEvents(stdin)
+    emitKeypressEvents(keys)
     stdin.setRawMode?.(true)
-    stdin.on('keypress', onKey)
+    keys.on('keypress', onKey)
+    stdin.on('data', onData)
     // only once in raw mode: a cooked terminal would echo the answer on the screen
     watch = watchTerminal(
       () => io.stdout.write('\x1b[6n'),
@@ -215,7 +231,9 @@ export function startSession(io: SessionIo, env: Env): Session {
     current?.abort()
     watch?.stop()
     if (tty) {
-      stdin.off('keypress', onKey)
+      stdin.off('data', onData)
+      keys.off('keypress', onKey)
+      clearTimeout(heldTimer)
       stdin.setRawMode?.(false)
       stdin.pause()
     }

@@ -8,10 +8,6 @@
  * gone, and the session ends.
  */
 
-/** A cursor position report, the terminal's answer (ECMA-48 CPR). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal's report
-export const CURSOR_REPORT = /^\x1b\[\d+;\d+R$/
-
 /** The defaults: ask every 2 s; gone after 6 s without an answer. */
 export const TERMINAL_WATCH = { intervalMs: 2000, timeoutMs: 6000 } as const
 
@@ -44,4 +40,28 @@ export function watchTerminal(
     },
     stop: () => clearInterval(timer),
   }
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal's report
+const REPORTS = /\x1b\[\d+;\d+R/g
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the start of a report cut by a read
+const REPORT_START = /\x1b(\[(\d+(;\d*)?)?)?$/
+
+/**
+ * takeReports takes the terminal's cursor reports off the input before Node's key parser sees
+ * it: that parser reads `ESC [ 3 ; 10 R` (a column of two digits) as a key `ESC [ 3 ; 10` and a
+ * typed `R`, which would land on the prompt. A report cut at the end of a read is held (in
+ * `held`) and joined to the next; `count` is how many whole reports the chunk carried.
+ */
+export function takeReports(held: string, chunk: string): { keys: string; held: string; count: number } {
+  const text = held + chunk
+  let count = 0
+  const rest = text.replace(REPORTS, () => {
+    count++
+    return ''
+  })
+  const cut = REPORT_START.exec(rest)
+  // a lone ESC (the Escape key) is a key, not the start of a report: only `ESC [` is held
+  if (cut && cut[0].length > 1) return { keys: rest.slice(0, cut.index), held: cut[0], count }
+  return { keys: rest, held: '', count }
 }
