@@ -12,7 +12,8 @@ const root = join(import.meta.dirname, '..', '..')
 // code helper, docs/bench.md by the bench helper, docs/metrics.md and docs/dashboard.md by the
 // metrics helper. The lead removes this exception once those branches are merged.
 const ownedElsewhere = (path: string) =>
-  /^docs\/errors\/[a-z]+\.md$/.test(path) || ['docs/bench.md', 'docs/metrics.md', 'docs/dashboard.md'].includes(path)
+  /^docs\/errors\/[a-z]+\.md$/.test(path) ||
+  ['docs/bench.md', 'docs/metrics.md', 'docs/dashboard.md'].includes(path)
 
 function markdownFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
@@ -23,7 +24,7 @@ function markdownFiles(dir: string): string[] {
 }
 
 /** links lists the targets of `[text](target)` outside code blocks and code spans. */
-export function links(markdown: string): string[] {
+function links(markdown: string): string[] {
   const prose = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '')
   return [...prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1] as string)
 }
