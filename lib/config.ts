@@ -155,7 +155,7 @@ export function loadConfig<S extends Specs>(specs: S, env: Env): ConfigOf<S> {
   return Object.freeze(out) as ConfigOf<S>
 }
 
-/** describeConfig lists the variables as README table rows: name, default, expected, doc. */
+/** describeConfig lists the variables as the rows of each docs/<service>.md configuration table: name, default, expected, doc. */
 export function describeConfig(specs: Specs): string[][] {
   return Object.values(specs).map((s) => [s.name, s.defaultText, s.expected, s.doc])
 }

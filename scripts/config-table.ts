@@ -1,5 +1,5 @@
 /**
- * Prints a service's environment variables as the Markdown table README.md shows,
+ * Prints a service's environment variables as the Markdown table docs/<service>.md shows,
  * from the same VarSpec list the service validates with:
  *   node scripts/config-table.ts tcp
  */

@@ -3,7 +3,7 @@
 # exchange on the loopback port, in bash with its /dev/tcp and /dev/udp, rather than a new
 # Node process. Docker runs a check every 2 s inside the service's own cgroup; measured on a
 # 512 MiB tcp container over 60 s, a Node check cost ~45 ms of CPU and a ~10 MiB memory spike
-# each, this one ~20 ms (most of it runc's exec) and ~1 MiB (README, Safety).
+# each, this one ~20 ms (most of it runc's exec) and ~1 MiB (docs/safety.md).
 #   healthcheck.sh tcp|udp|http|rpc|faults     exit 0: healthy, 1: not
 set -u
 

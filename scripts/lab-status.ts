@@ -64,7 +64,7 @@ const examples: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     '15000/tcp': 'client rpc call add 2 3',
     '15001/tcp': 'client rpc call add 2 3 --via jsonrpc',
     '17000/tcp': 'client rpc call add 2 3 --via mpconn',
-    '25000/tcp': 'README "RPC service": the mp-connection echo',
+    '25000/tcp': 'docs/rpc.md: the mp-connection echo',
   },
   faults: {
     '8474/tcp': 'client faults list',

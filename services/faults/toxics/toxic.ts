@@ -66,7 +66,7 @@ export interface UdpToxicRun {
 /** ToxicDef is one toxic type: its attributes and how it runs on each protocol it supports. */
 export interface ToxicDef<A extends Record<string, number> = Record<string, number>> {
   readonly type: string
-  /** one line for the README and `faults types` */
+  /** one line for docs/faults.md and `faults types` */
   readonly doc: string
   readonly attributes: (limits: ToxicLimits) => z.ZodType<A>
   readonly tcp?: (attrs: A, link: TcpLink) => TcpToxicRun

@@ -67,7 +67,7 @@ export function storeClosed(): PyError {
 /**
  * StoreCorruptError stops start-up: a record that fails its checksum (or does not parse) is
  * followed by records of a later write, so it is not a torn tail but damage to acknowledged
- * data. Nothing is cut; an operator decides (README, RPC service, Durability).
+ * data. Nothing is cut; an operator decides (docs/rpc.md, Records and start-up).
  */
 export class StoreCorruptError extends LabError {
   readonly path: string

@@ -43,7 +43,7 @@ describe('netlab faults', () => {
     await registry.create({ name: 'udp-time', protocol: 'udp', listen: '127.0.0.1:0', upstream: 'udp:20000' })
   })
 
-  it('adds a UDP loss toxic the way the README shows', async () => {
+  it('adds a UDP loss toxic the way docs/faults.md shows', async () => {
     const r = await runCli(env, ['faults', 'add', 'udp-time', 'loss', '--toxicity', '0.2'])
     expect(r).toMatchObject({ code: 0, stderr: '' })
     expect(r.stdout).toBe('added to udp-time: loss_downstream loss downstream toxicity=0.2\n')

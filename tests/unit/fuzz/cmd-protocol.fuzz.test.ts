@@ -1,7 +1,7 @@
 /**
  * Fuzz: services/tcp/cmd/protocol.ts. Any line the splitter can deliver gets exactly one
  * reply line, `OK[ text]` or `ERR <CODE> <message>` with a documented code, and known
- * commands do what the README says for any argument.
+ * commands do what docs/tcp.md says for any argument.
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'

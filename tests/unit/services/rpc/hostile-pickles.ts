@@ -2,7 +2,7 @@
  * Hostile pickles for the allow-list of data constructors, shared by the decoder's unit tests
  * (pickle-data.test.ts) and the mp ports' tests across the container network
  * (tests/integration/hostile/rpc-mpconn.test.ts): every allowed global called with a wrong
- * argument shape, and globals that stay refused, each with the refusal the README documents.
+ * argument shape, and globals that stay refused, each with the refusal docs/rpc.md documents.
  */
 
 const text = (s: string): Buffer => Buffer.from(s, 'latin1')

@@ -3,7 +3,7 @@
  * writes for each type decodes to it and is written back byte for byte (hex constants from
  * `pickle.dumps(value, protocol).hex()` on CPython 3.13.0, and 2.7.18 where the row says);
  * every allowed global called with a wrong argument shape, and every other global, is
- * refused with PICKLE_REFUSED and the message the README documents; constructed values
+ * refused with PICKLE_REFUSED and the message docs/rpc.md documents; constructed values
  * count against the decoder's limits, and a memo bomb against maxExpandedBytes.
  */
 import { describe, expect, it } from 'vitest'
