@@ -43,7 +43,7 @@ export const dashboardConfigSpec = {
     max: 1000,
   }),
   logLevel: logLevelVar,
-  shutdownGraceMs: shutdownGraceVar('open pages are told to go and their streams closed', 2000),
+  shutdownGraceMs: shutdownGraceVar("most a shutdown may take; open pages' streams are cut at once", 2000),
 } as const
 
 export type DashboardConfig = ConfigOf<typeof dashboardConfigSpec>
