@@ -3,12 +3,17 @@
  * network: each scrape of a service's /metrics (prom-text.ts) becomes its counters; two
  * scrapes in a row give rates (per second) and the mean latency over the interval; the last
  * HISTORY_POINTS intervals feed the page's charts. A service whose /health stops answering
- * is `down`, and that change is an event of its own.
+ * (DOWN_AFTER_MISSES polls in a row) is `down`, and that change is an event of its own.
  */
 import { byLabel, type Sample, sum } from './prom-text.ts'
 
 /** How many intervals each service's chart keeps (one a poll: two minutes at 1 s). */
 export const HISTORY_POINTS = 120
+/**
+ * Polls in a row that /health must miss before a service is shown down: one slow answer on a
+ * busy machine is not an outage (two misses take at most 2 × (poll + timeout): 3.6 s by default).
+ */
+export const DOWN_AFTER_MISSES = 2
 /** How many recent events the lab keeps. */
 export const EVENTS_KEPT = 50
 
@@ -143,6 +148,8 @@ export class ServiceTrack {
   #info: Poll['health']
   #infoAt = 0
   #lastSeen: number | undefined
+  #misses = 0
+  #wasUp = false
   readonly #history: { t: number; rps: number; latencyMs: number | null }[] = []
   readonly #seenEvents = new Set<string>()
 
@@ -160,8 +167,10 @@ export class ServiceTrack {
   update(poll: Poll): LabEvent[] {
     const events: LabEvent[] = []
     const at = new Date(poll.at).toISOString()
-    const state = poll.health ? 'up' : 'down'
-    if (state !== this.#state && this.#state !== 'unknown')
+    this.#misses = poll.health ? 0 : this.#misses + 1
+    const state = poll.health ? 'up' : this.#misses >= DOWN_AFTER_MISSES ? 'down' : this.#state
+    // a change is an event once the service has been seen up (not the lab starting)
+    if (state !== this.#state && this.#wasUp)
       events.push({
         time: at,
         service: this.service,
@@ -170,6 +179,7 @@ export class ServiceTrack {
         code: state === 'up' ? 'UP' : 'DOWN',
       })
     this.#state = state
+    if (state === 'up') this.#wasUp = true
     if (poll.health) {
       this.#info = poll.health
       this.#infoAt = poll.at

@@ -69,7 +69,7 @@ describe('model', () => {
     expect(ratesBetween(a, a, 1).latencyMs).toBeNull()
   })
 
-  it('follows a service: up, counters, history, its events once, and a down event', () => {
+  it('follows a service: up, counters, history, its events once, down after two missed polls, and back up', () => {
     const track = new ServiceTrack(
       'tcp',
       [{ port: 9998, protocol: 'tcp', what: 'cmd' }],
@@ -109,12 +109,23 @@ describe('model', () => {
     expect(v?.errorCodes).toEqual([{ code: 'UNKNOWN_COMMAND', count: 1 }])
     expect(lab.view().events.filter((e) => e.code === 'BUSY')).toHaveLength(1)
 
+    lab.record(track.update({ at: T + 2600 }))
+    expect(lab.view(T + 2600).services[0]?.state).toBe('up') // one missed poll is not an outage
     lab.record(track.update({ at: T + 3000 }))
     v = lab.view(T + 3000).services[0]
     expect(v).toMatchObject({ state: 'down', health: 'unhealthy', uptimeSeconds: null, rates: null })
     expect(lab.view().events[0]).toMatchObject({ service: 'tcp', level: 'error', code: 'DOWN' })
     lab.record(track.update({ at: T + 4000, health, probe: { ok: true, detail: 'ok' } }))
     expect(lab.view().events[0]).toMatchObject({ code: 'UP' })
+  })
+
+  it('makes no event of the lab starting: down, then up, before it was ever up', () => {
+    const track = new ServiceTrack('rpc', [], '')
+    const health = { startedAt: '2026-01-01T00:00:00.000Z', uptimeSeconds: 1, workers: 1 }
+    expect([...track.update({ at: T }), ...track.update({ at: T + 1000 })]).toEqual([])
+    expect(track.state).toBe('down')
+    expect(track.update({ at: T + 2000, health })).toEqual([])
+    expect(track.state).toBe('up')
   })
 
   it('keeps at most HISTORY_POINTS intervals', () => {
