@@ -10,8 +10,18 @@
  * - debug: per message or datagram.
  */
 import { type DestinationStream, type Logger, pino } from 'pino'
+import { recordEvent } from './metrics/index.ts'
 
 export type { Logger } from 'pino'
+
+const WARN = 40
+
+function noteEvent(level: number, args: readonly unknown[]): void {
+  const [first, second] = args
+  const fields = typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : undefined
+  const msg = typeof first === 'string' ? first : typeof second === 'string' ? second : ''
+  recordEvent(pino.levels.labels[level] ?? String(level), msg, fields?.code)
+}
 
 /** createLogger returns the root logger for one service; `dest` defaults to stdout. */
 export function createLogger(service: string, level: string, dest?: DestinationStream): Logger {
@@ -23,6 +33,13 @@ export function createLogger(service: string, level: string, dest?: DestinationS
       formatters: { level: (label) => ({ level: label }) },
       // secrets never reach a log line, whatever logs the config
       redact: ['config.authkey', 'authkey'],
+      // warn and above also go to the metrics' recent events (/events) and netlab_log_events_total
+      hooks: {
+        logMethod(args, method, level) {
+          if (level >= WARN) noteEvent(level, args)
+          return method.apply(this, args)
+        },
+      },
     },
     dest ?? pino.destination({ dest: 1, sync: true }),
   )

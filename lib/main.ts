@@ -13,6 +13,7 @@
  */
 import { ConfigError } from './errors.ts'
 import { createLogger, type Logger } from './log.ts'
+import { loadMetricsConfig, startMetricsServer } from './metrics/server.ts'
 import type { Service } from './service.ts'
 import { onShutdown } from './shutdown.ts'
 
@@ -26,19 +27,29 @@ export async function runService<C extends ServiceConfig>(
   load: (env: NodeJS.ProcessEnv) => C,
   start: (config: C, log: Logger) => Promise<Service>,
 ): Promise<void> {
-  let config: C
-  try {
-    config = load(process.env)
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    createLogger(name, 'info').fatal({ problems: err.problems }, 'invalid configuration')
+  const problems: string[] = []
+  const read = <T>(f: () => T): T | undefined => {
+    try {
+      return f()
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      problems.push(...err.problems)
+      return undefined
+    }
+  }
+  const config = read(() => load(process.env))
+  const metricsConfig = read(() => loadMetricsConfig(process.env))
+  if (config === undefined || metricsConfig === undefined) {
+    createLogger(name, 'info').fatal({ problems }, 'invalid configuration')
     process.exitCode = 2
     return
   }
   const log = createLogger(name, config.logLevel)
   log.info({ config }, 'config loaded')
   const service = await start(config, log)
-  onShutdown(log, config.shutdownGraceMs, () => service.close())
+  // /metrics, /events and /health on METRICS_PORT (lib/metrics/server.ts), closed after the drain
+  const metrics = await startMetricsServer({ service: name, ...metricsConfig, log })
+  onShutdown(log, config.shutdownGraceMs, () => service.close().finally(() => metrics.close()))
   // The same path as any uncaught error: close-with-grace logs it, drains, exits 1.
   service.failed?.catch((err: unknown) =>
     setImmediate(() => {

@@ -20,13 +20,15 @@ import { LabError } from './errors.ts'
 import { createGarbageCollector, gcThresholdBytes, workerResourceLimits } from './heap.ts'
 import type { Logger } from './log.ts'
 import { MemoryBudget } from './memory-budget.ts'
+import { trackBudget } from './metrics/index.ts'
+import { answerMetrics, type MetricsRequest, watchWorker } from './metrics/workers.ts'
 import type { CloseSummary } from './service.ts'
 
 /** Messages a pool worker posts to the main thread. */
 export type FromPoolWorker = { readonly type: 'listening' } | ({ readonly type: 'drained' } & CloseSummary)
 
-/** The one message the main thread posts to a pool worker. */
-export type ToPoolWorker = { readonly type: 'drain' }
+/** What the main thread posts to a pool worker: a drain, or a scrape's request (lib/metrics/workers.ts). */
+export type ToPoolWorker = { readonly type: 'drain' } | MetricsRequest
 
 /** Deaths within DEATH_WINDOW_MS beyond which the pool gives up. */
 export const MAX_DEATHS = 5
@@ -101,6 +103,7 @@ export async function startWorkerPool(opts: {
         if (msg.type !== 'listening') return
         worker.off('exit', onExit)
         slot.live = true
+        watchWorker(worker) // scraped by /metrics until it exits (lib/metrics/workers.ts)
         worker.once('exit', (code) => void onDeath(i, slot, code))
         resolve(slot)
       })
@@ -201,6 +204,7 @@ export async function serveWorker(
   drain: () => Promise<CloseSummary>,
 ): Promise<void> {
   await listen()
+  answerMetrics(port)
   port.postMessage({ type: 'listening' } satisfies FromPoolWorker)
   port.on('message', (msg: ToPoolWorker) => {
     if (msg.type !== 'drain') return
@@ -277,6 +281,7 @@ export async function startThreadedService<P extends string>(opts: {
     if (ports[proto] === 0) ports[proto] = await opts.bindOnce(opts.host, 0, reusePort)
   }
   const budget = MemoryBudget.create(opts.budgetBytes, { threads: workers })
+  trackBudget(budget)
   const pool = await startWorkerPool({
     name: opts.name,
     url: opts.url,

@@ -4,6 +4,8 @@
  *   node scripts/config-table.ts tcp
  */
 import { describeConfig } from '../lib/config.ts'
+import { metricsVars } from '../lib/metrics/server.ts'
+import { dashboardConfigSpec } from '../services/dashboard/config.ts'
 import { faultsConfigSpec } from '../services/faults/config.ts'
 import { httpConfigSpec } from '../services/http/config.ts'
 import { rpcConfigSpec } from '../services/rpc/config.ts'
@@ -16,6 +18,9 @@ const specs = {
   http: httpConfigSpec,
   rpc: rpcConfigSpec,
   faults: faultsConfigSpec,
+  dashboard: dashboardConfigSpec,
+  /** every service's metrics endpoint (lib/metrics/server.ts) */
+  metrics: metricsVars,
 } as const
 
 /** configTable renders the Markdown table of one service's variables. */

@@ -4,7 +4,7 @@
 # Node process. Docker runs a check every 2 s inside the service's own cgroup; measured on a
 # 512 MiB tcp container over 60 s, a Node check cost ~45 ms of CPU and a ~10 MiB memory spike
 # each, this one ~20 ms (most of it runc's exec) and ~1 MiB (docs/safety.md).
-#   healthcheck.sh tcp|udp|http|rpc|faults     exit 0: healthy, 1: not
+#   healthcheck.sh tcp|udp|http|rpc|faults|dashboard     exit 0: healthy, 1: not
 set -u
 
 # http_exchange PORT METHOD PATH BODY EXPECT: a 200 whose body contains EXPECT
@@ -38,8 +38,9 @@ rpc) # a JSON-RPC echo call over HTTP
     '{"jsonrpc":"2.0","result":"ok","id":1}'
   ;;
 faults) http_exchange "${FAULTS_API_PORT:-8474}" GET /version '' '{"version":"' ;;
+dashboard) http_exchange "${DASHBOARD_PORT:-8088}" GET /health '' '{"status":"ok"}' ;;
 *)
-  echo "usage: healthcheck.sh tcp|udp|http|rpc|faults" >&2
+  echo "usage: healthcheck.sh tcp|udp|http|rpc|faults|dashboard" >&2
   exit 2
   ;;
 esac

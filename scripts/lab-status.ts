@@ -72,6 +72,7 @@ const examples: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     '40000/udp': 'client udp time --host faults --port 40000',
   },
   http: { '8080/tcp': 'curl -s HOST/get?name=Dave' },
+  dashboard: { '8088/tcp': 'open http://HOST/ (docs/dashboard.md)' },
 }
 
 /** labServices turns compose's rows and each container's address into the JSON model. */

@@ -122,7 +122,8 @@ setup_base_image() {
 
 # --- Third-party protocol peers the integration tests drive ------------------------
 # chronyd (-Q only measures, never sets the clock) and rdate check the UDP time service
-# against clients netlab did not write. Where they cannot be installed those tests skip.
+# against clients netlab did not write; chromium renders the dashboard for its browser test.
+# Where they cannot be installed those tests skip.
 setup_test_tools() {
   local missing=()
   command -v chronyd >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
@@ -130,6 +131,8 @@ setup_test_tools() {
   command -v curl >/dev/null || missing+=(curl)
   # the seed 004 snippets use requests; Debian's build is what /usr/bin/python3 imports
   [ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3-requests)
+  # the dashboard's browser test drives Debian's chromium through playwright-core (docs/dashboard.md)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if is_root && is_debian; then
     apt_install "${missing[@]}"

@@ -18,6 +18,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from '../../lib/log.ts'
+import { countHttp } from '../../lib/metrics/index.ts'
 import { VERSION } from '../../lib/version.ts'
 import { errorBody, FaultsError } from './errors.ts'
 import type { FaultProxy } from './proxy.ts'
@@ -45,6 +46,10 @@ function classify(err: FastifyError | Error): FaultsError {
 /** buildApi creates the control API over `registry`; it never listens (tests use inject()). */
 export function buildApi(registry: ProxyRegistry, log: Logger): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true })
+  app.addHook('onResponse', (req, reply, done) => {
+    countHttp('api', req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime)
+    done()
+  })
 
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {

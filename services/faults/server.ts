@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { LabError } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
+import { trackBudget } from '../../lib/metrics/index.ts'
 import type { CloseSummary, Service } from '../../lib/service.ts'
 import { buildApi } from './api.ts'
 import type { FaultsConfig } from './config.ts'
@@ -60,7 +61,7 @@ export async function startFaultsService(config: FaultsConfig, log: Logger): Pro
       tcpConnectTimeoutMs: config.tcpConnectTimeoutMs,
       tcpIdleTimeoutMs: config.tcpIdleTimeoutMs,
     },
-    budget: MemoryBudget.create(config.memoryBudgetBytes),
+    budget: trackBudget(MemoryBudget.create(config.memoryBudgetBytes)),
     policy,
     rng: Math.random,
     log,

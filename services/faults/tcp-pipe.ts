@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Hold, MemoryBudget } from '../../lib/memory-budget.ts'
+import { countToxic } from '../../lib/metrics/index.ts'
 import type { LimitLog } from './limit-log.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Chunk, Stream, TcpLink, TcpToxicRun } from './toxics/toxic.ts'
@@ -130,6 +131,7 @@ export class TcpPipe {
       if (this.#runs.has(t.name)) continue
       const tcp = t.def.tcp
       const run = tcp && this.#link.rng() < t.toxicity ? tcp(t.attributes, this.#link) : null
+      if (run) countToxic(t.type, t.stream)
       this.#runs.set(t.name, { version: t.version, run })
     }
   }

@@ -11,6 +11,7 @@ import { once } from 'node:events'
 import { type AddressInfo, createServer, type Server } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import { connectionRefused, trackConnection } from '../../lib/metrics/index.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import type { HostPort } from './address.ts'
 import { LimitLog } from './limit-log.ts'
@@ -74,6 +75,7 @@ export class TcpProxy {
       client.on('error', () => undefined) // a reset before we look at it
       if (this.#connections.size >= opts.maxConnections) {
         this.counters.overCap++
+        connectionRefused('proxy', 'max_connections')
         capLog.refused(() => ({ maxConnections: opts.maxConnections }))
         client.destroy()
         return
@@ -81,11 +83,13 @@ export class TcpProxy {
       const reserve = opts.budget.hold(CONNECTION_RESERVE_BYTES)
       if (!reserve) {
         this.counters.budgetRefused++
+        connectionRefused('proxy', 'memory_budget')
         budgetLog.refused(() => ({ connections: this.#connections.size, ...opts.budget.snapshot() }))
         client.destroy()
         return
       }
       this.counters.accepted++
+      trackConnection(client, 'proxy')
       const log = opts.log.child({
         conn: ++this.#nextId,
         remote: `${client.remoteAddress}:${client.remotePort}`,

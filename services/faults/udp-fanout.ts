@@ -6,6 +6,7 @@
  * Outgoing gives its share back with `done()` once the kernel has taken it or it is dropped.
  */
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import { countToxic } from '../../lib/metrics/index.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Rng, Stream, UdpToxicRun } from './toxics/toxic.ts'
 
@@ -48,7 +49,9 @@ export function fanOut(stream: Stream, msg: Buffer, ctx: FanOutContext): FanOutR
     if (!run) continue
     const next: typeof datagrams = []
     for (const d of datagrams) {
-      for (const made of ctx.rng() < t.toxicity ? run.apply(d, now) : [d]) {
+      const hit = ctx.rng() < t.toxicity
+      if (hit) countToxic(t.type, t.stream)
+      for (const made of hit ? run.apply(d, now) : [d]) {
         if (next.length < limit) next.push(made)
       }
     }

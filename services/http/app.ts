@@ -21,6 +21,7 @@ import Fastify, {
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
+import { countError } from '../../lib/metrics/index.ts'
 import { isJsonType, mediaType, scanWhileReceiving } from './body.ts'
 import { installBudget, RETRY_AFTER_S, type RequestBudget } from './budget.ts'
 import type { HttpConfig } from './config.ts'
@@ -155,6 +156,7 @@ export function buildApp(
 
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toHttpError(err)
+    countError(e.code)
     if (e.code === 'busy') {
       requestBudget.refused(e.code)
       reply.header('retry-after', String(RETRY_AFTER_S))
@@ -172,6 +174,7 @@ export function buildApp(
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '/'
     const allowed = METHODS.filter((m) => known.find(m, path) !== null)
+    countError(allowed.length > 0 ? 'method_not_allowed' : 'not_found')
     if (allowed.length > 0) {
       log.info({ code: 'method_not_allowed', method: request.method, url: request.url }, 'client error')
       return reply

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { FastifyListenOptions } from 'fastify'
 import { createLogger } from '../../lib/log.ts'
+import { countHttp, trackConnections } from '../../lib/metrics/index.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import { buildApp } from './app.ts'
@@ -32,8 +33,10 @@ async function runWorker(port: import('node:worker_threads').MessagePort, init: 
     inFlight++
     done()
   })
-  app.addHook('onResponse', (_req, _reply, done) => {
+  trackConnections(app.server, 'http')
+  app.addHook('onResponse', (req, reply, done) => {
     inFlight--
+    countHttp('http', req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime)
     done()
   })
   app.addHook('onRequestAbort', (_req, done) => {

@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
+import { trackBudget, trackConnections } from '../../lib/metrics/index.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { DEVELOPMENT_AUTHKEY, type RpcConfig, type TransportOptions } from './config.ts'
 import { arithMethods } from './methods/arith.ts'
@@ -58,6 +59,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   )
   const registry = new Registry().register(...arithMethods, ...kvMethods(store))
   const budget = MemoryBudget.create(config.memoryBudgetBytes)
+  trackBudget(budget)
   const opts: TransportOptions = { ...config, budget }
   const authkey = Buffer.from(config.authkey, 'utf8')
   if (config.mode === 'development' && config.authkey === DEVELOPMENT_AUTHKEY)
@@ -89,6 +91,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
       socket.once('close', () => sockets.delete(socket))
     })
     server.maxConnections = config.maxConnections
+    trackConnections(server, proto)
     server.on('drop', (data) =>
       log.warn({ proto, remote: data?.remoteAddress, code: 'BUSY' }, 'connection refused: busy'),
     )
@@ -116,6 +119,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
     ),
   }
   const http = buildRpcHttpApp(registry, opts, log.child({ proto: 'http' }))
+  trackConnections(http.server, 'http')
 
   const ports = {} as Record<RpcPort, number>
   await http.listen({ host: config.host, port: config.httpPort })

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import { connectionClosed, connectionOpened, connectionRefused } from '../../lib/metrics/index.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import { ackHandler } from './ack.ts'
 import { cmdHandler } from './cmd/protocol.ts'
@@ -85,6 +86,7 @@ class TcpWorker {
     const { config, worker } = this.#init
     const id = this.#counters.tryAcquire(config.maxConnections, worker)
     if (id === 0) {
+      connectionRefused(proto, TcpErrorCode.BUSY)
       this.#log.warn(
         { proto, remote: `${socket.remoteAddress}:${socket.remotePort}`, code: TcpErrorCode.BUSY },
         'connection refused: busy',
@@ -103,8 +105,10 @@ class TcpWorker {
       () => this.#counters.countBackpressureCut(),
     )
     this.#conns.add(conn)
+    connectionOpened(proto)
     void conn.closed.then(() => {
       this.#conns.delete(conn)
+      connectionClosed(proto, conn.bytesIn, conn.bytesOut)
       this.#counters.release(worker)
     })
     conn.attach(this.#handler(proto, conn))

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import { countDatagram, countUdpDrop } from '../../lib/metrics/index.ts'
 import { nowMs } from '../../lib/ntp-time.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
@@ -104,10 +105,12 @@ class UdpWorker {
       this.#budget.release(held)
       if (err) {
         this.#counters.add('dropped.sendFailed')
+        countUdpDrop('sendFailed')
         this.#log.warn({ err, proto, remote: `${rinfo.address}:${rinfo.port}` }, 'reply not sent')
       } else {
         this.#sent++
         this.#counters.add(`replied.${proto}`)
+        countDatagram(proto, msg.length, reply.length, receivedMs)
       }
     })
     this.#log.debug(
@@ -125,6 +128,7 @@ class UdpWorker {
 
   #drop(proto: UdpProto, reason: CountedDrop, rinfo: RemoteInfo, bytes: number): void {
     this.#counters.add(`dropped.${reason}`)
+    countUdpDrop(reason)
     const remote = `${rinfo.address}:${rinfo.port}`
     if (reason !== 'rateLimited' && reason !== 'overBudget') {
       this.#log.debug({ proto, remote, bytesIn: bytes, code: reason }, 'datagram dropped')

@@ -1,6 +1,6 @@
 /**
  * The real docker-compose.yml, under a unique project name with random host ports: the
- * services come up healthy, and `docker compose run --rm client ...` reaches them by
+ * services (and the dashboard) come up healthy, and `docker compose run --rm client ...` reaches them by
  * service name, both for one command and for an interactive session fed on stdin.
  */
 import { execFile } from 'node:child_process'
@@ -38,7 +38,8 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
       .withWaitStrategy('http-1', Wait.forHealthCheck())
       .withWaitStrategy('rpc-1', Wait.forHealthCheck())
       .withWaitStrategy('faults-1', Wait.forHealthCheck())
-      .up(['tcp', 'udp', 'http', 'rpc', 'faults'])
+      .withWaitStrategy('dashboard-1', Wait.forHealthCheck())
+      .up(['tcp', 'udp', 'http', 'rpc', 'faults', 'dashboard'])
   })
   afterAll(async () => {
     await compose(['--profile', 'tools', 'down', '--volumes', '--remove-orphans'])
@@ -49,11 +50,39 @@ describe('docker-compose.yml', { timeout: 60_000 }, () => {
     ['udp', 6, 'udp'],
     ['http', 1, 'tcp'],
     ['rpc', 4, 'tcp'],
+    ['dashboard', 1, 'tcp'],
   ])('starts the %s service healthy, its %d ports published on 127.0.0.1 only', async (service, count, proto) => {
     const { stdout } = await execFileP('docker', ['port', lab.getContainer(`${service}-1`).getId()])
     const bindings = stdout.trim().split('\n')
     expect(bindings).toHaveLength(count)
     for (const b of bindings) expect(b).toMatch(new RegExp(`^\\d+/${proto} -> 127\\.0\\.0\\.1:\\d+$`))
+  })
+
+  it('the dashboard on its 127.0.0.1 host port sees the five services up, over the lab network only', async () => {
+    const { stdout } = await execFileP('docker', [
+      'port',
+      lab.getContainer('dashboard-1').getId(),
+      '8088/tcp',
+    ])
+    const url = `http://${stdout.trim().split('\n')[0]}`
+    const mounts = await execFileP('docker', [
+      'inspect',
+      lab.getContainer('dashboard-1').getId(),
+      '--format',
+      '{{json .Mounts}}',
+    ])
+    expect(mounts.stdout).not.toContain('docker.sock')
+    const deadline = Date.now() + 20_000
+    let states: string[] = []
+    while (Date.now() < deadline) {
+      const body = (await (await fetch(`${url}/api/lab`)).json()) as {
+        services: { service: string; state: string; health: string }[]
+      }
+      states = body.services.map((s) => `${s.service} ${s.state} ${s.health}`)
+      if (states.every((s) => s.endsWith('up healthy'))) break
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    expect(states).toEqual(['tcp', 'udp', 'http', 'rpc', 'faults'].map((s) => `${s} up healthy`))
   })
 
   it('runs the udp service as uid 1000 with no capabilities, and it still binds port 123', async () => {

@@ -14,8 +14,8 @@ import { ComposeProject, docker, SERVICES as LAB_SERVICES } from '../soak/compos
 import { securityView } from '../soak/container-probe.ts'
 import { containerLimits } from './lab.ts'
 
-/** the lab's services and the fault-injection proxy in front of them */
-const SERVICES = [...LAB_SERVICES, 'faults'] as const
+/** the lab's services, the fault-injection proxy in front of them, and the dashboard */
+const SERVICES = [...LAB_SERVICES, 'faults', 'dashboard'] as const
 
 describe('container hardening (docker-compose.yml)', { timeout: 60_000 }, () => {
   const project = new ComposeProject('netlab-harden', process.env)

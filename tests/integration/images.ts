@@ -7,6 +7,7 @@ export const images = {
   http: `netlab-http:${tag}`,
   rpc: `netlab-rpc:${tag}`,
   faults: `netlab-faults:${tag}`,
+  dashboard: `netlab-dashboard:${tag}`,
   client: `netlab-client:${tag}`,
 } as const
 

@@ -23,13 +23,14 @@ import { images, type ServiceName, testLabel } from './images.ts'
 
 const run = promisify(execFile)
 
-/** The container ports each service publishes. */
+/** The container ports each service publishes (9464: /metrics, /events, /health). */
 const servicePorts: Readonly<Record<ServiceName, readonly PortWithOptionalBinding[]>> = {
-  tcp: [9999, 20000, 9998, 8001, 9997, 50000],
-  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp', '50001/udp'],
-  http: [8080],
-  rpc: [15000, 15001, 17000, 25000],
-  faults: [8474, 19999, 19998, '19000/udp'],
+  tcp: [9999, 20000, 9998, 8001, 9997, 50000, 9464],
+  udp: ['20000/udp', '9999/udp', '37/udp', '123/udp', '9000/udp', '50001/udp', 9464],
+  http: [8080, 9464],
+  rpc: [15000, 15001, 17000, 25000, 9464],
+  faults: [8474, 19999, 19998, '19000/udp', 9464],
+  dashboard: [8088, 9464],
 }
 
 /** Environment each service gets unless a test overrides it. */

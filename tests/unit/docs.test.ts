@@ -1,6 +1,7 @@
 /**
  * The docs state what the code does: each docs/<service>.md carries its configuration table
- * exactly as the service's VarSpec list prints it (`node scripts/config-table.ts tcp`),
+ * exactly as the service's VarSpec list prints it (`node scripts/config-table.ts tcp`; the
+ * dashboard's and METRICS_* in docs/dashboard.md and docs/metrics.md),
  * docs/setup.md lists every `make` target the Makefile documents, and docs/safety.md quotes
  * the NETLAB_BIND warning `make up` prints. Each fails when one side changes without the other.
  */
@@ -20,6 +21,8 @@ describe('docs/<service>.md', () => {
     'http',
     'rpc',
     'faults',
+    'dashboard',
+    'metrics',
   ] as const)('docs/%s.md shows the configuration table exactly as `node scripts/config-table.ts` prints it', (service) => {
     expect(read(`docs/${service}.md`)).toContain(configTable(service))
   })

@@ -3,6 +3,7 @@
  * with Python's calling rules (positional parameters, keyword arguments by name, Python's
  * TypeError texts for a wrong call), and XML-RPC, JSON-RPC and mp-connection all call it.
  */
+import { countCall } from '../../../lib/metrics/index.ts'
 import { PyError, typeError } from '../errors.ts'
 import { arityMessage } from '../python.ts'
 import type { RpcValue } from '../value.ts'
@@ -50,6 +51,14 @@ export class Registry {
    * is its TypeError (`get() missing 1 required positional argument: 'name'`).
    */
   invoke(name: string, args: readonly RpcValue[], kwargs?: ReadonlyMap<string, RpcValue>): Promise<RpcValue> {
+    return countCall('rpc', this.#methods.has(name) ? name : 'unknown', this.#invoke(name, args, kwargs))
+  }
+
+  #invoke(
+    name: string,
+    args: readonly RpcValue[],
+    kwargs?: ReadonlyMap<string, RpcValue>,
+  ): Promise<RpcValue> {
     const spec = this.#methods.get(name)
     if (!spec) return Promise.reject(unknownMethod(name))
     try {

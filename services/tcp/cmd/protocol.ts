@@ -9,6 +9,7 @@
  * Errors never close the connection, except BUSY, IDLE_TIMEOUT and SHUTTING_DOWN.
  */
 import { type LineEvent, LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { countCommand } from '../../../lib/metrics/index.ts'
 import type { Conn, ProtocolHandler } from '../connection.ts'
 import { errLine, TcpErrorCode } from '../errors.ts'
 import { type CommandContext, CommandError, type CommandResult, commands } from './commands.ts'
@@ -109,7 +110,9 @@ export function cmdHandler(
       conn.commands++
       const line = typeof event === 'string' ? event : event.line
       try {
+        const started = performance.now()
         const result = await execute(line, commandCtx)
+        countCommand('cmd', line, result.ok ? undefined : result.reply.split(' ', 2)[1], started)
         onCommand(result.ok)
         conn.write(result.reply)
         if (!result.ok) conn.log.info({ code: result.reply.split(' ', 2)[1] }, 'bad request')
