@@ -7,7 +7,7 @@
  * A netlab figure and its baseline share the step's `id`; netlab and each baseline listen
  * on the same port numbers, so one generator drives both with only the host changed.
  */
-import { DEFAULT_ITEMS, dataDocument } from '../services/http/routes/data.ts'
+import { DEFAULT_ITEMS, dataDocument } from '../protocols/seed-documents.ts'
 import { type Comparison, type Measurement, measurementKey } from './result.ts'
 
 /** Group is a result file's group: network, tcp, udp, http or rpc. */

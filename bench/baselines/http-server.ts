@@ -8,8 +8,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DEFAULT_ITEMS, dataDocument } from '../../services/http/routes/data.ts'
-import { escapeHtml } from '../../services/http/routes/seeds.ts'
+import { DEFAULT_ITEMS, dataDocument, escapeHtml } from '../../protocols/seed-documents.ts'
 
 /** The HTTP service's port. */
 export const HTTP_PORT = 8080

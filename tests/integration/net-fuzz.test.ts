@@ -15,7 +15,7 @@
  */
 import { appendFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEVELOPMENT_AUTHKEY } from '../../services/rpc/config.ts'
+import { DEVELOPMENT_AUTHKEY } from '../../protocols/mpconn/handshake.ts'
 import { fuzzSeed } from '../unit/fuzz/budget.ts'
 import { answersOnEveryPort, type ContainerState, containerState, HEALTHY_ANSWERS } from './fuzz/liveness.ts'
 import { runNetFuzz, type TargetTally } from './fuzz/net-fuzz.ts'

@@ -14,13 +14,13 @@ import { randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { build, type Histogram } from 'hdr-histogram-js'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
-import { nowMs, offsetAndDelay } from '../../../lib/ntp-time.ts'
+import { nowMs, offsetAndDelay } from '../../../protocols/ntp-time.ts'
 import {
   decodeProbeReply,
   encodeProbe,
   PROBE_HEADER_BYTES,
   type ProbeReply,
-} from '../../../services/udp/probe/packet.ts'
+} from '../../../protocols/probe/packet.ts'
 import { onAbort } from './interrupt.ts'
 import type { Target } from './tcp-client.ts'
 import { type Resolver, resolveTarget } from './udp-client.ts'

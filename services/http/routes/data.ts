@@ -14,21 +14,12 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
+import { DEFAULT_ITEMS, dataDocument, MAX_ITEMS } from '../../../protocols/seed-documents.ts'
 import { isJsonType, mediaType, parseJson, rawBody, scanOf } from '../body.ts'
 import type { RequestBudget } from '../budget.ts'
 import type { HttpConfig } from '../config.ts'
 import { HttpError } from '../errors.ts'
 import { parseHeapBytes, textHeapBytes } from '../json-cost.ts'
-
-export const DEFAULT_ITEMS = 1000
-export const MAX_ITEMS = 100_000
-
-/** dataDocument is GET /data/'s body for `items` items, in Python's json.dumps spacing. */
-export function dataDocument(items: number): string {
-  const parts = new Array<string>(items)
-  for (let i = 0; i < items; i++) parts[i] = `"${i}": {"name": "tigerrose", "tag": "cool"}`
-  return `{"data": {${parts.join(', ')}}}`
-}
 
 /** DataReceipt is POST /data/'s answer. */
 export interface DataReceipt {

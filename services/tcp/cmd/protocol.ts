@@ -8,7 +8,7 @@
  * requests even when a client pipelines them; a SLEEP holds only its own connection.
  * Errors never close the connection, except BUSY, IDLE_TIMEOUT and SHUTTING_DOWN.
  */
-import { type LineEvent, LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { type LineEvent, LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { Conn, ProtocolHandler } from '../connection.ts'
 import { errLine, TcpErrorCode } from '../errors.ts'
 import { type CommandContext, CommandError, type CommandResult, commands } from './commands.ts'
@@ -43,7 +43,7 @@ export function parseLine(line: string): ParsedLine {
 /** execute runs one request line and returns the reply line (with its newline). */
 export async function execute(line: string, ctx: CommandContext): Promise<CommandResult & { ok: boolean }> {
   const { name, arg } = parseLine(line)
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  const command = Object.hasOwn(commands, name) ? commands[name as keyof typeof commands] : undefined
   if (!command) {
     const shown = name.length > 32 ? `${name.slice(0, 32)}...` : name
     return {

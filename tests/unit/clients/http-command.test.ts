@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultTargets } from '../../../clients/cli/targets.ts'
 import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
+import { dataDocument } from '../../../protocols/seed-documents.ts'
 import { buildApp } from '../../../services/http/app.ts'
 import { loadHttpConfig } from '../../../services/http/config.ts'
-import { dataDocument } from '../../../services/http/routes/data.ts'
 import { runCli } from './cli-harness.ts'
 
 /** Python's json.dumps size of {0: {'name': 'tigerrose'}, ...}: `"i": {"name": "tigerrose"}` joined by ", ". */

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import { median, type ProbeOptions, ProbeStats, runProbe } from '../../../clients/cli/net/probe-runner.ts'
 import { LabError } from '../../../lib/errors.ts'
-import { nowMs } from '../../../lib/ntp-time.ts'
-import { decodeProbeRequest, encodeProbeReply } from '../../../services/udp/probe/packet.ts'
+import { nowMs } from '../../../protocols/ntp-time.ts'
+import { decodeProbeRequest, encodeProbeReply } from '../../../protocols/probe/packet.ts'
 import { type Behaviour, type DoubleRequest, freePort, startDouble } from './udp-double.ts'
 
 /** sample builds a reply for `seq` with the given times (ms). */

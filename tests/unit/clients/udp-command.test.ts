@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { buildProgram, commanderExitCode } from '../../../clients/cli/program.ts'
 import { defaultTargets } from '../../../clients/cli/targets.ts'
 import type { Env } from '../../../lib/config.ts'
-import { nowMs } from '../../../lib/ntp-time.ts'
-import { ctime, rfc868 } from '../../../services/udp/ctime.ts'
-import { decodeProbeRequest, encodeProbeReply, encodeStatsReply } from '../../../services/udp/probe/packet.ts'
+import { ctime, rfc868 } from '../../../protocols/ctime.ts'
+import { nowMs } from '../../../protocols/ntp-time.ts'
+import { decodeProbeRequest, encodeProbeReply, encodeStatsReply } from '../../../protocols/probe/packet.ts'
 import { freePort, sntpReply, startDouble } from './udp-double.ts'
 
 class Capture extends Writable {

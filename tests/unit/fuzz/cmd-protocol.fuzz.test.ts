@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { CommandContext } from '../../../services/tcp/cmd/commands.ts'
 import { execute, parseLine } from '../../../services/tcp/cmd/protocol.ts'
 import { check, checkAsync } from './budget.ts'

@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check'
 import { createLogger } from '../../../lib/log.ts'
+import { isStruct, type RpcValue, struct } from '../../../protocols/value.ts'
 import { arithMethods } from '../../../services/rpc/methods/arith.ts'
 import { kvMethods } from '../../../services/rpc/methods/kv.ts'
 import { Registry } from '../../../services/rpc/methods/registry.ts'
 import { KvStore } from '../../../services/rpc/store/kv-store.ts'
-import { isStruct, type RpcValue, struct } from '../../../services/rpc/value.ts'
 
 export const silent = createLogger('rpc', 'silent')
 

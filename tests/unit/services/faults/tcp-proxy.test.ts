@@ -4,7 +4,7 @@
  * (at least the configured delay), so a slow machine cannot fail them.
  */
 import { describe, expect, it } from 'vitest'
-import { connectClient } from '../../helpers/test-client.ts'
+import { connectClient } from '../../../support/test-client.ts'
 import { startHarness } from './faults-harness.ts'
 
 /** roundTrip writes `text` and waits for its echo; returns the elapsed ms. */

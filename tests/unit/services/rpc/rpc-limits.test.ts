@@ -12,11 +12,11 @@ import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
+import { parseResponse } from '../../../../protocols/jsonrpc/codec.ts'
+import { isStruct, type RpcValue } from '../../../../protocols/value.ts'
+import { decodeMethodResponse, encodeMethodCall } from '../../../../protocols/xmlrpc/codec.ts'
 import { loadRpcConfig } from '../../../../services/rpc/config.ts'
-import { parseResponse } from '../../../../services/rpc/jsonrpc/codec.ts'
 import { type RpcService, startRpcService } from '../../../../services/rpc/server.ts'
-import { isStruct, type RpcValue } from '../../../../services/rpc/value.ts'
-import { decodeMethodResponse, encodeMethodCall } from '../../../../services/rpc/xmlrpc/codec.ts'
 
 const MiB = 1 << 20
 const run = promisify(execFile)
