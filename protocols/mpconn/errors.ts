@@ -1,6 +1,6 @@
 /**
  * multiprocessing.connection's errors. Each has a stable `code`; where CPython raises
- * with a fixed text (PROTOCOLS 5.1, 5.2) the message is the same text, so logs read alike
+ * with a fixed text (docs/protocols.md §5.1, §5.2) the message is the same text, so logs read alike
  * on both sides:
  *
  *   FRAME_TOO_LARGE    frame of 1048576 bytes exceeds the limit of 256 bytes   (CPython: OSError "bad message length")

@@ -1,6 +1,6 @@
 /**
  * multiprocessing.connection framing (CPython `Lib/multiprocessing/connection.py`,
- * `Connection._send_bytes` / `_recv_bytes`; PROTOCOLS 5.1), the same from 3.8 to 3.14:
+ * `Connection._send_bytes` / `_recv_bytes`; docs/protocols.md §5.1), the same from 3.8 to 3.14:
  *
  *   len ≤ 0x7FFFFFFF   [int32 BE len] [payload]
  *   len > 0x7FFFFFFF   [FF FF FF FF] [uint64 BE len] [payload]      (3.8+)

@@ -1,6 +1,6 @@
 /**
  * The multiprocessing.connection authkey handshake (CPython `deliver_challenge` and
- * `answer_challenge`; PROTOCOLS 5.2): mutual HMAC challenge-response in six frames, each
+ * `answer_challenge`; docs/protocols.md §5.2): mutual HMAC challenge-response in six frames, each
  * read with a 256-byte limit.
  *
  *   server (Listener.accept)                     client (Client)
@@ -11,7 +11,7 @@
  *   5  the answer to it                      →
  *                                             ←  6  "#WELCOME#" | "#FAILURE#"
  *
- * Both generations interoperate (PROTOCOLS 5.2): we always send the 3.12+ challenge (a
+ * Both generations interoperate (docs/protocols.md §5.2): we always send the 3.12+ challenge (a
  * 3.11 peer answers it with raw HMAC-MD5 over all 48 bytes, which we accept); we answer a
  * 20-byte legacy challenge with raw HMAC-MD5 and a `{name}`-prefixed one with `{name}` +
  * HMAC-name. Digests: md5, sha256, sha384, sha3_256, sha3_384. MACs are compared in

@@ -1,8 +1,8 @@
 /**
- * decodePickle is a safe unpickler for plain data (PROTOCOLS 6.1): a loop over opcodes
+ * decodePickle is a safe unpickler for plain data (docs/protocols.md §6.1): a loop over opcodes
  * with a value stack, a mark stack and a memo, never recursion, so hostile input cannot
  * blow the JS stack. It knows the data opcodes of protocols 2 to 5 (and the binary ones
- * of 0 and 1); every opcode that would import, call or build code (PROTOCOLS 6.2) throws
+ * of 0 and 1); every opcode that would import, call or build code (docs/protocols.md §6.2) throws
  * PickleRefusedError before anything else happens, but for the allow-list of data
  * constructors (constructors.ts): an allowed global becomes a placeholder that only
  * REDUCE or NEWOBJ may consume, called with checked argument shapes. The values it builds
@@ -14,7 +14,7 @@
  *
  * One exception to the refusal, opt-in with `allowExceptions` (our CLI reading a Python
  * server's reply; servers keep it off): the form `BaseException.__reduce__` writes
- * (PROTOCOLS 6.3), `builtins.<Name>` + args tuple + REDUCE, and an optional BUILD with
+ * (docs/protocols.md §6.3), `builtins.<Name>` + args tuple + REDUCE, and an optional BUILD with
  * the instance dict. The global becomes a placeholder that only REDUCE may consume; the
  * result is a PyException, named, never imported, and only allowed as the whole pickle.
  *
@@ -60,7 +60,7 @@ export interface PickleLimits {
   readonly maxMemo: number
   /** longest LONG1/LONG4 integer, bytes (1024 bytes ≈ 2466 decimal digits) */
   readonly maxIntBytes: number
-  /** decode `builtins.*Error(*args)` into PyException (PROTOCOLS 6.3); false refuses exception globals */
+  /** decode `builtins.*Error(*args)` into PyException (docs/protocols.md §6.3); false refuses exception globals */
   readonly allowExceptions: boolean
   /** most bytes the value may expand to, shared parts counted each time (size.ts); 64 MiB if unset */
   readonly maxExpandedBytes?: number
@@ -119,7 +119,7 @@ export function decodePickleMeasured(
   return { value, protocol: decoder.proto, expandedBytes, retainedBytes: decoder.retained }
 }
 
-/** Exception names a reply may carry (the brief's allowlist; all are builtins exception classes). */
+/** Exception names a reply may carry (docs/protocols.md §6.3; all are builtins exception classes). */
 const EXCEPTION_NAME =
   /^[A-Za-z]*(Error|Exception|Warning)$|^(KeyboardInterrupt|StopIteration|SystemExit|GeneratorExit)$/
 
@@ -654,7 +654,7 @@ class Decoder {
     this.push(value)
   }
 
-  // --- globals: the allow-list of data constructors, and the exception form (PROTOCOLS 6.3)
+  // --- globals: the allow-list of data constructors, and the exception form (docs/protocols.md §6.3)
 
   stackGlobal(): void {
     const [module, name] = this.stack.length - this.fence >= 2 ? this.stack.slice(-2) : []

@@ -1,5 +1,5 @@
 /**
- * encodePickle writes a PyValue the way CPython's C pickler does (PROTOCOLS 6.1), so for
+ * encodePickle writes a PyValue the way CPython's C pickler does (docs/protocols.md §6.1), so for
  * plain data the bytes equal `pickle.dumps(value, protocol)`:
  *
  *   80 04  95 <u64 len>  …opcodes…  2e       protocol 4 and 5: PROTO, one FRAME per ≥ 64 KiB, STOP
@@ -56,7 +56,7 @@ export function encodePickle(value: PyValue | PyException, opts: EncodeOptions =
   return enc.out.finish()
 }
 
-/** wrapBytes is `pickle.dumps(inner, protocol)` for a bytes object: the outer layer of the cookbook's double pickling (PROTOCOLS 6.5). */
+/** wrapBytes is `pickle.dumps(inner, protocol)` for a bytes object: the outer layer of the cookbook's double pickling (docs/protocols.md §6.5). */
 export function wrapBytes(inner: Uint8Array, protocol: 2 | 3 | 4 | 5 = 4): Buffer {
   return encodePickle(inner, { protocol })
 }

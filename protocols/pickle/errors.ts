@@ -9,7 +9,7 @@
  */
 import { LabError } from '../../lib/errors.ts'
 
-/** PickleRefusedError: an opcode that would import, call or build code objects (PROTOCOLS 6.2). */
+/** PickleRefusedError: an opcode that would import, call or build code objects (docs/protocols.md §6.2). */
 export class PickleRefusedError extends LabError {
   /** the opcode's name as pickletools spells it, e.g. `STACK_GLOBAL` */
   readonly opcode: string

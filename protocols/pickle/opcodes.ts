@@ -143,7 +143,7 @@ export const OPCODE_NAMES: ReadonlyMap<number, string> = new Map(
 
 /**
  * REFUSED holds the opcodes that import, call or build objects, or reach outside the pickle
- * (PROTOCOLS 6.2). GLOBAL, STACK_GLOBAL, REDUCE and NEWOBJ are let through only for the
+ * (docs/protocols.md §6.2). GLOBAL, STACK_GLOBAL, REDUCE and NEWOBJ are let through only for the
  * allow-list of data constructors (constructors.ts), BUILD only for an exception.
  */
 export const REFUSED: ReadonlySet<number> = new Set([

@@ -80,7 +80,7 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig, bud
   app.post('/data/', (req, reply) => {
     const type = mediaType(req)
     if (type !== '' && !isJsonType(type))
-      throw new HttpError('unsupported_media_type', `POST /data/ takes application/json, not ${type}`)
+      throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `POST /data/ takes application/json, not ${type}`)
     const bytes = rawBody(req)
     const scan = scanOf(bytes, req)
     // the decoded text, what JSON.parse builds, and unpack's copy; a body parseJson refuses costs nothing
@@ -96,7 +96,7 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig, bud
     const t1 = performance.now()
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
       throw new HttpError(
-        'invalid_body',
+        'INVALID_BODY',
         'POST /data/ takes a JSON object, like {"0": {"name": "tigerrose"}}',
       )
     const items = unpack(doc as Record<string, unknown>)

@@ -49,7 +49,7 @@ export function registerSeedRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: { name?: string | string[] } }>('/hello', (req, reply) => {
     const name = req.query.name
     if (typeof name !== 'string')
-      throw new HttpError('invalid_parameter', 'query parameter "name" is required, once: /hello?name=Guido')
+      throw new HttpError('INVALID_PARAMETER', 'query parameter "name" is required, once: /hello?name=Guido')
     return reply.type(HTML).send(helloPage(name))
   })
 

@@ -3,7 +3,7 @@
  * limits allow, sent concurrently from the host across the container network, while the
  * container is watched (container-watch.ts) and a normal echo is tried during and after:
  *
- *   memo bomb      issue 12's 4.4 MB frame (a 4 MiB str memoized once, referenced 100 000
+ *   memo bomb      the 4.4 MB memo-bomb frame (a 4 MiB str memoized once, referenced 100 000
  *                  times), on 8 connections at once: each refused with ValueError
  *                  (PICKLE_LIMIT, maxExpandedBytes), none re-encoded
  *   deepest nesting  lists nested RPC_MAX_DEPTH deep (served) and one deeper (ValueError), on
@@ -113,7 +113,7 @@ async function attack(
   return { results, row }
 }
 
-/** memoBomb is issue 12's frame: PROTO 4, a 4 MiB str (BINUNICODE) memoized, 100 000 BINGETs of it in a list. */
+/** memoBomb is the memo-bomb frame: PROTO 4, a 4 MiB str (BINUNICODE) memoized, 100 000 BINGETs of it in a list. */
 function memoBomb(): Buffer {
   const batch = Buffer.concat([
     Buffer.from([0x28]),

@@ -113,7 +113,7 @@ describe('the depth scan while receiving', () => {
     const deep = await post(base, '/data/', ['{"a": ', '[[[[[', '[[[[1]]]', ']]]]]}'])
     expect(deep).toEqual({
       status: 400,
-      body: { error: 'json_too_deep', message: 'JSON body is nested deeper than 8 levels', status: 400 },
+      body: { code: 'JSON_TOO_DEEP', error: 'JSON body is nested deeper than 8 levels', status: 400 },
     })
     const pieces = ['{"0": {"name": "tig', 'errose"}, "1": {"na', 'me": "x"}}']
     const ok = await post(base, '/data/', pieces)

@@ -241,10 +241,10 @@ describe("the memory budget refuses what it cannot hold, in each protocol's form
     expect(answer.status).toBe(503)
     expect(answer.headers['retry-after']).toBe('1')
     expect(JSON.parse(answer.text)).toEqual({
-      error: 'busy',
-      message:
+      error:
         'server busy: no room for the request body (600000 bytes) within RPC_MEMORY_BUDGET_BYTES; retry later',
       status: 503,
+      code: 'BUSY',
     })
   })
 
