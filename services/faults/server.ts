@@ -73,7 +73,6 @@ export async function startFaultsService(config: FaultsConfig, log: Logger): Pro
       log.info({ file: config.configFile, proxies: n, durationMs }, 'proxies loaded')
     } catch (err) {
       await registry.closeAll(0)
-      if (err instanceof LabError) log.fatal({ problems: [err.message] }, 'invalid configuration')
       throw err
     }
   }
