@@ -80,9 +80,11 @@ export async function startFaultsService(config: FaultsConfig, log: Logger): Pro
   await api.listen({ host: config.host, port: config.apiPort })
   const address = api.server.address()
   log.info({ address: typeof address === 'object' ? address : undefined, proto: 'api' }, 'listening')
+  const ports = { api: typeof address === 'object' && address ? address.port : config.apiPort }
 
   let closing: Promise<CloseSummary> | undefined
   return {
+    ports,
     close() {
       closing ??= (async () => {
         await api.close()
