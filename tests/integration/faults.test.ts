@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Toxiproxy } from 'toxiproxy-node-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 interface ProbeJson {
   sent: number

@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 /** rawExchange writes bytes on a fresh TCP connection and collects the reply until the server closes. */
 function rawExchange(port: number, bytes: string, timeoutMs: number): Promise<{ reply: string; ms: number }> {

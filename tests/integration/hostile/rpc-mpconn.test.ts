@@ -25,10 +25,10 @@ import { clientHandshake } from '../../../protocols/mpconn/handshake.ts'
 import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../protocols/pickle/decode.ts'
 import { encodePickle } from '../../../protocols/pickle/encode.ts'
 import { PyException, PySet, type PyValue } from '../../../protocols/pickle/value.ts'
+import { outcome, recordAttack } from '../../support/hostile/attack-report.ts'
+import { type ContainerWatch, watchContainer } from '../../support/hostile/container-watch.ts'
 import { call, REFUSED, WRONG_SHAPES } from '../../support/hostile-pickles.ts'
-import { type Lab, startLab } from '../lab.ts'
-import { outcome, recordAttack } from './attack-report.ts'
-import { type ContainerWatch, watchContainer } from './container-watch.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const KEY = 'hostile-key'
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024

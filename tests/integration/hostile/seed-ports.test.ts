@@ -21,9 +21,9 @@ import { helloSession, welcomeExchange } from '../../../clients/cli/net/seed-tcp
 import { exchange } from '../../../clients/cli/net/tcp-client.ts'
 import { decodeStatsReply, encodeStatsRequest } from '../../../protocols/probe/packet.ts'
 import type { UdpStats } from '../../../services/udp/counters.ts'
-import { type Lab, startLab } from '../lab.ts'
-import { recordAttack } from './attack-report.ts'
-import { type ContainerVerdict, watchContainer } from './container-watch.ts'
+import { recordAttack } from '../../support/hostile/attack-report.ts'
+import { type ContainerVerdict, watchContainer } from '../../support/hostile/container-watch.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const ACK = 'tcpServer has received your message'
 

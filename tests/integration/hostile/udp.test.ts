@@ -22,9 +22,9 @@ import {
   encodeStatsRequest,
 } from '../../../protocols/probe/packet.ts'
 import type { UdpStats } from '../../../services/udp/counters.ts'
-import { type Lab, startLab } from '../lab.ts'
-import { type AttackResult, runAttack } from './attack.ts'
-import { outcome } from './attack-report.ts'
+import { type AttackResult, runAttack } from '../../support/hostile/attack.ts'
+import { outcome } from '../../support/hostile/attack-report.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const HOST = '127.0.0.1'
 const MAX_DATAGRAM = 65_507

@@ -14,7 +14,7 @@ import { createLogger } from '../../../lib/log.ts'
 import { dataDocument } from '../../../protocols/seed-documents.ts'
 import { buildApp } from '../../../services/http/app.ts'
 import { loadHttpConfig } from '../../../services/http/config.ts'
-import { runCli } from './cli-harness.ts'
+import { runCli } from '../../support/cli-harness.ts'
 
 /** Python's json.dumps size of {0: {'name': 'tigerrose'}, ...}: `"i": {"name": "tigerrose"}` joined by ", ". */
 function pythonSize(items: number): number {

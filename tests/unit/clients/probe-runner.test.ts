@@ -7,7 +7,7 @@ import { median, type ProbeOptions, ProbeStats, runProbe } from '../../../client
 import { LabError } from '../../../lib/errors.ts'
 import { nowMs } from '../../../protocols/ntp-time.ts'
 import { decodeProbeRequest, encodeProbeReply } from '../../../protocols/probe/packet.ts'
-import { type Behaviour, type DoubleRequest, freePort, startDouble } from './udp-double.ts'
+import { type Behaviour, type DoubleRequest, freePort, startDouble } from '../../support/udp-double.ts'
 
 /** sample builds a reply for `seq` with the given times (ms). */
 const sample = (sequence: number, t1: number, t2: number, t3: number) => ({ sequence, t1, t2, t3 })

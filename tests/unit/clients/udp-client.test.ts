@@ -24,7 +24,7 @@ import { ctime, rfc868 } from '../../../protocols/ctime.ts'
 import { nowMs } from '../../../protocols/ntp-time.ts'
 import { decodeProbeRequest, encodeStatsReply } from '../../../protocols/probe/packet.ts'
 import { decodeRequest, encodeReply, encodeRequest } from '../../../protocols/sntp/packet.ts'
-import { type Behaviour, freePort, sntpReply, startDouble, testClock } from './udp-double.ts'
+import { type Behaviour, freePort, sntpReply, startDouble, testClock } from '../../support/udp-double.ts'
 
 /** No jitter: 40, 80, 160, 160, 160 ms. */
 const fast: RetryOptions = { timeoutMs: 40, maxTimeoutMs: 160, random: () => 0.5 }

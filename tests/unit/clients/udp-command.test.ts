@@ -10,7 +10,7 @@ import type { Env } from '../../../lib/config.ts'
 import { ctime, rfc868 } from '../../../protocols/ctime.ts'
 import { nowMs } from '../../../protocols/ntp-time.ts'
 import { decodeProbeRequest, encodeProbeReply, encodeStatsReply } from '../../../protocols/probe/packet.ts'
-import { freePort, sntpReply, startDouble } from './udp-double.ts'
+import { freePort, sntpReply, startDouble } from '../../support/udp-double.ts'
 
 class Capture extends Writable {
   text = ''

@@ -8,8 +8,8 @@ import { describe, it } from 'vitest'
 import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { CommandContext } from '../../../services/tcp/cmd/commands.ts'
 import { execute, parseLine, replyLine } from '../../../services/tcp/cmd/protocol.ts'
-import { check, checkAsync } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
 
 /** executeLine runs one line and renders its outcome as the wire line (errors through errLine). */
 async function executeLine(line: string, ctx: Parameters<typeof execute>[1]) {

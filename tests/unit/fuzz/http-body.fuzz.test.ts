@@ -10,9 +10,9 @@ import type { FastifyRequest } from 'fastify'
 import { afterAll, describe, it } from 'vitest'
 import { jsonDepth, mediaType, parseForm, parseJson } from '../../../services/http/body.ts'
 import { HTTP_ERRORS, HttpError } from '../../../services/http/errors.ts'
-import { httpbinApp } from '../services/http/httpbin-app.ts'
-import { check, checkAsync } from './budget.ts'
-import { hostile } from './mutate.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { httpbinApp } from '../../support/httpbin-app.ts'
+import { hostile } from '../../support/mutate.ts'
 
 const depthOf = (v: unknown): number =>
   v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0

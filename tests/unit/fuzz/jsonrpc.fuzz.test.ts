@@ -18,9 +18,9 @@ import {
 import { type RpcValue, struct } from '../../../protocols/value.ts'
 import type { Registry } from '../../../services/rpc/methods/registry.ts'
 import { handleJsonRpc } from '../../../services/rpc/transports/jsonrpc.ts'
-import { check, checkAsync } from './budget.ts'
-import { hostile } from './mutate.ts'
-import { registry, rpcValue, sameValue, silent } from './rpc-values.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
+import { registry, rpcValue, sameValue, silent } from '../../support/rpc-values.ts'
 
 const ERROR_CODES = new Set([-32700, -32600, -32601, -32602, -32603, -32000])
 const limits: JsonRpcLimits = { ...DEFAULT_JSONRPC_LIMITS, maxBytes: 4096, maxDepth: 6, maxBatch: 8 }

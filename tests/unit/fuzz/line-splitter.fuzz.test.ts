@@ -6,8 +6,8 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { type LineEvent, LineSplitter } from '../../../protocols/line-splitter.ts'
-import { check } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { check } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
 
 const TOO_LONG = (max: number): LineEvent => ({ error: 'LINE_TOO_LONG', maxLineBytes: max })
 

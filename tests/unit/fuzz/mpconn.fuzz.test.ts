@@ -15,8 +15,8 @@ import { MemoryBudget } from '../../../lib/memory-budget.ts'
 import { MpConnection } from '../../../protocols/mpconn/connection.ts'
 import { encodeFrame, FrameDecoder } from '../../../protocols/mpconn/framing.ts'
 import { clientHandshake, serverHandshake } from '../../../protocols/mpconn/handshake.ts'
-import { check, checkAsync } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
 
 const MAX = 64
 const payloads = fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 6 })

@@ -34,8 +34,8 @@ import {
   pyRepr,
 } from '../../../protocols/pickle/value.ts'
 import { PyError } from '../../../protocols/py-error.ts'
-import { check } from './budget.ts'
-import { hostile } from './mutate.ts'
+import { check } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
 
 const timezone = fc
   .tuple(

@@ -21,8 +21,8 @@ import {
   type ServerClock,
 } from '../../../protocols/sntp/packet.ts'
 import { createHandlers, udpProtos } from '../../../services/udp/handlers.ts'
-import { check } from './budget.ts'
-import { hostile } from './mutate.ts'
+import { check } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
 
 const clock: ServerClock = {
   stratum: 1,

@@ -17,9 +17,9 @@ import {
 } from '../../../protocols/xmlrpc/codec.ts'
 import type { Registry } from '../../../services/rpc/methods/registry.ts'
 import { handleXmlRpc } from '../../../services/rpc/transports/xmlrpc.ts'
-import { check, checkAsync } from './budget.ts'
-import { hostile } from './mutate.ts'
-import { registry, rpcValue, sameValue, silent } from './rpc-values.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
+import { registry, rpcValue, sameValue, silent } from '../../support/rpc-values.ts'
 
 const CODES = new Set(['XML_MALFORMED', 'XML_FORBIDDEN', 'XML_LIMIT', 'XML_INVALID'])
 const limits: XmlRpcLimits = {

@@ -10,7 +10,7 @@ import { jsonSize, jsonStringSize } from '../../../protocols/jsonrpc/encoded-siz
 import type { RpcValue } from '../../../protocols/value.ts'
 import { encodeValue } from '../../../protocols/xmlrpc/codec.ts'
 import { xmlTextSize, xmlValueSize } from '../../../protocols/xmlrpc/encoded-size.ts'
-import { rpcValue } from '../fuzz/rpc-values.ts'
+import { rpcValue } from '../../support/rpc-values.ts'
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8')
 

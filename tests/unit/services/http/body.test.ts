@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { jsonDepth, scanJson } from '../../../../services/http/body.ts'
 import { JsonScanner } from '../../../../services/http/json-scan.ts'
-import { httpbinApp, listen } from './httpbin-app.ts'
+import { httpbinApp, listen } from '../../../support/httpbin-app.ts'
 
 function scanInPieces(text: Buffer, cuts: readonly number[]): JsonScanner {
   const scanner = new JsonScanner()

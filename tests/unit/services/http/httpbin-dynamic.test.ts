@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeBase64, parseRange } from '../../../../services/http/routes/httpbin/dynamic.ts'
 import { parseStatusCodes, pickWeighted } from '../../../../services/http/routes/httpbin/status.ts'
-import { ANY_METHODS, httpbinApp } from './httpbin-app.ts'
+import { ANY_METHODS, httpbinApp } from '../../../support/httpbin-app.ts'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect } from '../../../../services/http/body.ts'
 import { titleCase } from '../../../../services/http/routes/httpbin/echo.ts'
-import { ANY_METHODS, httpbinApp, multipartBody } from './httpbin-app.ts'
+import { ANY_METHODS, httpbinApp, multipartBody } from '../../../support/httpbin-app.ts'
 
 describe('titleCase', () => {
   it.each([

@@ -11,7 +11,7 @@ import {
   headerGroups,
   headersDocument,
 } from '../../../../services/http/routes/httpbin/response-headers.ts'
-import { httpbinApp } from './httpbin-app.ts'
+import { httpbinApp } from '../../../support/httpbin-app.ts'
 
 const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`

@@ -1,5 +1,5 @@
 /**
- * The network fuzz driver: throws the inputs of tests/integration/fuzz/generators.ts at
+ * The network fuzz driver: throws the inputs of tests/support/net-fuzz/generators.ts at
  * every port, from the host through the mapped ports, for a fixed time. Inputs come from
  * fast-check with a printed seed, so a run can be replayed (`FUZZ_SEED=<seed>`); the order
  * in which they interleave depends on timing. Bounded: at most `concurrency` connections in
@@ -11,8 +11,8 @@ import { connect } from 'node:net'
 import fc from 'fast-check'
 import { MpConnection } from '../../../protocols/mpconn/connection.ts'
 import { clientHandshake } from '../../../protocols/mpconn/handshake.ts'
-import { cut, cutPoints } from '../../unit/fuzz/mutate.ts'
 import type { ServiceName } from '../images.ts'
+import { cut, cutPoints } from '../mutate.ts'
 import { targets as allTargets, type Target, targetName } from './generators.ts'
 
 export interface NetFuzzOptions {

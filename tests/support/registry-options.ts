@@ -3,11 +3,11 @@
  * memory budget, and an upstream policy whose "lab" is loopback (127.0.0.0/8 allowed, as
  * FAULTS_ALLOWED_UPSTREAMS would), so proxies reach the tests' loopback upstreams.
  */
-import { createLogger } from '../../../../lib/log.ts'
-import { MemoryBudget } from '../../../../lib/memory-budget.ts'
-import type { ProxyLimits } from '../../../../services/faults/proxy.ts'
-import type { RegistryOptions } from '../../../../services/faults/proxy-registry.ts'
-import { type Lookup, parseAllowEntry, UpstreamPolicy } from '../../../../services/faults/upstream-policy.ts'
+import { createLogger } from '../../lib/log.ts'
+import { MemoryBudget } from '../../lib/memory-budget.ts'
+import type { ProxyLimits } from '../../services/faults/proxy.ts'
+import type { RegistryOptions } from '../../services/faults/proxy-registry.ts'
+import { type Lookup, parseAllowEntry, UpstreamPolicy } from '../../services/faults/upstream-policy.ts'
 import { seededRng } from './seeded-rng.ts'
 
 /** testLimits are the limits in-process tests run with unless they say otherwise. */

@@ -1,6 +1,6 @@
 /**
  * Mutations of valid inputs, as fast-check arbitraries, shared by the unit fuzz tests and
- * the network fuzz (tests/integration/fuzz): a valid message is damaged by a few random
+ * the network fuzz (tests/support/net-fuzz): a valid message is damaged by a few random
  * edits (bit flips, byte overwrites, truncation, deleted, duplicated or inserted runs,
  * splices of another message), and a stream is cut into chunks at random points.
  */

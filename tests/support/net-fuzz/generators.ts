@@ -1,6 +1,6 @@
 /**
  * What the network fuzz sends to each port: valid requests of the port's own protocol,
- * mutated (bit flips, truncation, splices: tests/unit/fuzz/mutate.ts), and plain random
+ * mutated (bit flips, truncation, splices: tests/support/mutate.ts), and plain random
  * bytes. One Target per published port of every service.
  */
 import fc from 'fast-check'
@@ -12,9 +12,9 @@ import { PyDict, PyTuple } from '../../../protocols/pickle/value.ts'
 import { encodeProbe, encodeStatsRequest } from '../../../protocols/probe/packet.ts'
 import { encodeRequest as encodeSntp } from '../../../protocols/sntp/packet.ts'
 import { encodeMethodCall } from '../../../protocols/xmlrpc/codec.ts'
-import { hostile } from '../../unit/fuzz/mutate.ts'
-import { rpcValue } from '../../unit/fuzz/rpc-values.ts'
 import type { ServiceName } from '../images.ts'
+import { hostile } from '../mutate.ts'
+import { rpcValue } from '../rpc-values.ts'
 
 /** Target is one published port and what to throw at it. */
 export interface Target {

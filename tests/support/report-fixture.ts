@@ -3,7 +3,7 @@
  * beside a baseline, the network limit, one target met, one missed, one not measured, and
  * text that must be escaped.
  */
-import { type BenchResult, benchResultSchema, type Measurement } from '../../../bench/result.ts'
+import { type BenchResult, benchResultSchema, type Measurement } from '../../bench/result.ts'
 
 /** measurement builds one figure with plausible defaults. */
 export function measurement(over: Partial<Measurement> & Pick<Measurement, 'id' | 'subject'>): Measurement {

@@ -5,8 +5,8 @@
  */
 import { createSocket, type RemoteInfo } from 'node:dgram'
 import { onTestFinished } from 'vitest'
-import { nowMs } from '../../../protocols/ntp-time.ts'
-import { decodeRequest, encodeReply, type ServerClock } from '../../../protocols/sntp/packet.ts'
+import { nowMs } from '../../protocols/ntp-time.ts'
+import { decodeRequest, encodeReply, type ServerClock } from '../../protocols/sntp/packet.ts'
 
 export interface DoubleRequest {
   readonly msg: Buffer

@@ -3,8 +3,8 @@
  * stdout and stderr: the real command tree (buildProgram) pointed at `env`.
  */
 import { Writable } from 'node:stream'
-import { buildProgram, commanderExitCode } from '../../../clients/cli/program.ts'
-import type { Env } from '../../../lib/config.ts'
+import { buildProgram, commanderExitCode } from '../../clients/cli/program.ts'
+import type { Env } from '../../lib/config.ts'
 
 /** Capture keeps everything written to it, as bytes and as text. */
 export class Capture extends Writable {

@@ -4,12 +4,12 @@
  * equality that tells int (bigint) from float (number) and -0 from 0.
  */
 import fc from 'fast-check'
-import { createLogger } from '../../../lib/log.ts'
-import { isStruct, type RpcValue, struct } from '../../../protocols/value.ts'
-import { arithMethods } from '../../../services/rpc/methods/arith.ts'
-import { kvMethods } from '../../../services/rpc/methods/kv.ts'
-import { Registry } from '../../../services/rpc/methods/registry.ts'
-import { KvStore } from '../../../services/rpc/store/kv-store.ts'
+import { createLogger } from '../../lib/log.ts'
+import { isStruct, type RpcValue, struct } from '../../protocols/value.ts'
+import { arithMethods } from '../../services/rpc/methods/arith.ts'
+import { kvMethods } from '../../services/rpc/methods/kv.ts'
+import { Registry } from '../../services/rpc/methods/registry.ts'
+import { KvStore } from '../../services/rpc/store/kv-store.ts'
 
 export const silent = createLogger('rpc', 'silent')
 

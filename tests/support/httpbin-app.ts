@@ -3,10 +3,10 @@
  * inject() or, where only a socket shows the behaviour, listening on 127.0.0.1:0.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Env } from '../../../../lib/config.ts'
-import { createLogger } from '../../../../lib/log.ts'
-import { buildApp } from '../../../../services/http/app.ts'
-import { loadHttpConfig } from '../../../../services/http/config.ts'
+import type { Env } from '../../lib/config.ts'
+import { createLogger } from '../../lib/log.ts'
+import { buildApp } from '../../services/http/app.ts'
+import { loadHttpConfig } from '../../services/http/config.ts'
 
 /** ANY_METHODS are the methods httpbin's "any method" routes answer (HEAD comes with GET). */
 export const ANY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'TRACE'] as const
