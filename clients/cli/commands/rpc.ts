@@ -15,9 +15,9 @@ import {
   VIAS,
   type Via,
 } from '../net/rpc-client.ts'
+import { parsePort, parseTimeout, type Runner } from '../options.ts'
 import type { Io, Result } from '../output.ts'
 import type { ServicePorts } from '../targets.ts'
-import { parsePort, parseTimeout, type Runner } from './tcp.ts'
 
 interface RpcOpts {
   readonly via: Via

@@ -7,8 +7,8 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { ACK_REPLY, HELLO_RECV_BYTES } from '../../../protocols/seed-replies.ts'
 import { helloSession, welcomeExchange } from '../net/seed-tcp.ts'
 import { exchange } from '../net/tcp-client.ts'
+import { type ConnOpts, MAX_INPUT_BYTES, parseTimeout, type Runner, withConnOptions } from '../options.ts'
 import type { ServicePorts } from '../targets.ts'
-import { type ConnOpts, MAX_INPUT_BYTES, parseTimeout, type Runner, withConnOptions } from './tcp.ts'
 
 const ms = (n: number) => Math.round(n * 100) / 100
 

@@ -19,8 +19,8 @@ import {
   type UdpResult,
 } from '../net/udp-client.ts'
 import { ackQuery, ctimeQuery, helloQuery, rfc868Query, sntpQuery, statsQuery } from '../net/udp-queries.ts'
+import { parsePort, parseTimeout, type Runner } from '../options.ts'
 import type { ServicePorts } from '../targets.ts'
-import { parsePort, parseTimeout, type Runner } from './tcp.ts'
 
 interface UdpOpts {
   readonly host: string

@@ -3,7 +3,8 @@
  * against a double that drops, duplicates, reorders and injects foreign-session replies.
  */
 import { describe, expect, it } from 'vitest'
-import { median, type ProbeOptions, ProbeStats, runProbe } from '../../../clients/cli/net/probe-runner.ts'
+import { type ProbeOptions, ProbeStats, runProbe } from '../../../clients/cli/net/probe-runner.ts'
+import { median } from '../../../clients/cli/stats.ts'
 import { LabError } from '../../../lib/errors.ts'
 import { nowMs } from '../../../protocols/ntp-time.ts'
 import { decodeProbeRequest, encodeProbeReply } from '../../../protocols/probe/packet.ts'
