@@ -50,7 +50,7 @@ export function valueError(message: string): PyError {
  * netlab's own refusals, when a request is fine but the service will not take it now or
  * cannot answer it within its limits. The number is the same in both RPC protocols: JSON-RPC's
  * `error.code` (the spec leaves -32000 to -32099 to the server) and XML-RPC's `faultCode`
- * (with `faultString` "CODE: message"); README "Limits and budgets" lists them.
+ * (with `faultString` "CODE: message"); docs/rpc.md "Limits and budgets (RPC)" and docs/errors/rpc.md list them.
  *
  *   BUSY             -32001  RPC_MEMORY_BUDGET_BYTES has no room for the request now; retry later
  *   REPLY_TOO_LARGE  -32002  the result would take the reply past RPC_MAX_REPLY_BYTES
