@@ -89,7 +89,7 @@ bench-images: setup ## Build the bench's iperf3/sockperf and Python baseline ima
 	@bash scripts/bench-images/build.sh
 
 ##@ Test
-# The hostile suite's rows (tests/integration/hostile/attack-report.ts), printed as one table.
+# The hostile suite's rows (tests/support/hostile/attack-report.ts), printed as one table.
 HOSTILE_REPORT := $(CURDIR)/.build/hostile-report.jsonl
 export HOSTILE_REPORT
 

@@ -5,9 +5,10 @@
  * to baseline-pyrpc (which refuses to start without one) and to the load generator.
  */
 import { randomBytes } from 'node:crypto'
+import { DEVELOPMENT_AUTHKEY } from '../protocols/mpconn/handshake.ts'
 
 /** SEED_AUTHKEY is the seeds' published key, which baseline-pyrpc refuses. */
-export const SEED_AUTHKEY = 'peekaboo'
+export const SEED_AUTHKEY = DEVELOPMENT_AUTHKEY
 
 /** newBenchAuthkey is 192 random bits, URL-safe base64 (32 characters). */
 export function newBenchAuthkey(): string {

@@ -39,7 +39,7 @@ export const measurementSchema = z.object({
 })
 export type Measurement = z.infer<typeof measurementSchema>
 
-/** A netlab figure beside its baseline, and the target for it when there is one. */
+/** A netlab figure beside its baseline, and the suite's target for it when there is one. */
 export const comparisonSchema = z.object({
   id: z.string(),
   title: z.string(),

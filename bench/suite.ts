@@ -1,13 +1,13 @@
 /**
  * The bench suite: every load shape (a Step), who is measured under it (netlab and its
- * baseline, by compose service name), and how results become comparisons and the issue's
+ * baseline, by compose service name), and how results become comparisons and the suite's
  * targets. Pure data and arithmetic: the load generator (bench/load/main.ts) runs the
  * steps, the host (bench/main.ts) calls `compare` on what came back.
  *
  * A netlab figure and its baseline share the step's `id`; netlab and each baseline listen
  * on the same port numbers, so one generator drives both with only the host changed.
  */
-import { DEFAULT_ITEMS, dataDocument } from '../services/http/routes/data.ts'
+import { DEFAULT_ITEMS, dataDocument } from '../protocols/seed-documents.ts'
 import { type Comparison, type Measurement, measurementKey } from './result.ts'
 
 /** Group is a result file's group: network, tcp, udp, http or rpc. */
@@ -86,7 +86,7 @@ export const DATA_BYTES = Buffer.byteLength(dataDocument(DEFAULT_ITEMS))
 export const HELLO_PATH = '/hello/x'
 export const HELLO_BODY = '<h1>hello, x!</h1>'
 
-/** The concurrencies the issue lists, per group; the loss sweep's rates in datagrams/s. */
+/** The concurrencies the suite drives, per group; the loss sweep's rates in datagrams/s. */
 export const TCP_CONNECTIONS = [1, 32, 256] as const
 export const UDP_SENDERS = [1, 32] as const
 export const LOSS_RATES_PPS = [1000, 4000, 16_000] as const
@@ -207,7 +207,7 @@ export function buildSuite(): Step[] {
 
 // ---- comparisons and targets -------------------------------------------------------------
 
-/** Target is one of the issue's targets: which figure it judges, and how. */
+/** Target is one of the suite's targets: which figure it judges, and how. */
 export interface Target {
   readonly id: string
   readonly text: string

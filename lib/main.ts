@@ -2,6 +2,9 @@
  * runService is every service's process wiring, and the one place that reads the
  * environment or sets the exit code: load and validate the configuration (exit 2 with
  * every problem named), create the logger, start, and drain on SIGTERM/SIGINT (exit 0).
+ * A configuration that only start() can judge (a file it names, say) is refused the same
+ * way: start() throws a LabError with code INVALID_CONFIG (a ConfigError is one), and the
+ * process logs `invalid configuration` and exits 2.
  *
  * Fatal errors end the process, so that the container's restart policy brings the service
  * back instead of leaving it wedged: an uncaught exception or unhandled rejection, or a
@@ -11,7 +14,7 @@
  * process not to be PID 1 of its container (PID 1 ignores the abort signal and spins),
  * hence `init: true` in docker-compose.yml.
  */
-import { ConfigError } from './errors.ts'
+import { ConfigError, LabError } from './errors.ts'
 import { createLogger, type Logger } from './log.ts'
 import { loadMetricsConfig, startMetricsServer } from './metrics/server.ts'
 import type { Service } from './service.ts'
@@ -46,7 +49,16 @@ export async function runService<C extends ServiceConfig>(
   }
   const log = createLogger(name, config.logLevel)
   log.info({ config }, 'config loaded')
-  const service = await start(config, log)
+  let service: Service
+  try {
+    service = await start(config, log)
+  } catch (err) {
+    if (!(err instanceof LabError && err.code === 'INVALID_CONFIG')) throw err
+    const problems = err instanceof ConfigError ? err.problems : [err.message]
+    log.fatal({ problems }, 'invalid configuration')
+    process.exitCode = 2
+    return
+  }
   // /metrics, /events and /health on METRICS_PORT (lib/metrics/server.ts), closed after the drain
   const metrics = await startMetricsServer({ service: name, ...metricsConfig, log })
   onShutdown(log, config.shutdownGraceMs, () => service.close().finally(() => metrics.close()))

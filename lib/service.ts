@@ -1,5 +1,7 @@
-/** Service is what every server's `start()` returns: something that can be drained and closed. */
+/** Service is what every server's `start()` returns: its bound ports, drained and closed in one call. */
 export interface Service {
+  /** each listener's bound port by name (resolved when configured as 0) */
+  readonly ports: Readonly<Record<string, number>>
   /**
    * close stops accepting, lets in-flight work finish within the grace period, then
    * destroys what is left. Idempotent: a second call returns the first call's promise.

@@ -1,6 +1,6 @@
 /**
  * Prints the figures of a `make fuzz` run from its report file (JSON lines written by
- * tests/unit/fuzz/budget.ts and tests/integration/net-fuzz.test.ts): inputs tried per
+ * tests/support/fuzz-budget.ts and tests/integration/net-fuzz.test.ts): inputs tried per
  * parser, inputs sent per port, and each container's memory before and after.
  * Run with Node >= 22.18 (type stripping): node scripts/fuzz-report.ts .build/fuzz-report.jsonl
  */

@@ -1,13 +1,13 @@
 /**
  * Prints the hostile suite's table from its report file (JSON lines written by
- * tests/integration/hostile/attack-report.ts): attack, what was sent, how it was refused,
+ * tests/support/hostile/attack-report.ts): attack, what was sent, how it was refused,
  * peak memory against the container's limit, and the outcome. Exits 1 if any row is not ok.
  * Run with Node >= 22.18 (type stripping):
  *   node scripts/hostile-report.ts [--optional] .build/hostile-report.jsonl
  * With --optional a missing report (the run left the hostile tests out) prints nothing.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { type AttackRow, outcome } from '../tests/integration/hostile/attack-report.ts'
+import { type AttackRow, outcome } from '../tests/support/hostile/attack-report.ts'
 
 const optional = process.argv.includes('--optional')
 const file = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '.build/hostile-report.jsonl'

@@ -7,9 +7,9 @@
  */
 import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
-import { nowMs } from '../../lib/ntp-time.ts'
-import { ctime } from '../../services/udp/ctime.ts'
-import { decodeProbeRequest, encodeProbeReply } from '../../services/udp/probe/packet.ts'
+import { ctime } from '../../protocols/ctime.ts'
+import { nowMs } from '../../protocols/ntp-time.ts'
+import { decodeProbeRequest, encodeProbeReply } from '../../protocols/probe/packet.ts'
 
 /** The UDP service's ports the baseline answers on. */
 export const DGRAM_PORTS = { ctime: 20000, probe: 9000 } as const

@@ -6,7 +6,7 @@
 import { createSocket } from 'node:dgram'
 import { request } from 'node:http'
 import { connect } from 'node:net'
-import { decodeProbeReply, encodeProbe } from '../../services/udp/probe/packet.ts'
+import { decodeProbeReply, encodeProbe } from '../../protocols/probe/packet.ts'
 
 const TIMEOUT_MS = 2000
 const kind = process.argv[2]

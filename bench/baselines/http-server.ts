@@ -8,8 +8,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { DEFAULT_ITEMS, dataDocument } from '../../services/http/routes/data.ts'
-import { escapeHtml } from '../../services/http/routes/seeds.ts'
+import { DEFAULT_ITEMS, dataDocument, escapeHtml } from '../../protocols/seed-documents.ts'
 
 /** The HTTP service's port. */
 export const HTTP_PORT = 8080
@@ -53,11 +52,11 @@ function postData(req: IncomingMessage, res: ServerResponse): void {
     try {
       doc = JSON.parse(body.toString('utf8'))
     } catch {
-      return json(res, 400, { error: 'invalid_json', message: 'the body is not JSON' })
+      return json(res, 400, { error: 'the body is not JSON', status: 400, code: 'INVALID_JSON' })
     }
     const t1 = performance.now()
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-      return json(res, 400, { error: 'invalid_body', message: 'POST /data/ takes a JSON object' })
+      return json(res, 400, { error: 'POST /data/ takes a JSON object', status: 400, code: 'INVALID_BODY' })
     const copy: Record<string, unknown> = Object.create(null)
     const keys = Object.keys(doc)
     for (const k of keys) copy[k] = (doc as Record<string, unknown>)[k]
@@ -92,8 +91,9 @@ export async function startHttpBaseline(
       )
     if (req.method === 'POST' && url === '/data/') return postData(req, res)
     json(res, 404, {
-      error: 'not_found',
-      message: `the baseline serves GET /data/, /get, /hello/{name} and POST /data/, not ${req.method} ${url}`,
+      error: `the baseline serves GET /data/, /get, /hello/{name} and POST /data/, not ${req.method} ${url}`,
+      status: 404,
+      code: 'NOT_FOUND',
     })
   })
   server.keepAliveTimeout = 60_000

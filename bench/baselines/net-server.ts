@@ -10,8 +10,8 @@
  */
 import { once } from 'node:events'
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
-import { LineSplitter } from '../../lib/framing/line-splitter.ts'
-import { Utf8Upper } from '../../services/tcp/upper.ts'
+import { LineSplitter } from '../../protocols/line-splitter.ts'
+import { Utf8Upper } from '../../protocols/utf8-upper.ts'
 
 /** The TCP service's ports the baseline answers on. */
 export const NET_PORTS = { upper: 9999, echo: 20000, cmd: 9998 } as const

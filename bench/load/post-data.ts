@@ -8,7 +8,7 @@
  */
 import { DEFAULT_DATA_ITEMS, PHASES, runDataExperiment } from '../../clients/cli/net/data-experiment.ts'
 import { HttpClient } from '../../clients/cli/net/http-client.ts'
-import { median } from '../../clients/cli/net/probe-runner.ts'
+import { median } from '../../clients/cli/stats.ts'
 import { LatencyRecorder } from './histogram.ts'
 import type { StepOutcome } from './outcome.ts'
 

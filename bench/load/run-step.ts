@@ -2,7 +2,7 @@
  * runStep drives one subject through one step with the matching generator and turns what
  * it measured into a Measurement of the result file.
  */
-import { decodeProbeReply } from '../../services/udp/probe/packet.ts'
+import { decodeProbeReply } from '../../protocols/probe/packet.ts'
 import type { Measurement } from '../result.ts'
 import { CMD_REPLY, CMD_REQUEST, type Load, type Step, type Subject, TCP_PAYLOAD } from '../suite.ts'
 import { httpRequests } from './http-requests.ts'

@@ -4,7 +4,7 @@
  * counts which sequence numbers came back. Loss is what never came back; a duplicate or a
  * reply to a probe never sent is not counted twice.
  */
-import { decodeProbeReply, encodeProbe } from '../../services/udp/probe/packet.ts'
+import { decodeProbeReply, encodeProbe } from '../../protocols/probe/packet.ts'
 import { LatencyRecorder } from './histogram.ts'
 import type { StepOutcome } from './outcome.ts'
 import { openUdp } from './udp-requests.ts'

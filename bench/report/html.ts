@@ -4,7 +4,7 @@
  *
  *   header       the run (start, step seconds, smoke) and the machine (cores, kernel, Node,
  *                Docker, commit, image ids)
- *   targets      every comparison: ratio to its baseline, the issue's target, met / missed /
+ *   targets      every comparison: ratio to its baseline, the suite's target, met / missed /
  *                not measured
  *   per group    network, tcp, udp, http, rpc: per id a throughput chart (netlab beside its
  *                baseline, ratio labelled) and a latency-percentile chart with the network's

@@ -187,17 +187,17 @@ export function labSources(faults: Omit<FaultsApi, 'timeoutMs'>): CompletionSour
       return proxies.list
     },
     async toxicTypes(protocol) {
-      const { toxicTypes } = await import('../../services/faults/toxics/registry.ts')
-      return protocol === 'tcp' || protocol === 'udp' ? toxicTypes(protocol) : []
+      const { TOXIC_TYPES } = await import('../../protocols/toxics.ts')
+      return protocol === 'tcp' || protocol === 'udp' ? TOXIC_TYPES[protocol] : []
     },
     async httpPaths(method) {
       // the app is built once, for every method, the first time a path is completed
-      routes ??= import('./http-routes.ts').then(({ httpRouteTable }) => httpRouteTable())
+      routes ??= import('../../protocols/http-routes.ts').then(({ HTTP_ROUTES }) => HTTP_ROUTES)
       return (await routes).get(method) ?? []
     },
     async cmdCommands() {
-      const { commands } = await import('../../services/tcp/cmd/commands.ts')
-      return Object.keys(commands)
+      const { CMD_COMMANDS } = await import('../../protocols/tcp-cmd.ts')
+      return CMD_COMMANDS
     },
   }
 }

@@ -23,7 +23,6 @@
 
 import type { Server as NetServer, Socket } from 'node:net'
 import type { BudgetSnapshot } from '../memory-budget.ts'
-import { nowMs } from '../ntp-time.ts'
 import { Family, Histogram, type MetricJson } from './families.ts'
 
 export type { MetricJson } from './families.ts'
@@ -203,10 +202,10 @@ export function countCommand(
   countRequest(proto, (space < 0 ? line : line.slice(0, space)).trim().toUpperCase(), true, seconds)
 }
 
-/** countDatagram counts a datagram answered on UDP port `proto`, received at `receivedMs` (lib/ntp-time.ts nowMs). */
+/** countDatagram counts a datagram answered on UDP port `proto`, received at `receivedMs` (the wall clock in ms, as protocols/ntp-time.ts nowMs gives it). */
 export function countDatagram(proto: string, bytesIn: number, bytesOut: number, receivedMs: number): void {
   requests.add([proto, proto, 'ok'])
-  latency.observe(proto, (nowMs() - receivedMs) / 1000)
+  latency.observe(proto, (performance.timeOrigin + performance.now() - receivedMs) / 1000)
   received.add([proto], bytesIn)
   sent.add([proto], bytesOut)
 }

@@ -194,7 +194,7 @@ async function api(method, path, body) {
     ...(body ? { body: JSON.stringify(body) } : {}),
   })
   const json = await res.json().catch(() => ({}))
-  if (!res.ok) throw new Error(json.message || json.error || res.status)
+  if (!res.ok) throw new Error((json.code ? json.code + ': ' : '') + (json.error || res.status))
   return json
 }
 const say = (msg) => { $('#faults-msg').textContent = msg }

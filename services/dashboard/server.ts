@@ -10,9 +10,11 @@
  * server never grants.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
+import { httpErrorBody } from '../../lib/error-catalogue.ts'
 import type { Logger } from '../../lib/log.ts'
 import type { CloseSummary, Service } from '../../lib/service.ts'
 import type { DashboardConfig } from './config.ts'
+import { DASHBOARD_ERRORS, dashboardError } from './errors.ts'
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.ts'
 import { type Poller, startPoller } from './poller.ts'
 
@@ -43,8 +45,8 @@ async function forward(
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } }
     return reply
-      .code(502)
-      .send({ error: 'faults_unreachable', message: `${config.faultsUrl}: ${e.cause?.code ?? e.name}` })
+      .code(DASHBOARD_ERRORS.FAULTS_UNREACHABLE.status)
+      .send(dashboardError('FAULTS_UNREACHABLE', `${config.faultsUrl}: ${e.cause?.code ?? e.name}`))
   }
 }
 
@@ -61,14 +63,16 @@ export function buildDashboardApp(
     if (request.method === 'GET' || request.method === 'HEAD') return
     if (request.headers['x-netlab-dashboard'] !== '1')
       return reply
-        .code(403)
-        .send({ error: 'forbidden', message: 'controls need the x-netlab-dashboard: 1 header' })
+        .code(DASHBOARD_ERRORS.FORBIDDEN.status)
+        .send(dashboardError('FORBIDDEN', 'controls need the x-netlab-dashboard: 1 header'))
   })
   app.addHook('preValidation', async (request, reply) => {
     const p = request.params as Params
     for (const v of [p.proxy, p.toxic])
       if (v !== undefined && !NAME.test(v))
-        return reply.code(400).send({ error: 'bad_name', message: 'names are 1-64 letters, digits, _ . -' })
+        return reply
+          .code(DASHBOARD_ERRORS.BAD_NAME.status)
+          .send(dashboardError('BAD_NAME', 'names are 1-64 letters, digits, _ . -'))
   })
 
   app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE_HTML))
@@ -80,8 +84,8 @@ export function buildDashboardApp(
   app.get('/api/stream', (request, reply) => {
     if (streams >= config.maxStreams)
       return reply
-        .code(503)
-        .send({ error: 'busy', message: `at most ${config.maxStreams} pages update at once` })
+        .code(DASHBOARD_ERRORS.BUSY.status)
+        .send(dashboardError('BUSY', `at most ${config.maxStreams} pages update at once`))
     streams++
     reply.hijack()
     const res = reply.raw
@@ -111,7 +115,9 @@ export function buildDashboardApp(
     '/api/faults/proxies/:proxy',
     (request, reply) => {
       if (typeof request.body?.enabled !== 'boolean')
-        return reply.code(400).send({ error: 'bad_request', message: 'body: {"enabled": true|false}' })
+        return reply
+          .code(DASHBOARD_ERRORS.BAD_REQUEST.status)
+          .send(dashboardError('BAD_REQUEST', 'body: {"enabled": true|false}'))
       return forward(config, reply, 'POST', `/proxies/${request.params.proxy}`, {
         enabled: request.body.enabled,
       })
@@ -130,7 +136,7 @@ export function buildDashboardApp(
     if (status >= 500) log.error({ err, url: request.url }, 'request failed')
     return reply
       .code(status)
-      .send({ error: status >= 500 ? 'internal_error' : 'bad_request', message: err.message })
+      .send(httpErrorBody(status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', err.message, status))
   })
   return app
 }
@@ -141,7 +147,9 @@ export async function startDashboardService(config: DashboardConfig, log: Logger
   await app.listen({ host: config.host, port: config.port })
   log.info({ proto: 'http', host: config.host, port: config.port, services: config.services }, 'listening')
   let closing: Promise<CloseSummary> | undefined
+  const address = app.server.address()
   return {
+    ports: { http: typeof address === 'object' && address !== null ? address.port : config.port },
     close() {
       closing ??= (async () => {
         poller.close()

@@ -74,7 +74,6 @@ export async function startFaultsService(config: FaultsConfig, log: Logger): Pro
       log.info({ file: config.configFile, proxies: n, durationMs }, 'proxies loaded')
     } catch (err) {
       await registry.closeAll(0)
-      if (err instanceof LabError) log.fatal({ problems: [err.message] }, 'invalid configuration')
       throw err
     }
   }
@@ -82,9 +81,11 @@ export async function startFaultsService(config: FaultsConfig, log: Logger): Pro
   await api.listen({ host: config.host, port: config.apiPort })
   const address = api.server.address()
   log.info({ address: typeof address === 'object' ? address : undefined, proto: 'api' }, 'listening')
+  const ports = { api: typeof address === 'object' && address ? address.port : config.apiPort }
 
   let closing: Promise<CloseSummary> | undefined
   return {
+    ports,
     close() {
       closing ??= (async () => {
         await api.close()

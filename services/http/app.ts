@@ -19,13 +19,14 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import { httpErrorBody } from '../../lib/error-catalogue.ts'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { countError } from '../../lib/metrics/index.ts'
 import { isJsonType, mediaType, scanWhileReceiving } from './body.ts'
 import { installBudget, RETRY_AFTER_S, type RequestBudget } from './budget.ts'
 import type { HttpConfig } from './config.ts'
-import { errorBody, HttpError, type HttpErrorCode } from './errors.ts'
+import { HTTP_ERRORS, HttpError, type HttpErrorCode } from './errors.ts'
 import { registerDataRoutes } from './routes/data.ts'
 import { registerHttpbinRoutes } from './routes/httpbin/index.ts'
 import { registerSeedRoutes } from './routes/seeds.ts'
@@ -37,29 +38,29 @@ const METHODS: readonly HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', '
 
 /** Fastify's own client-error codes, mapped to ours. */
 const FASTIFY_CODES: Readonly<Record<string, HttpErrorCode>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
-  FST_PARTS_LIMIT: 'body_too_large',
-  FST_FILES_LIMIT: 'body_too_large',
-  FST_FIELDS_LIMIT: 'body_too_large',
-  FST_REQ_FILE_TOO_LARGE: 'body_too_large',
-  FST_PROTO_VIOLATION: 'invalid_body',
-  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_PARTS_LIMIT: 'BODY_TOO_LARGE',
+  FST_FILES_LIMIT: 'BODY_TOO_LARGE',
+  FST_FIELDS_LIMIT: 'BODY_TOO_LARGE',
+  FST_REQ_FILE_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_PROTO_VIOLATION: 'INVALID_BODY',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 }
 
 /** toHttpError classifies anything a route or Fastify threw. */
 function toHttpError(err: FastifyError | Error): HttpError {
   if (err instanceof HttpError) return err
   const fe = err as FastifyError
-  if (fe.validation) return new HttpError('invalid_parameter', fe.message, { cause: err })
+  if (fe.validation) return new HttpError('INVALID_PARAMETER', fe.message, { cause: err })
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return new HttpError(mapped, fe.message, { cause: err })
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
-    return new HttpError('bad_request', fe.message, { cause: err })
-  return new HttpError('internal_error', 'internal error', { cause: err })
+    return new HttpError('BAD_REQUEST', fe.message, { cause: err })
+  return new HttpError('INTERNAL_ERROR', 'internal error', { cause: err })
 }
 
 /**
@@ -157,38 +158,43 @@ export function buildApp(
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toHttpError(err)
     countError(e.code)
-    if (e.code === 'busy') {
+    if (e.code === 'BUSY') {
       requestBudget.refused(e.code)
       reply.header('retry-after', String(RETRY_AFTER_S))
     } else if (e.status >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed')
     else
       log.info({ code: e.code, method: request.method, url: request.url, message: e.message }, 'client error')
-    if (e.code === 'unauthorized' && !reply.hasHeader('www-authenticate'))
+    if (e.code === 'UNAUTHORIZED' && !reply.hasHeader('www-authenticate'))
       reply.header('www-authenticate', 'Basic realm="Fake Realm"')
     return reply
       .code(e.status)
       .type('application/json')
-      .send(errorBody(e.code, e.message, e.status))
+      .send(httpErrorBody(e.code, e.message, e.status))
   })
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '/'
     const allowed = METHODS.filter((m) => known.find(m, path) !== null)
-    countError(allowed.length > 0 ? 'method_not_allowed' : 'not_found')
+    countError(allowed.length > 0 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND')
     if (allowed.length > 0) {
-      log.info({ code: 'method_not_allowed', method: request.method, url: request.url }, 'client error')
+      log.info({ code: 'METHOD_NOT_ALLOWED', method: request.method, url: request.url }, 'client error')
       return reply
         .code(405)
         .header('allow', allowed.join(', '))
         .send(
-          errorBody(
-            'method_not_allowed',
+          httpErrorBody(
+            'METHOD_NOT_ALLOWED',
             `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+            HTTP_ERRORS.METHOD_NOT_ALLOWED.status,
           ),
         )
     }
-    log.info({ code: 'not_found', method: request.method, url: request.url }, 'client error')
-    return reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${path}`))
+    log.info({ code: 'NOT_FOUND', method: request.method, url: request.url }, 'client error')
+    return reply
+      .code(404)
+      .send(
+        httpErrorBody('NOT_FOUND', `no route for ${request.method} ${path}`, HTTP_ERRORS.NOT_FOUND.status),
+      )
   })
 
   app.get('/health', () => ({ status: 'ok' }))

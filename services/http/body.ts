@@ -59,16 +59,16 @@ export function scanOf(bytes: Buffer, request?: FastifyRequest): JsonScanner {
 
 /**
  * parseJson parses a JSON body within the depth limit; errors are 400 invalid_json /
- * json_too_deep. `text`, when the caller has already decoded the bytes, saves a second copy.
+ * JSON_TOO_DEEP. `text`, when the caller has already decoded the bytes, saves a second copy.
  */
 export function parseJson(bytes: Buffer, maxDepth: number, request?: FastifyRequest, text?: string): unknown {
-  if (bytes.length === 0) throw new HttpError('invalid_json', 'request body is empty; expected JSON')
+  if (bytes.length === 0) throw new HttpError('INVALID_JSON', 'request body is empty; expected JSON')
   if (scanOf(bytes, request).max > maxDepth)
-    throw new HttpError('json_too_deep', `JSON body is nested deeper than ${maxDepth} levels`)
+    throw new HttpError('JSON_TOO_DEEP', `JSON body is nested deeper than ${maxDepth} levels`)
   try {
     return JSON.parse(text ?? bytes.toString('utf8'))
   } catch (err) {
-    throw new HttpError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`, {
+    throw new HttpError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`, {
       cause: err,
     })
   }

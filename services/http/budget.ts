@@ -8,7 +8,7 @@
  *                  (decoded text, what JSON.parse makes, the reply and its socket copy)
  *   response ends  released (and past a threshold the worker collects garbage: lib/heap.ts)
  *
- * Over the budget the request is refused with 503 busy and `Retry-After: 1`; a request whose
+ * Over the budget the request is refused with 503 BUSY and `Retry-After: 1`; a request whose
  * cost alone exceeds the whole budget can never be served, and is refused with 413.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -33,10 +33,10 @@ const LOG_INTERVAL_MS = 1000
 function overBudget(budget: MemoryBudget, bytes: number, what: string): HttpError {
   if (!budget.canEverFit(bytes))
     return new HttpError(
-      'body_too_large',
+      'BODY_TOO_LARGE',
       `${what} would take ${bytes} bytes of memory, more than the service's whole budget of ${budget.limitBytes} (HTTP_MEMORY_BUDGET_BYTES)`,
     )
-  return new HttpError('busy', `the server is at its memory budget; retry in ${RETRY_AFTER_S} s`)
+  return new HttpError('BUSY', `the server is at its memory budget; retry in ${RETRY_AFTER_S} s`)
 }
 
 /** contentLength is the request's declared body length, or 0 (absent or malformed). */
@@ -50,7 +50,7 @@ export interface RequestBudget {
   readonly budget: MemoryBudget
   /**
    * charge makes the request hold its body plus `bytes` more (everything it will build from
-   * now on), for `what` (named in a 413); throws 503 busy or 413 body_too_large.
+   * now on), for `what` (named in a 413); throws 503 BUSY or 413 BODY_TOO_LARGE.
    */
   charge(request: FastifyRequest, bytes: number, what: string): void
   /** add grows the request's hold by `bytes`; throws as `charge` does */

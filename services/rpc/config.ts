@@ -15,6 +15,7 @@ import {
 } from '../../lib/config.ts'
 import { ConfigError } from '../../lib/errors.ts'
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import { DEVELOPMENT_AUTHKEY } from '../../protocols/mpconn/handshake.ts'
 import { STORE_DEFAULTS } from './store/kv-store.ts'
 
 const MiB = 1024 * 1024
@@ -156,9 +157,6 @@ export const rpcConfigSpec = {
     unit: 'bytes',
   }),
 } as const
-
-/** The seed's key, used only in development mode when RPC_AUTHKEY is unset. */
-export const DEVELOPMENT_AUTHKEY = 'peekaboo'
 
 /** RpcConfig is the validated configuration; `authkey` is resolved (never empty). */
 export type RpcConfig = ConfigOf<typeof rpcConfigSpec>

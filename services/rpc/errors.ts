@@ -1,103 +1,121 @@
 /**
- * PyError is an exception a netlab RPC method raises, described the way Python would
- * raise it, so that every transport can report it in its own form:
- *
- *   XML-RPC       Fault(1, "<class 'KeyError'>:'k'")         (SimpleXMLRPCServer's form)
- *   mp-connection a pickled builtins.KeyError('k'), re-raised by the seed's RPCProxy
- *   JSON-RPC      {"code": -32000, "message": "KeyError: 'k'", "data": {"type": "KeyError", ...}}
- *
- * `text` is Python's str(exc) (for a KeyError, the repr of the key); `args` is exc.args.
+ * The RPC service's error catalogue: every stable code a caller of the RPC ports can meet.
+ * How each is written is the transport's one writer: the HTTP port's JSON body
+ * (lib/error-catalogue.ts: `{"error": <message>, "status": <n>, "code": <CODE>}`), an XML-RPC
+ * fault (protocols/xmlrpc/faults.ts), a JSON-RPC error (protocols/jsonrpc/codec.ts) or a
+ * pickled exception (protocols/pickle). The limit codes' numbers are RPC_LIMIT_CODES
+ * (protocols/py-error.ts); the store's codes end a Python exception's text (store/errors.ts);
+ * the mp-connection and pickle codes close the connection with a log line naming them.
+ * docs/errors/rpc.md is this table rendered (scripts/error-table.ts).
  */
-import { LabError } from '../../lib/errors.ts'
-import type { RpcValue } from './value.ts'
+import type { ErrorCatalogue } from '../../lib/error-catalogue.ts'
 
-/** Why a call failed, for transports with codes of their own (JSON-RPC). */
-export type PyErrorKind = 'unknown_method' | 'bad_params' | 'application'
+export const RPC_ERRORS = {
+  BAD_REQUEST: {
+    status: 400,
+    meaning: 'HTTP port: the request is not well-formed HTTP (a bad Content-Length or header)',
+    action: 'fix the request; the message names what is wrong',
+  },
+  BAD_GZIP: {
+    status: 400,
+    meaning: 'HTTP port: a gzip body does not inflate, or inflates past RPC_MAX_REQUEST_BYTES',
+    action: 'send a valid, smaller gzip body (or none)',
+  },
+  NOT_FOUND: {
+    status: 404,
+    meaning: 'HTTP port: no route; XML-RPC is POST / or /RPC2, JSON-RPC POST /jsonrpc',
+    action: 'post to one of those paths',
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning: 'HTTP port: an RPC path was called with a method other than POST',
+    action: 'use POST',
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    meaning: 'HTTP port: the body is larger than RPC_MAX_REQUEST_BYTES',
+    action: 'send a smaller request',
+  },
+  UNSUPPORTED_ENCODING: {
+    status: 501,
+    meaning: 'HTTP port: a Content-Encoding other than gzip or identity',
+    action: 'send the body plain or gzipped',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    meaning: 'a bug: the request made the server fail (logged at error)',
+    action: 'report it with the request that caused it',
+  },
+  BUSY: {
+    status: 503,
+    meaning:
+      'RPC_MEMORY_BUDGET_BYTES has no room for the request or reply now (JSON-RPC -32001, XML-RPC fault -32001, HTTP 503 with Retry-After elsewhere)',
+    action: 'retry later',
+  },
+  REPLY_TOO_LARGE: {
+    meaning: 'the result would take the reply past RPC_MAX_REPLY_BYTES (-32002)',
+    action: 'ask for less (a smaller range or value)',
+  },
+  TOO_MANY_CALLS: {
+    meaning: 'a system.multicall of more than RPC_MAX_BATCH_CALLS calls (-32003)',
+    action: 'split the batch',
+  },
+  STORE_FULL: {
+    meaning: 'a kv write would take the live data past RPC_STORE_MAX_BYTES (a ValueError)',
+    action: 'delete keys or write smaller values',
+  },
+  STORE_NO_SPACE: {
+    meaning: 'the store volume is full (ENOSPC, EDQUOT; an OSError); the write was not acknowledged',
+    action: 'free space on the volume',
+  },
+  STORE_WRITE_FAILED: {
+    meaning:
+      'any other failed write, sync or truncate of the store log (an OSError); the write was not acknowledged',
+    action: 'check the volume; the operator sees the errno in the log',
+  },
+  STORE_CORRUPT: {
+    meaning: 'at start-up: a damaged record before the log’s last write; the service does not start',
+    action: 'restore the volume from a copy, or move the log aside',
+  },
+  FRAME_TOO_LARGE: {
+    meaning:
+      'mp-connection: a frame header announced more than RPC_MAX_REQUEST_BYTES; the connection is closed',
+    action: 'send smaller calls',
+  },
+  INVALID_FRAME: {
+    meaning: 'mp-connection: a negative frame length other than -1; the connection is closed',
+    action: 'speak multiprocessing.connection framing',
+  },
+  FRAME_TIMEOUT: {
+    meaning: 'mp-connection: an admitted frame’s bytes did not all arrive in time; the connection is closed',
+    action: 'send each frame promptly',
+  },
+  AUTH_FAILED: {
+    meaning: 'mp-connection: the authkey handshake failed (multiprocessing.AuthenticationError)',
+    action: 'use the service’s RPC_AUTHKEY',
+  },
+  AUTH_TIMEOUT: {
+    meaning: 'mp-connection: the handshake did not finish in time; the connection is destroyed',
+    action: 'answer the challenge promptly (is it a multiprocessing.connection client?)',
+  },
+  PICKLE_REFUSED: {
+    meaning:
+      'an opcode that would import, call or build code (docs/protocols.md §6.2); the message names it and its offset',
+    action: 'send only data: the allowed types are in docs/protocols.md §6',
+  },
+  PICKLE_FORMAT: {
+    meaning: 'not a well-formed pickle (truncated, unknown opcode, stack underflow, …)',
+    action: 'send what pickle.dumps writes',
+  },
+  PICKLE_LIMIT: {
+    meaning: 'a well-formed pickle past one of the decoder’s limits (depth, items, memo, bytes)',
+    action: 'send a smaller or flatter value',
+  },
+} as const satisfies ErrorCatalogue
 
-export class PyError extends LabError {
-  readonly pyClass: string
-  readonly text: string
-  readonly args: readonly RpcValue[]
-  readonly kind: PyErrorKind
+export type RpcErrorCode = keyof typeof RPC_ERRORS
 
-  /** `code` defaults to PY_<CLASS>; a catalogue of its own (store/errors.ts) gives a finer one. */
-  constructor(
-    pyClass: string,
-    text: string,
-    args: readonly RpcValue[],
-    kind: PyErrorKind = 'application',
-    code = `PY_${pyClass.toUpperCase()}`,
-  ) {
-    super(code, `${pyClass}: ${text}`)
-    this.pyClass = pyClass
-    this.text = text
-    this.args = args
-    this.kind = kind
-  }
-}
-
-/** typeError is Python's TypeError(message). */
-export function typeError(message: string, kind: PyErrorKind = 'application'): PyError {
-  return new PyError('TypeError', message, [message], kind)
-}
-
-/** valueError is Python's ValueError(message). */
-export function valueError(message: string): PyError {
-  return new PyError('ValueError', message, [message])
-}
-
-/**
- * netlab's own refusals, when a request is fine but the service will not take it now or
- * cannot answer it within its limits. The number is the same in both RPC protocols: JSON-RPC's
- * `error.code` (the spec leaves -32000 to -32099 to the server) and XML-RPC's `faultCode`
- * (with `faultString` "CODE: message"); docs/rpc.md "Limits and budgets (RPC)" lists them.
- *
- *   BUSY             -32001  RPC_MEMORY_BUDGET_BYTES has no room for the request now; retry later
- *   REPLY_TOO_LARGE  -32002  the result would take the reply past RPC_MAX_REPLY_BYTES
- *   TOO_MANY_CALLS   -32003  a system.multicall of more than RPC_MAX_BATCH_CALLS calls
- */
-export const RPC_LIMIT_CODES = {
-  BUSY: -32001,
-  REPLY_TOO_LARGE: -32002,
-  TOO_MANY_CALLS: -32003,
-} as const
-
-/** RpcLimitCode is the name of one of netlab's refusals. */
-export type RpcLimitCode = keyof typeof RPC_LIMIT_CODES
-
-/** RpcLimitError is one refusal; `rpcCode` is its number on the wire. */
-export class RpcLimitError extends LabError {
-  override readonly code: RpcLimitCode
-  readonly rpcCode: number
-
-  constructor(code: RpcLimitCode, message: string) {
-    super(code, message)
-    this.code = code
-    this.rpcCode = RPC_LIMIT_CODES[code]
-  }
-}
-
-/** busy: the memory budget cannot hold `what` (of `bytes`, when known) now. */
-export function busy(what: string, bytes?: number): RpcLimitError {
-  const size = bytes === undefined ? '' : ` (${bytes} bytes)`
-  return new RpcLimitError(
-    'BUSY',
-    `server busy: no room for ${what}${size} within RPC_MEMORY_BUDGET_BYTES; retry later`,
-  )
-}
-
-/** replyTooLarge: a result would take the reply past `maxBytes`. */
-export function replyTooLarge(maxBytes: number): RpcLimitError {
-  return new RpcLimitError(
-    'REPLY_TOO_LARGE',
-    `the result would take the reply past ${maxBytes} bytes (RPC_MAX_REPLY_BYTES)`,
-  )
-}
-
-/** tooManyCalls: a system.multicall over the call limit. */
-export function tooManyCalls(calls: number, max: number): RpcLimitError {
-  return new RpcLimitError(
-    'TOO_MANY_CALLS',
-    `system.multicall of ${calls} calls exceeds ${max} (RPC_MAX_BATCH_CALLS)`,
-  )
-}
+/** RpcHttpErrorCode is a code the HTTP port answers with its own status. */
+export type RpcHttpErrorCode = {
+  [K in RpcErrorCode]: (typeof RPC_ERRORS)[K] extends { readonly status: number } ? K : never
+}[RpcErrorCode]

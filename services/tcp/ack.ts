@@ -5,12 +5,8 @@
  * read at once counts as ceil(n / 4096) messages. Nothing is buffered: each chunk is
  * answered as it arrives, and a client that never reads stops being read (Conn.write).
  */
+import { ACK_RECV_BYTES, ACK_REPLY } from '../../protocols/seed-replies.ts'
 import type { Conn, ProtocolHandler } from './connection.ts'
-
-/** The one reply, byte for byte as the seed sends it. */
-export const ACK_REPLY = Buffer.from('tcpServer has received your message')
-/** The seed's BUFFER, the most one recv() returns. */
-export const ACK_RECV_BYTES = 4096
 
 /** ackReplies returns the replies a chunk of `bytes` bytes earns, as one buffer. */
 export function ackReplies(bytes: number): Buffer {

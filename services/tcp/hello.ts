@@ -16,13 +16,10 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { HELLO_RECV_BYTES, HELLO_WELCOME } from '../../protocols/seed-replies.ts'
 import type { Conn, ProtocolHandler } from './connection.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
 
-/** Sent once, on connect. */
-export const HELLO_WELCOME = Buffer.from('Welcome!')
-/** The seed's recv(1024): the most one message holds. */
-export const HELLO_RECV_BYTES = 1024
 const EXIT = Buffer.from('exit')
 const HELLO = Buffer.from('Hello, ')
 const BANG = Buffer.from('!')

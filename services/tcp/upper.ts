@@ -1,25 +1,6 @@
-/**
- * Unicode-correct upper-casing of a UTF-8 byte stream, chunk by chunk. A multi-byte
- * character split across TCP segments is held back (StringDecoder) until its last byte
- * arrives, so `é` sent as 0xC3 | 0xA9 in two segments still becomes `É`. Bytes that are
- * not valid UTF-8 become U+FFFD. Output may be longer than input (`ß` → `SS`).
- */
-import { StringDecoder } from 'node:string_decoder'
+/** upper (port 9999): the TCP upper-casing port, over protocols/utf8-upper.ts. */
+import { Utf8Upper } from '../../protocols/utf8-upper.ts'
 import type { Conn, ProtocolHandler } from './connection.ts'
-
-export class Utf8Upper {
-  readonly #decoder = new StringDecoder('utf8')
-
-  /** push returns the upper-cased bytes for every complete character received so far. */
-  push(chunk: Buffer): Buffer {
-    return Buffer.from(this.#decoder.write(chunk).toUpperCase(), 'utf8')
-  }
-
-  /** end flushes an incomplete trailing sequence (as U+FFFD) when the peer closes. */
-  end(): Buffer {
-    return Buffer.from(this.#decoder.end().toUpperCase(), 'utf8')
-  }
-}
 
 /**
  * upper (port 9999): each chunk is sent back upper-cased at once, no newline needed, so

@@ -6,10 +6,12 @@
  * source: ctime answers an empty request with 24 bytes, and ack's fixed 35 bytes need a
  * request of at least 4. The probe port never answers with more bytes than it received.
  */
-import { nowMs } from '../../lib/ntp-time.ts'
-import { ctime, rfc868 } from './ctime.ts'
-import { decodeProbeRequest, encodeProbeReply, encodeStatsReply } from './probe/packet.ts'
-import { decodeRequest, encodeReply, type ServerClock } from './sntp/packet.ts'
+
+import { ctime, rfc868 } from '../../protocols/ctime.ts'
+import { nowMs } from '../../protocols/ntp-time.ts'
+import { decodeProbeRequest, encodeProbeReply, encodeStatsReply } from '../../protocols/probe/packet.ts'
+import { UDP_ACK_MIN_REQUEST_BYTES, UDP_ACK_REPLY } from '../../protocols/seed-replies.ts'
+import { decodeRequest, encodeReply, type ServerClock } from '../../protocols/sntp/packet.ts'
 
 /** The UDP protocols, one port each. */
 export const udpProtos = ['ctime', 'hello', 'time', 'sntp', 'probe', 'ack'] as const
@@ -22,12 +24,6 @@ export type Handler = (msg: Buffer, receivedMs: number) => Buffer | DropReason
 
 const HELLO = Buffer.from('Hello, ')
 const BANG = Buffer.from('!')
-/** Seed 001's udpServer reply (it says tcpServer), byte for byte. */
-export const UDP_ACK_REPLY = Buffer.from('tcpServer has received your message')
-/** IPv4 and UDP headers, counted on both sides of the reply-size rule. */
-const HEADER_BYTES = 28
-/** The smallest request ack answers: reply + 28 <= 2 × (request + 28). */
-export const UDP_ACK_MIN_REQUEST_BYTES = Math.ceil((UDP_ACK_REPLY.length + HEADER_BYTES) / 2 - HEADER_BYTES)
 
 export function createHandlers(
   clock: ServerClock,

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { testLabel } from './images.ts'
+import { testLabel } from '../support/images.ts'
 
 const run = promisify(execFile)
 const tag = process.env.NETLAB_TAG || 'dev'

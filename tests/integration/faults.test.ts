@@ -11,7 +11,7 @@ import { promisify } from 'node:util'
 import { Toxiproxy } from 'toxiproxy-node-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { VERSION } from '../../lib/version.ts'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 interface ProbeJson {
   sent: number

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ComposeProject, docker, SERVICES as LAB_SERVICES } from '../soak/compose-project.ts'
 import { securityView } from '../soak/container-probe.ts'
-import { containerLimits } from './lab.ts'
+import { containerLimits } from '../support/lab.ts'
 
 /** the lab's services, the fault-injection proxy in front of them, and the dashboard */
 const SERVICES = [...LAB_SERVICES, 'faults', 'dashboard'] as const

@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 /** rawExchange writes bytes on a fresh TCP connection and collects the reply until the server closes. */
 function rawExchange(port: number, bytes: string, timeoutMs: number): Promise<{ reply: string; ms: number }> {
@@ -71,8 +71,8 @@ describe('http service', { timeout: 30_000 }, () => {
       const res = await fetch(`${base}/hello`)
       expect(res.status).toBe(400)
       expect(await res.json()).toEqual({
-        error: 'invalid_parameter',
-        message: 'query parameter "name" is required, once: /hello?name=Guido',
+        code: 'INVALID_PARAMETER',
+        error: 'query parameter "name" is required, once: /hello?name=Guido',
         status: 400,
       })
     })
@@ -123,8 +123,8 @@ describe('http service', { timeout: 30_000 }, () => {
       const res = await post('/data/', '{"0": ', 'application/json')
       expect(res.status).toBe(400)
       expect(await res.json()).toEqual({
-        error: 'invalid_json',
-        message: 'request body is not valid JSON: Unexpected end of JSON input',
+        code: 'INVALID_JSON',
+        error: 'request body is not valid JSON: Unexpected end of JSON input',
         status: 400,
       })
     })
@@ -133,8 +133,8 @@ describe('http service', { timeout: 30_000 }, () => {
       const res = await post('/data/', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'application/json')
       expect(res.status).toBe(400)
       expect(await res.json()).toEqual({
-        error: 'json_too_deep',
-        message: 'JSON body is nested deeper than 32 levels',
+        code: 'JSON_TOO_DEEP',
+        error: 'JSON body is nested deeper than 32 levels',
         status: 400,
       })
     })
@@ -142,15 +142,15 @@ describe('http service', { timeout: 30_000 }, () => {
     it('a wrong media type is 415', async () => {
       const res = await post('/data/', '<x/>', 'application/xml')
       expect(res.status).toBe(415)
-      expect(((await res.json()) as { error: string }).error).toBe('unsupported_media_type')
+      expect(((await res.json()) as { code: string }).code).toBe('UNSUPPORTED_MEDIA_TYPE')
     })
 
     it('a body over HTTP_MAX_BODY_BYTES is 413, and the service keeps serving', async () => {
       const res = await post('/data/', Buffer.alloc(4 * 1024 * 1024 + 1, 0x20), 'application/json')
       expect(res.status).toBe(413)
       expect(await res.json()).toEqual({
-        error: 'body_too_large',
-        message: 'Request body is too large',
+        code: 'BODY_TOO_LARGE',
+        error: 'Request body is too large',
         status: 413,
       })
       expect((await fetch(`${base}/`)).status).toBe(200)
@@ -160,8 +160,8 @@ describe('http service', { timeout: 30_000 }, () => {
       const missing = await fetch(`${base}/nope`)
       expect(missing.status).toBe(404)
       expect(await missing.json()).toEqual({
-        error: 'not_found',
-        message: 'no route for GET /nope',
+        code: 'NOT_FOUND',
+        error: 'no route for GET /nope',
         status: 404,
       })
       const wrong = await fetch(`${base}/data/`, { method: 'DELETE' })
@@ -251,7 +251,7 @@ describe('http service', { timeout: 30_000 }, () => {
       expect(performance.now() - t0).toBeGreaterThanOrEqual(290)
       const tooLong = await json('/delay/11')
       expect(tooLong.res.status).toBe(400)
-      expect(tooLong.body.error).toBe('invalid_parameter')
+      expect(tooLong.body.code).toBe('INVALID_PARAMETER')
       const bytes = Buffer.from(await (await fetch(`${base}/bytes/1000?seed=7`)).arrayBuffer())
       expect(bytes).toHaveLength(1000)
       expect(Buffer.from(await (await fetch(`${base}/bytes/1000?seed=7`)).arrayBuffer())).toEqual(bytes)
@@ -299,7 +299,7 @@ describe('http service', { timeout: 30_000 }, () => {
     it('an error status exits 1 with the JSON error on stderr', async () => {
       const r = await lab.client('http', 'get', '/nope')
       expect(r.exitCode).toBe(1)
-      expect(r.stderr).toBe('netlab: GET /nope → 404 not_found: no route for GET /nope\n')
+      expect(r.stderr).toBe('netlab: GET /nope → 404 NOT_FOUND: no route for GET /nope\n')
     })
 
     it("http get /data/ prints the seed's GET breakdown", async () => {

@@ -1,6 +1,6 @@
 /**
  * Network fuzz against the live containers: random and mutated requests of each protocol
- * to every published port of tcp, udp, http and rpc (tests/integration/fuzz/), then every
+ * to every published port of tcp, udp, http and rpc (tests/support/net-fuzz/), then every
  * port must answer a real request, every container be the same healthy process with no
  * restart, memory within FUZZ_MAX_GROWTH_MIB of where it started, and no `error`/`fatal` log line.
  *
@@ -15,12 +15,17 @@
  */
 import { appendFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEVELOPMENT_AUTHKEY } from '../../services/rpc/config.ts'
-import { fuzzSeed } from '../unit/fuzz/budget.ts'
-import { answersOnEveryPort, type ContainerState, containerState, HEALTHY_ANSWERS } from './fuzz/liveness.ts'
-import { runNetFuzz, type TargetTally } from './fuzz/net-fuzz.ts'
-import type { ServiceName } from './images.ts'
-import { type Lab, startLab } from './lab.ts'
+import { DEVELOPMENT_AUTHKEY } from '../../protocols/mpconn/handshake.ts'
+import { fuzzSeed } from '../support/fuzz-budget.ts'
+import type { ServiceName } from '../support/images.ts'
+import { type Lab, startLab } from '../support/lab.ts'
+import {
+  answersOnEveryPort,
+  type ContainerState,
+  containerState,
+  HEALTHY_ANSWERS,
+} from '../support/net-fuzz/liveness.ts'
+import { runNetFuzz, type TargetTally } from '../support/net-fuzz/net-fuzz.ts'
 
 const SERVICES: readonly ServiceName[] = ['tcp', 'udp', 'http', 'rpc']
 /** envInt reads a non-negative integer variable, or says which one is wrong. */

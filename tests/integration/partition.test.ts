@@ -10,8 +10,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ServiceName } from './images.ts'
-import { type ClientRun, type Lab, startLab } from './lab.ts'
+import type { ServiceName } from '../support/images.ts'
+import { type ClientRun, type Lab, startLab } from '../support/lab.ts'
 
 const run = promisify(execFile)
 const TIMEOUT_MS = 1500

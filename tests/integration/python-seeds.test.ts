@@ -12,7 +12,7 @@ import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 const run = promisify(execFile)
 const script = join(import.meta.dirname, 'python', 'seed_tcp_clients.py')

@@ -16,8 +16,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { open } from '../../clients/cli/net/tcp-client.ts'
-import { testLabel } from './images.ts'
-import { type Lab, startLab } from './lab.ts'
+import { testLabel } from '../support/images.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 const exec = promisify(execFile)
 const tag = process.env.NETLAB_TAG || 'dev'

@@ -1,7 +1,7 @@
 /**
  * The interactive session in a real pseudo-terminal, run the way a user runs it:
  * `docker compose run --rm --no-deps client` on the real docker-compose.yml (its own project
- * name, random host ports), typed into through tests/integration/session/pty-host.py. It proves
+ * name, random host ports), typed into through tests/support/pty-host.py. It proves
  * what a shell user expects: Tab completes a proxy name fetched from the faults API; `tcp echo`
  * with no text prompts for one line and leaves the session usable; Ctrl-C stops a probe and
  * prints its figures so far; a line typed during a command runs after it; history (never an
@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ComposeProject, randomHostPorts, repoRoot } from '../soak/compose-project.ts'
-import { Terminal } from './session/terminal.ts'
+import { Terminal } from '../support/terminal.ts'
 
 const run = promisify(execFile)
 const project = new ComposeProject('netlab-session', process.env)

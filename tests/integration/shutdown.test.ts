@@ -4,7 +4,7 @@
  * `shutting down` ... `shutdown complete`. (close-with-grace's pattern, in a container.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 describe('udp service shutdown', { timeout: 30_000 }, () => {
   let lab: Lab

@@ -11,8 +11,8 @@
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
-import { createStoreVolume, runRpcOnce, type StoreVolume } from './store-volume.ts'
+import { type Lab, startLab } from '../support/lab.ts'
+import { createStoreVolume, runRpcOnce, type StoreVolume } from '../support/store-volume.ts'
 
 const run = promisify(execFile)
 const NO_SPACE =

@@ -24,7 +24,7 @@ import {
   waitConverged,
   waitUpdated,
 } from '../../deploy/swarm/stack.ts'
-import { SwarmSession, TcpLoop, whoamiHost } from './swarm-session.ts'
+import { SwarmSession, TcpLoop, whoamiHost } from '../support/swarm-session.ts'
 
 const stack = `netlab-swarmtest-${randomUUID().slice(0, 8)}`
 const config = loadSwarmConfig({ ...process.env, SWARM_STACK: stack, SWARM_REPLICAS: '2', SWARM_SUBNET: '' })

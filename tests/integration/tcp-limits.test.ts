@@ -6,7 +6,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LineClient } from '../../clients/cli/net/tcp-client.ts'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 describe('tcp service limits', { timeout: 30_000 }, () => {
   let lab: Lab

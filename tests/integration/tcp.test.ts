@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchange } from '../../clients/cli/net/tcp-client.ts'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 describe('tcp service', { timeout: 30_000 }, () => {
   let lab: Lab

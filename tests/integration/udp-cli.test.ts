@@ -4,7 +4,7 @@
  * modes (no reply after the backoff schedule, unknown host), each with exit code 1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 describe('netlab udp (client container → udp service)', { timeout: 30_000 }, () => {
   let lab: Lab

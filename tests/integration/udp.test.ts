@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodeStatsReply, encodeStatsRequest } from '../../protocols/probe/packet.ts'
 import type { UdpStats } from '../../services/udp/counters.ts'
-import { decodeStatsReply, encodeStatsRequest } from '../../services/udp/probe/packet.ts'
-import { type Lab, startLab } from './lab.ts'
+import { type Lab, startLab } from '../support/lab.ts'
 
 const run = promisify(execFile)
 const hasTool = (path: string) => existsSync(path)

@@ -12,9 +12,9 @@ import { openRpcClient, type RpcClient, type RpcOutcome } from '../../clients/cl
 import { exchange, type Target } from '../../clients/cli/net/tcp-client.ts'
 import { udpRequest } from '../../clients/cli/net/udp-client.ts'
 import { LabError } from '../../lib/errors.ts'
-import { dataDocument } from '../../services/http/routes/data.ts'
-import type { RpcValue } from '../../services/rpc/value.ts'
-import { decodeProbeReply, encodeProbe } from '../../services/udp/probe/packet.ts'
+import { decodeProbeReply, encodeProbe } from '../../protocols/probe/packet.ts'
+import { dataDocument } from '../../protocols/seed-documents.ts'
+import type { RpcValue } from '../../protocols/value.ts'
 import type { Service } from './compose-project.ts'
 
 /** WrongAnswer is a reply that arrived but is not the right one: the soak fails on any. */

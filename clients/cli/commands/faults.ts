@@ -4,8 +4,8 @@
  */
 import { type Command, InvalidArgumentError } from 'commander'
 import { callApi, type FaultsApi, type ProxyInfo, type ToxicInfo } from '../net/faults-api.ts'
+import { parsePort, parseTimeout, type Runner } from '../options.ts'
 import type { ServicePorts } from '../targets.ts'
-import { parsePort, parseTimeout, type Runner } from './tcp.ts'
 
 interface ApiOpts {
   readonly host: string

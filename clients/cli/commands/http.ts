@@ -26,9 +26,9 @@ import {
   resolveUrl,
   statusSummary,
 } from '../net/http-client.ts'
+import { parseTimeout, type Runner } from '../options.ts'
 import type { Io } from '../output.ts'
 import type { ServicePorts } from '../targets.ts'
-import { parseTimeout, type Runner } from './tcp.ts'
 import { integer } from './udp.ts'
 
 type Pair = [string, string]

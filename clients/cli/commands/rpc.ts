@@ -1,10 +1,10 @@
 /** `netlab rpc call|kv|methods`: the RPC service over XML-RPC, JSON-RPC and multiprocessing.connection. */
 import { type Command, Option } from 'commander'
 import { LabError } from '../../../lib/errors.ts'
-import { DEVELOPMENT_AUTHKEY } from '../../../services/rpc/config.ts'
-import { parseJsonValue, SERVER_ERROR } from '../../../services/rpc/jsonrpc/codec.ts'
-import { pyFloatRepr, pyRepr } from '../../../services/rpc/python.ts'
-import { isStruct, type RpcValue } from '../../../services/rpc/value.ts'
+import { parseJsonValue, SERVER_ERROR } from '../../../protocols/jsonrpc/codec.ts'
+import { DEVELOPMENT_AUTHKEY } from '../../../protocols/mpconn/handshake.ts'
+import { pyFloatRepr, pyRepr } from '../../../protocols/python.ts'
+import { isStruct, type RpcValue } from '../../../protocols/value.ts'
 import { interruptedError, seconds } from '../net/interrupt.ts'
 import {
   DEFAULT_RPC_TIMEOUT_MS,
@@ -15,9 +15,9 @@ import {
   VIAS,
   type Via,
 } from '../net/rpc-client.ts'
+import { parsePort, parseTimeout, type Runner } from '../options.ts'
 import type { Io, Result } from '../output.ts'
 import type { ServicePorts } from '../targets.ts'
-import { parsePort, parseTimeout, type Runner } from './tcp.ts'
 
 interface RpcOpts {
   readonly via: Via

@@ -4,12 +4,11 @@
  * (`Welcome!`, then `Hello, <name>!` per name), ack is seed 001's tcpServer.
  */
 import { type Command, InvalidArgumentError } from 'commander'
-import { ACK_REPLY } from '../../../services/tcp/ack.ts'
-import { HELLO_RECV_BYTES } from '../../../services/tcp/hello.ts'
+import { ACK_REPLY, HELLO_RECV_BYTES } from '../../../protocols/seed-replies.ts'
 import { helloSession, welcomeExchange } from '../net/seed-tcp.ts'
 import { exchange } from '../net/tcp-client.ts'
+import { type ConnOpts, MAX_INPUT_BYTES, parseTimeout, type Runner, withConnOptions } from '../options.ts'
 import type { ServicePorts } from '../targets.ts'
-import { type ConnOpts, MAX_INPUT_BYTES, parseTimeout, type Runner, withConnOptions } from './tcp.ts'
 
 const ms = (n: number) => Math.round(n * 100) / 100
 

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream'
 import { Presets, SingleBar } from 'cli-progress'
 import { type Command, InvalidArgumentError } from 'commander'
-import { UDP_ACK_MIN_REQUEST_BYTES } from '../../../services/udp/handlers.ts'
+import { UDP_ACK_MIN_REQUEST_BYTES } from '../../../protocols/seed-replies.ts'
 import {
   DEFAULT_PROBE_SIZE,
   DEFAULT_PROBE_WAIT_MS,
@@ -11,21 +11,16 @@ import {
   runProbe,
 } from '../net/probe-runner.ts'
 import {
-  ackQuery,
-  ctimeQuery,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
   formatDuration,
-  helloQuery,
   type RetryOptions,
-  rfc868Query,
-  sntpQuery,
-  statsQuery,
   type Target,
   type UdpResult,
 } from '../net/udp-client.ts'
+import { ackQuery, ctimeQuery, helloQuery, rfc868Query, sntpQuery, statsQuery } from '../net/udp-queries.ts'
+import { parsePort, parseTimeout, type Runner } from '../options.ts'
 import type { ServicePorts } from '../targets.ts'
-import { parsePort, parseTimeout, type Runner } from './tcp.ts'
 
 interface UdpOpts {
   readonly host: string

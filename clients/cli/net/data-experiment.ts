@@ -15,8 +15,8 @@
  * Every run checks that the server received exactly the items and bytes sent.
  */
 import { LabError } from '../../../lib/errors.ts'
+import { median } from '../stats.ts'
 import { type HttpClient, type HttpResponse, serverTiming, statusSummary } from './http-client.ts'
-import { median } from './probe-runner.ts'
 
 /** Seed 000's published figures (Python 2, Flask's dev server, loopback, 2016). */
 export const SEED_000 = {

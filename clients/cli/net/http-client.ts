@@ -108,8 +108,9 @@ export function serverTiming(headers: Readonly<HeaderMap>): Record<string, numbe
 }
 
 /**
- * statusSummary is `404 not_found: no route for GET /nope` when the body is the service's
- * JSON error form (`error`, `message`), else `503 Service Unavailable`.
+ * statusSummary is `404 NOT_FOUND: no route for GET /nope` when the body is netlab's JSON
+ * error form (`{"error": <message>, "status": <n>, "code": <CODE>}`), the message alone when
+ * it has no code (toxiproxy's form), else the reason phrase, e.g. `503 Service Unavailable`.
  */
 export function statusSummary(res: HttpResponse): string {
   let detail = res.statusText
@@ -117,9 +118,9 @@ export function statusSummary(res: HttpResponse): string {
     try {
       const body = JSON.parse(res.body.toString('utf8')) as unknown
       if (typeof body === 'object' && body !== null) {
-        const { error, message } = body as { error?: unknown; message?: unknown }
-        const code = typeof error === 'string' ? error : detail
-        detail = typeof message === 'string' ? `${code}: ${message}` : code
+        const { error, code } = body as { error?: unknown; code?: unknown }
+        if (typeof code === 'string') detail = typeof error === 'string' ? `${code}: ${error}` : code
+        else if (typeof error === 'string') detail = error
       }
     } catch {
       // not JSON after all: the reason phrase will do

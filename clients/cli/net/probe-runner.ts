@@ -14,13 +14,14 @@ import { randomBytes } from 'node:crypto'
 import { createSocket } from 'node:dgram'
 import { build, type Histogram } from 'hdr-histogram-js'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
-import { nowMs, offsetAndDelay } from '../../../lib/ntp-time.ts'
+import { nowMs, offsetAndDelay } from '../../../protocols/ntp-time.ts'
 import {
   decodeProbeReply,
   encodeProbe,
   PROBE_HEADER_BYTES,
   type ProbeReply,
-} from '../../../services/udp/probe/packet.ts'
+} from '../../../protocols/probe/packet.ts'
+import { median } from '../stats.ts'
 import { onAbort } from './interrupt.ts'
 import type { Target } from './tcp-client.ts'
 import { type Resolver, resolveTarget } from './udp-client.ts'
@@ -73,15 +74,6 @@ export interface ProbeSummary {
 export type ReplyVerdict = 'new' | 'duplicate' | 'ignored'
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000
-
-/** median of a (copied, sorted) list; undefined when empty. */
-export function median(values: ArrayLike<number>): number | undefined {
-  const sorted = Float64Array.from(values).sort()
-  const n = sorted.length
-  if (n === 0) return undefined
-  const mid = n >> 1
-  return n % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
 
 /**
  * ProbeStats accumulates replies for a run of `count` probes (sequences 0..count−1).

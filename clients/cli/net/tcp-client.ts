@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
-import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import { interruptedError, onAbort, seconds } from './interrupt.ts'
 
 /** Target is where to connect. */

@@ -1,6 +1,6 @@
 /**
- * A reliable single request over UDP, and the UDP service's one-shot protocols on top of
- * it (ctime, hello, RFC 868 time, SNTP, probe-port stats).
+ * A reliable single request over UDP; the UDP service's one-shot protocols on top of it
+ * (ctime, hello, RFC 868 time, SNTP, probe-port stats) are in udp-queries.ts.
  *
  * `udpRequest` sends attempt 1, waits, and retransmits with exponential backoff (×2, ±10 %
  * jitter, capped) until a reply matches or the attempts run out. The rules:
@@ -36,9 +36,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
-import { NTP_UNIX_OFFSET_S, nowMs, offsetAndDelay, readNtpTime } from '../../../lib/ntp-time.ts'
-import { decodeStatsReply, encodeStatsRequest } from '../../../services/udp/probe/packet.ts'
-import { decodeReply, encodeRequest, SNTP_PACKET_BYTES } from '../../../services/udp/sntp/packet.ts'
+import { nowMs } from '../../../protocols/ntp-time.ts'
 import { interruptedError, onAbort } from './interrupt.ts'
 import type { Target } from './tcp-client.ts'
 
@@ -99,7 +97,8 @@ export const DEFAULT_MAX_TIMEOUT_MS = 2000
 /** The largest UDP payload over IPv4. */
 export const MAX_UDP_PAYLOAD = 65_507
 
-const describe = (t: Target) => `${t.host}:${t.port}`
+/** describeTarget is `host:port`, as messages name a target. */
+export const describeTarget = (t: Target) => `${t.host}:${t.port}`
 
 /**
  * backoffSchedule returns each attempt's timeout: timeoutMs × 2^(n−1), ±10 % jitter, then
@@ -177,7 +176,9 @@ export async function resolveTarget(
       }),
     ])
   } catch (err) {
-    throw new LabError('CONNECT_FAILED', `cannot reach ${describe(target)}: ${explain(err)}`, { cause: err })
+    throw new LabError('CONNECT_FAILED', `cannot reach ${describeTarget(target)}: ${explain(err)}`, {
+      cause: err,
+    })
   } finally {
     clearTimeout(timer)
   }
@@ -214,7 +215,9 @@ export async function udpRequest<T>(opts: UdpRequestOptions<T>): Promise<UdpResu
     abort = onAbort(opts.signal, () => {
       const elapsed = formatDuration(performance.now() - started)
       const attempts = `${sent} attempt${sent === 1 ? '' : 's'}`
-      fail(interruptedError(`${describe(target)} after ${attempts} (${elapsed}), no reply; socket closed`))
+      fail(
+        interruptedError(`${describeTarget(target)} after ${attempts} (${elapsed}), no reply; socket closed`),
+      )
     })
     if (done) return
 
@@ -234,7 +237,7 @@ export async function udpRequest<T>(opts: UdpRequestOptions<T>): Promise<UdpResu
           close(socket)
         } else {
           fail(
-            new LabError('SEND_FAILED', `cannot send to ${describe(target)}: ${explain(err)}`, {
+            new LabError('SEND_FAILED', `cannot send to ${describeTarget(target)}: ${explain(err)}`, {
               cause: err,
             }),
           )
@@ -279,7 +282,7 @@ export async function udpRequest<T>(opts: UdpRequestOptions<T>): Promise<UdpResu
           return
         }
         const elapsed = formatDuration(performance.now() - started)
-        let message = `no reply from ${describe(target)} after ${sent} attempt${sent === 1 ? '' : 's'} (${elapsed})`
+        let message = `no reply from ${describeTarget(target)} after ${sent} attempt${sent === 1 ? '' : 's'} (${elapsed})`
         if (lastError)
           message +=
             lastError.attempt === attempt
@@ -291,160 +294,4 @@ export async function udpRequest<T>(opts: UdpRequestOptions<T>): Promise<UdpResu
 
     startAttempt(0)
   })
-}
-
-// ---- the UDP service's one-shot protocols ------------------------------------------------
-
-/** ctimeQuery sends an empty datagram to the ctime port and returns the text reply. */
-export function ctimeQuery(target: Target, retry: RetryOptions = {}): Promise<UdpResult<string>> {
-  return udpRequest({
-    ...target,
-    ...retry,
-    request: () => Buffer.alloc(0),
-    match: (reply) => reply.toString('latin1'),
-  })
-}
-
-/** helloQuery sends `name` to the hello port and returns the reply (`Hello, name!`). */
-export function helloQuery(
-  target: Target,
-  name: string,
-  retry: RetryOptions = {},
-): Promise<UdpResult<string>> {
-  return udpRequest({
-    ...target,
-    ...retry,
-    request: () => Buffer.from(name, 'utf8'),
-    match: (reply) => reply.toString('utf8'),
-  })
-}
-
-/** ackQuery sends `text` to the ack port (seed 001's udpServer) and returns its reply. */
-export function ackQuery(target: Target, text: Buffer, retry: RetryOptions = {}): Promise<UdpResult<string>> {
-  return udpRequest({
-    ...target,
-    ...retry,
-    request: () => text,
-    match: (reply) => reply.toString('utf8'),
-  })
-}
-
-export interface Rfc868Time {
-  /** seconds since 1900-01-01 UTC as sent (32 bits) */
-  readonly secondsSince1900: number
-  /** the same instant as Unix ms */
-  readonly unixMs: number
-}
-
-/**
- * rfc868ToUnixMs converts the 32-bit RFC 868 seconds to Unix ms. The counter wraps on
- * 2036-02-07; values below 2^31 (before 1968) are read as the next era, as NTP does.
- */
-export function rfc868ToUnixMs(secondsSince1900: number): number {
-  const era = secondsSince1900 < 0x8000_0000 ? 2 ** 32 : 0
-  return (secondsSince1900 + era - NTP_UNIX_OFFSET_S) * 1000
-}
-
-/** rfc868Query sends an empty datagram to the RFC 868 time port; the reply must be 4 bytes. */
-export function rfc868Query(target: Target, retry: RetryOptions = {}): Promise<UdpResult<Rfc868Time>> {
-  return udpRequest({
-    ...target,
-    ...retry,
-    request: () => Buffer.alloc(0),
-    match: (reply) => {
-      if (reply.length !== 4) return undefined
-      const secondsSince1900 = reply.readUInt32BE(0)
-      return { secondsSince1900, unixMs: rfc868ToUnixMs(secondsSince1900) }
-    },
-  })
-}
-
-export interface SntpResult {
-  readonly offsetMs: number
-  readonly delayMs: number
-  readonly stratum: number
-  readonly refId: string
-  readonly leap: number
-  readonly version: number
-  /** the server's Transmit Timestamp (T3), Unix ms */
-  readonly serverTimeMs: number
-  readonly t1: number
-  readonly t2: number
-  readonly t3: number
-  readonly t4: number
-}
-
-/**
- * matchSntp accepts a mode-4 reply whose Originate is byte-for-byte the Transmit of the
- * attempt it arrived for, with a non-zero Transmit; T1 is read back from those bytes and T4
- * is the receive time, so offset and delay use that attempt's own timestamps.
- */
-export const matchSntp: ReplyMatcher<SntpResult> = (buf, attempt) => {
-  const reply = decodeReply(buf)
-  if (!reply) return undefined
-  const transmit = attempt.request.subarray(40, SNTP_PACKET_BYTES)
-  if (!reply.originate.equals(transmit)) return undefined
-  if (buf.readBigUInt64BE(40) === 0n) return undefined
-  const t1 = readNtpTime(attempt.request, 40)
-  const t4 = attempt.receivedAtMs
-  const { offsetMs, delayMs } = offsetAndDelay(t1, reply.receiveMs, reply.transmitMs, t4)
-  return {
-    offsetMs,
-    delayMs,
-    stratum: reply.stratum,
-    refId: reply.refId,
-    leap: reply.leap,
-    version: reply.version,
-    serverTimeMs: reply.transmitMs,
-    t1,
-    t2: reply.receiveMs,
-    t3: reply.transmitMs,
-    t4,
-  }
-}
-
-/** sntpQuery asks an SNTP server for the time; a kiss-o'-death (stratum 0) is a LabError. */
-export async function sntpQuery(target: Target, retry: RetryOptions = {}): Promise<UdpResult<SntpResult>> {
-  const result = await udpRequest({
-    ...target,
-    ...retry,
-    request: () => encodeRequest(nowMs()),
-    match: matchSntp,
-  })
-  if (result.reply.stratum === 0)
-    throw new LabError(
-      'KISS_OF_DEATH',
-      `${describe(target)} sent a kiss-o'-death: ${result.reply.refId || '(no code)'}`,
-    )
-  return result
-}
-
-/**
- * statsQuery asks the probe port for the service's counters with a request padded to
- * `length` bytes (the reply is never longer than the request). If the server answers that
- * it needs more room, it asks once more with exactly that length.
- */
-export async function statsQuery(
-  target: Target,
-  retry: RetryOptions = {},
-  length = 1400,
-): Promise<UdpResult<unknown> & { readonly requestBytes: number }> {
-  let size = length
-  for (let round = 0; round < 2; round++) {
-    const result = await udpRequest({
-      ...target,
-      ...retry,
-      request: () => encodeStatsRequest(size),
-      match: (reply) => decodeStatsReply(reply),
-    })
-    const reply = result.reply
-    if ('stats' in reply) return { ...result, reply: reply.stats, requestBytes: size }
-    if (round > 0 || reply.tooShort <= size || reply.tooShort > MAX_UDP_PAYLOAD)
-      throw new LabError(
-        'STATS_TOO_LARGE',
-        `${describe(target)} needs a ${reply.tooShort}-byte stats request (sent ${size})`,
-      )
-    size = reply.tooShort
-  }
-  throw new LabError('STATS_TOO_LARGE', `${describe(target)} kept asking for a larger stats request`)
 }

@@ -14,21 +14,12 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
+import { DEFAULT_ITEMS, dataDocument, MAX_ITEMS } from '../../../protocols/seed-documents.ts'
 import { isJsonType, mediaType, parseJson, rawBody, scanOf } from '../body.ts'
 import type { RequestBudget } from '../budget.ts'
 import type { HttpConfig } from '../config.ts'
 import { HttpError } from '../errors.ts'
 import { parseHeapBytes, textHeapBytes } from '../json-cost.ts'
-
-export const DEFAULT_ITEMS = 1000
-export const MAX_ITEMS = 100_000
-
-/** dataDocument is GET /data/'s body for `items` items, in Python's json.dumps spacing. */
-export function dataDocument(items: number): string {
-  const parts = new Array<string>(items)
-  for (let i = 0; i < items; i++) parts[i] = `"${i}": {"name": "tigerrose", "tag": "cool"}`
-  return `{"data": {${parts.join(', ')}}}`
-}
 
 /** DataReceipt is POST /data/'s answer. */
 export interface DataReceipt {
@@ -89,7 +80,7 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig, bud
   app.post('/data/', (req, reply) => {
     const type = mediaType(req)
     if (type !== '' && !isJsonType(type))
-      throw new HttpError('unsupported_media_type', `POST /data/ takes application/json, not ${type}`)
+      throw new HttpError('UNSUPPORTED_MEDIA_TYPE', `POST /data/ takes application/json, not ${type}`)
     const bytes = rawBody(req)
     const scan = scanOf(bytes, req)
     // the decoded text, what JSON.parse builds, and unpack's copy; a body parseJson refuses costs nothing
@@ -105,7 +96,7 @@ export function registerDataRoutes(app: FastifyInstance, config: HttpConfig, bud
     const t1 = performance.now()
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
       throw new HttpError(
-        'invalid_body',
+        'INVALID_BODY',
         'POST /data/ takes a JSON object, like {"0": {"name": "tigerrose"}}',
       )
     const items = unpack(doc as Record<string, unknown>)

@@ -8,20 +8,8 @@
  *   GET /localtime        <time><year>...</second></time> XML     seed 004
  */
 import type { FastifyInstance } from 'fastify'
+import { escapeHtml } from '../../../protocols/seed-documents.ts'
 import { HttpError } from '../errors.ts'
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#x27;',
-}
-
-/** escapeHtml makes text safe in HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c)
-}
 
 /** helloPage is seed 004's hello_world response, with the name escaped. */
 export function helloPage(name: string): string {
@@ -61,7 +49,7 @@ export function registerSeedRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: { name?: string | string[] } }>('/hello', (req, reply) => {
     const name = req.query.name
     if (typeof name !== 'string')
-      throw new HttpError('invalid_parameter', 'query parameter "name" is required, once: /hello?name=Guido')
+      throw new HttpError('INVALID_PARAMETER', 'query parameter "name" is required, once: /hello?name=Guido')
     return reply.type(HTML).send(helloPage(name))
   })
 

@@ -4,8 +4,8 @@
  * int, str/bytes/list concatenate with their own kind, and anything else raises Python's
  * own TypeError text (`unsupported operand type(s) for -: 'list' and 'int'`).
  */
-import { typeError } from '../errors.ts'
-import { pyTypeName, type RpcValue } from '../value.ts'
+import { typeError } from '../../../protocols/py-error.ts'
+import { pyTypeName, type RpcValue } from '../../../protocols/value.ts'
 import type { MethodSpec } from './registry.ts'
 
 type Num = bigint | number

@@ -4,9 +4,9 @@
  * TypeError texts for a wrong call), and XML-RPC, JSON-RPC and mp-connection all call it.
  */
 import { countCall } from '../../../lib/metrics/index.ts'
-import { PyError, typeError } from '../errors.ts'
-import { arityMessage } from '../python.ts'
-import type { RpcValue } from '../value.ts'
+import { PyError, typeError } from '../../../protocols/py-error.ts'
+import { arityMessage } from '../../../protocols/python.ts'
+import type { RpcValue } from '../../../protocols/value.ts'
 
 /** MethodSpec is one method: its Python-style signature, its help text, and its body. */
 export interface MethodSpec {

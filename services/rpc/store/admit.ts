@@ -4,9 +4,9 @@
  * past RPC_KV_MAX_KEYS and growth past RPC_STORE_MAX_BYTES are refused. Only what is admitted
  * is written; the refused are answered at once and leave no trace in the log.
  */
-import { PyError, valueError } from '../errors.ts'
-import { pyRepr } from '../python.ts'
-import type { RpcValue } from '../value.ts'
+import { PyError, valueError } from '../../../protocols/py-error.ts'
+import { pyRepr } from '../../../protocols/python.ts'
+import type { RpcValue } from '../../../protocols/value.ts'
 import { storeFull } from './errors.ts'
 import type { StoreOp } from './record.ts'
 

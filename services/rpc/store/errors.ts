@@ -14,7 +14,7 @@
 import { constants } from 'node:os'
 import { getSystemErrorMessage } from 'node:util'
 import { isErrnoException, LabError } from '../../../lib/errors.ts'
-import { PyError } from '../errors.ts'
+import { PyError } from '../../../protocols/py-error.ts'
 
 const EIO = constants.errno.EIO
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT'])

@@ -1,7 +1,7 @@
 /**
  * The few file operations the store needs, behind an interface so that tests can put a
  * file system under it that fails a sync, writes short, runs out of space, or loses
- * everything not yet synced (tests/unit/helpers/sim-fs.ts). `nodeFs` is the real one.
+ * everything not yet synced (tests/support/sim-fs.ts). `nodeFs` is the real one.
  *
  * Writes are positional (never O_APPEND): the store decides where each write goes, so a
  * failed write can be cut off again at the offset it started from.

@@ -16,8 +16,8 @@
  */
 import { dirname } from 'node:path'
 import type { Logger } from '../../../lib/log.ts'
-import { type PyError, typeError, valueError } from '../errors.ts'
-import { pyTypeName, type RpcValue } from '../value.ts'
+import { type PyError, typeError, valueError } from '../../../protocols/py-error.ts'
+import { pyTypeName, type RpcValue } from '../../../protocols/value.ts'
 import { admit, type Entry, keyError, type Pending } from './admit.ts'
 import { CompactionAborted, compactLog } from './compaction.ts'
 import { isNoSpace, StoreCorruptError, storeClosed, storeFull, storeWriteFailed } from './errors.ts'

@@ -7,7 +7,7 @@
  *   bytes → {"$b64":"..."}    Date → {"$date":"2026-11-21T12:00:00.000Z"}
  *   {"$x": 1n} → {"$struct":{"$x":{"$int":"1"}}}
  */
-import { type RpcValue, struct } from '../value.ts'
+import { type RpcValue, struct } from '../../../protocols/value.ts'
 
 export function toTagged(v: RpcValue): unknown {
   switch (typeof v) {

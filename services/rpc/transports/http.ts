@@ -21,11 +21,13 @@ import { pipeline, Transform } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { httpErrorBody } from '../../../lib/error-catalogue.ts'
 import type { Logger } from '../../../lib/log.ts'
+import { busy, RpcLimitError } from '../../../protocols/py-error.ts'
+import { encodeFault } from '../../../protocols/xmlrpc/codec.ts'
 import type { TransportOptions } from '../config.ts'
-import { busy, RpcLimitError } from '../errors.ts'
+import { RPC_ERRORS, type RpcHttpErrorCode } from '../errors.ts'
 import type { Registry } from '../methods/registry.ts'
-import { encodeFault } from '../xmlrpc/codec.ts'
 import { handleJsonRpc, type JsonRpcContext, limitReply } from './jsonrpc.ts'
 import { RequestHold } from './request-hold.ts'
 import { handleXmlRpc, limitFault, type XmlRpcContext } from './xmlrpc.ts'
@@ -35,8 +37,13 @@ const BODY_COST_FACTOR = 3
 /** seconds a client refused with BUSY is asked to wait (Retry-After) */
 const RETRY_AFTER_S = 1
 
-function httpError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ error, message, status })
+/** httpError writes the catalogue's `code` as the one HTTP JSON error body. */
+function httpError(reply: FastifyReply, code: RpcHttpErrorCode, message: string): FastifyReply {
+  const { status } = RPC_ERRORS[code]
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(httpErrorBody(code, message, status))
 }
 
 /** refuseBusy answers a request the budget cannot hold, in the form its path speaks. */
@@ -50,7 +57,7 @@ function refuseBusy(req: FastifyRequest, reply: FastifyReply, err: RpcLimitError
   }
   if (req.method === 'POST' && path === '/jsonrpc')
     return reply.code(200).type('application/json').send(limitReply(null, err))
-  return httpError(reply, 503, 'busy', err.message)
+  return httpError(reply, 'BUSY', err.message)
 }
 
 /** inflate gunzips `body` up to `max` bytes, charging what it produces to `hold` as it goes. */
@@ -84,12 +91,7 @@ async function requestText(
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase()
   if (encoding === 'identity') return body.toString('utf8')
   if (encoding !== 'gzip') {
-    await httpError(
-      reply,
-      501,
-      'unsupported_encoding',
-      `Content-Encoding ${encoding} is not supported (gzip is)`,
-    )
+    await httpError(reply, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported (gzip is)`)
     return undefined
   }
   try {
@@ -99,8 +101,7 @@ async function requestText(
     else
       await httpError(
         reply,
-        400,
-        'bad_gzip',
+        'BAD_GZIP',
         `cannot inflate the request within ${max} bytes: ${(err as Error).message}`,
       )
     return undefined
@@ -196,14 +197,12 @@ export function buildRpcHttpApp(registry: Registry, opts: TransportOptions, log:
     if (['/', '/RPC2', '/jsonrpc'].includes(path))
       return httpError(
         reply.header('allow', 'POST'),
-        405,
-        'method_not_allowed',
+        'METHOD_NOT_ALLOWED',
         `${req.method} ${path}: XML-RPC and JSON-RPC take POST`,
       )
     return httpError(
       reply,
-      404,
-      'not_found',
+      'NOT_FOUND',
       `no route for ${req.method} ${path}; XML-RPC is POST / or /RPC2, JSON-RPC POST /jsonrpc`,
     )
   })
@@ -212,13 +211,14 @@ export function buildRpcHttpApp(registry: Registry, opts: TransportOptions, log:
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
     if (status === 500) log.error({ err, url: req.url }, 'request failed')
     else log.info({ code: err.code, url: req.url }, 'client error')
-    const code =
+    const code: RpcHttpErrorCode =
       err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? 'body_too_large'
+        ? 'BODY_TOO_LARGE'
         : status === 500
-          ? 'internal_error'
-          : 'bad_request'
-    return httpError(reply, status, code, status === 500 ? 'internal error' : err.message)
+          ? 'INTERNAL_ERROR'
+          : 'BAD_REQUEST'
+    const body = httpErrorBody(code, status === 500 ? 'internal error' : err.message, status)
+    return reply.code(status).type('application/json').send(body)
   })
   return app
 }

@@ -21,10 +21,10 @@
  * and the connection carries on.
  */
 import type { Socket } from 'node:net'
-import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 import type { Logger } from '../../../lib/log.ts'
 import type { MemoryBudget } from '../../../lib/memory-budget.ts'
-import { encodeError, INTERNAL_ERROR, INVALID_REQUEST } from '../jsonrpc/codec.ts'
+import { encodeError, INTERNAL_ERROR, INVALID_REQUEST } from '../../../protocols/jsonrpc/codec.ts'
+import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { Drainable } from './drainable.ts'
 import { handleJsonRpc, type JsonRpcContext } from './jsonrpc.ts'
 import { RequestHold } from './request-hold.ts'

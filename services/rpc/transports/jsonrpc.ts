@@ -19,7 +19,6 @@
  * earlier ones keep their results.
  */
 import type { Logger } from '../../../lib/log.ts'
-import { PyError, RpcLimitError } from '../errors.ts'
 import {
   ERROR_MESSAGES,
   encodeBatch,
@@ -34,10 +33,11 @@ import {
   parseJsonRpc,
   SERVER_BUSY,
   SERVER_ERROR,
-} from '../jsonrpc/codec.ts'
-import { jsonSize } from '../jsonrpc/encoded-size.ts'
+} from '../../../protocols/jsonrpc/codec.ts'
+import { jsonSize } from '../../../protocols/jsonrpc/encoded-size.ts'
+import { PyError, RpcLimitError } from '../../../protocols/py-error.ts'
+import { type Grower, type RpcValue, struct } from '../../../protocols/value.ts'
 import type { Registry } from '../methods/registry.ts'
-import { type Grower, type RpcValue, struct } from '../value.ts'
 import { ReplyMeter } from './reply-meter.ts'
 
 /** how many calls of one batch run at once (writes among them share the store's sync) */

@@ -35,18 +35,26 @@
 import type { Socket } from 'node:net'
 import type { Logger } from '../../../lib/log.ts'
 import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
+import { keptForSmall, MpConnection, SMALL_HOLD_BYTES } from '../../../protocols/mpconn/connection.ts'
+import {
+  BudgetExceededError,
+  FrameTimeoutError,
+  FrameTooLargeError,
+} from '../../../protocols/mpconn/errors.ts'
+import { serverHandshake } from '../../../protocols/mpconn/handshake.ts'
+import {
+  type DecodedPickle,
+  decodePickleMeasured,
+  type PickleLimits,
+} from '../../../protocols/pickle/decode.ts'
+import { encodePickle, wrapBytes } from '../../../protocols/pickle/encode.ts'
+import { PickleEncodeError } from '../../../protocols/pickle/errors.ts'
+import { pickledSizeBound } from '../../../protocols/pickle/size.ts'
+import { PyException, type PyValue } from '../../../protocols/pickle/value.ts'
 import type { RpcConfig } from '../config.ts'
 import type { Registry } from '../methods/registry.ts'
-import { BadRequest, callMp } from '../mpconn/call.ts'
-import { keptForSmall, MpConnection, SMALL_HOLD_BYTES } from '../mpconn/connection.ts'
-import { BudgetExceededError, FrameTimeoutError, FrameTooLargeError } from '../mpconn/errors.ts'
-import { serverHandshake } from '../mpconn/handshake.ts'
-import { type DecodedPickle, decodePickleMeasured, type PickleLimits } from '../pickle/decode.ts'
-import { encodePickle, wrapBytes } from '../pickle/encode.ts'
-import { PickleEncodeError } from '../pickle/errors.ts'
-import { pickledSizeBound } from '../pickle/size.ts'
-import { PyException, type PyValue } from '../pickle/value.ts'
 import type { Drainable } from './drainable.ts'
+import { BadRequest, callMp } from './mpconn-call.ts'
 
 /** MpTransportOptions is the configuration and the service's memory budget (frames, decoded values and replies are held in it). */
 export type MpTransportOptions = RpcConfig & { readonly budget: MemoryBudget }

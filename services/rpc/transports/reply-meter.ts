@@ -12,8 +12,8 @@
  * already reserved: they count toward the reply limit but are never refused for budget.
  */
 import type { Logger } from '../../../lib/log.ts'
-import { busy, type RpcLimitCode, type RpcLimitError, replyTooLarge } from '../errors.ts'
-import type { Grower } from '../value.ts'
+import { busy, type RpcLimitCode, type RpcLimitError, replyTooLarge } from '../../../protocols/py-error.ts'
+import type { Grower } from '../../../protocols/value.ts'
 
 /** a reply's bytes are held three times: the parts, the joined string, the socket's copy */
 export const REPLY_COST_FACTOR = 3

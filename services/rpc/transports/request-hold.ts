@@ -7,7 +7,7 @@
  * are being refused (BUSY) or paused. A hold never takes more than the budget's limit.
  */
 import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
-import type { Grower } from '../value.ts'
+import type { Grower } from '../../../protocols/value.ts'
 
 /** a hold this small may use the whole budget, its reserve included */
 export const SMALL_HOLD_BYTES = 64 * 1024

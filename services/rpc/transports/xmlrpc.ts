@@ -12,9 +12,8 @@
  * that way gets its fault struct in place of its result, as multicall reports any failure.
  */
 import type { Logger } from '../../../lib/log.ts'
-import { busy, PyError, RpcLimitError, tooManyCalls, typeError } from '../errors.ts'
-import type { Registry } from '../methods/registry.ts'
-import { type Grower, isStruct, type RpcValue, struct } from '../value.ts'
+import { busy, PyError, RpcLimitError, tooManyCalls, typeError } from '../../../protocols/py-error.ts'
+import { type Grower, isStruct, type RpcValue, struct } from '../../../protocols/value.ts'
 import {
   ARRAY_ENVELOPE_BYTES,
   decodeMethodCallAsync,
@@ -25,9 +24,10 @@ import {
   RESPONSE_ENVELOPE_BYTES,
   XmlRpcDecodeError,
   type XmlRpcLimits,
-} from '../xmlrpc/codec.ts'
-import { xmlValueSize } from '../xmlrpc/encoded-size.ts'
-import { decodeErrorFault, pyFault, type XmlRpcFault } from '../xmlrpc/faults.ts'
+} from '../../../protocols/xmlrpc/codec.ts'
+import { xmlValueSize } from '../../../protocols/xmlrpc/encoded-size.ts'
+import { decodeErrorFault, pyFault, type XmlRpcFault } from '../../../protocols/xmlrpc/faults.ts'
+import type { Registry } from '../methods/registry.ts'
 import { ReplyMeter } from './reply-meter.ts'
 
 /** XmlRpcContext is what a transport hands the dispatcher: methods, limits and the log. */

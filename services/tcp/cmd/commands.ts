@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { BudgetSnapshot } from '../../../lib/memory-budget.ts'
+import type { CmdCommand } from '../../../protocols/tcp-cmd.ts'
 import type { StatsSnapshot } from '../counters.ts'
 import { TcpErrorCode } from '../errors.ts'
 
@@ -53,7 +54,7 @@ const requireArg = (name: string, arg: string): string => {
 }
 
 /** The command table. HELP lists it in this order. */
-export const commands: Readonly<Record<string, Command>> = {
+export const commands: Readonly<Record<CmdCommand, Command>> = {
   UPPER: {
     usage: 'UPPER <text>',
     help: 'reply with the text upper-cased (Unicode)',

@@ -8,8 +8,9 @@
  * requests even when a client pipelines them; a SLEEP holds only its own connection.
  * Errors never close the connection, except BUSY, IDLE_TIMEOUT and SHUTTING_DOWN.
  */
-import { type LineEvent, LineSplitter } from '../../../lib/framing/line-splitter.ts'
+
 import { countCommand } from '../../../lib/metrics/index.ts'
+import { type LineEvent, LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { Conn, ProtocolHandler } from '../connection.ts'
 import { errLine, TcpErrorCode } from '../errors.ts'
 import { type CommandContext, CommandError, type CommandResult, commands } from './commands.ts'
@@ -41,15 +42,21 @@ export function parseLine(line: string): ParsedLine {
   return { name: line.slice(0, space).toUpperCase(), arg: line.slice(space + 1) }
 }
 
-/** execute runs one request line and returns the reply line (with its newline). */
-export async function execute(line: string, ctx: CommandContext): Promise<CommandResult & { ok: boolean }> {
+/** Outcome is what one request line came to: the OK reply line, or the error's code and message. */
+export type Outcome =
+  | (CommandResult & { readonly ok: true })
+  | { readonly ok: false; readonly code: TcpErrorCode; readonly message: string }
+
+/** execute runs one request line: the OK reply line (with its newline), or the error's code. */
+export async function execute(line: string, ctx: CommandContext): Promise<Outcome> {
   const { name, arg } = parseLine(line)
-  const command = Object.hasOwn(commands, name) ? commands[name] : undefined
+  const command = Object.hasOwn(commands, name) ? commands[name as keyof typeof commands] : undefined
   if (!command) {
     const shown = name.length > 32 ? `${name.slice(0, 32)}...` : name
     return {
       ok: false,
-      reply: errLine(TcpErrorCode.UNKNOWN_COMMAND, `unknown command ${JSON.stringify(shown)}; try HELP`),
+      code: TcpErrorCode.UNKNOWN_COMMAND,
+      message: `unknown command ${JSON.stringify(shown)}; try HELP`,
     }
   }
   try {
@@ -60,9 +67,14 @@ export async function execute(line: string, ctx: CommandContext): Promise<Comman
       ...(result.close ? { close: true } : {}),
     }
   } catch (err) {
-    if (err instanceof CommandError) return { ok: false, reply: errLine(err.code, err.message) }
+    if (err instanceof CommandError) return { ok: false, code: err.code, message: err.message }
     throw err
   }
+}
+
+/** replyLine is the line an outcome is answered with; an error through errLine, the one ERR writer. */
+export function replyLine(outcome: Outcome): string {
+  return outcome.ok ? outcome.reply : errLine(outcome.code, outcome.message)
 }
 
 /** cmdHandler serves the cmd protocol on one connection. */
@@ -112,12 +124,12 @@ export function cmdHandler(
       try {
         const started = performance.now()
         const result = await execute(line, commandCtx)
-        countCommand('cmd', line, result.ok ? undefined : result.reply.split(' ', 2)[1], started)
+        countCommand('cmd', line, result.ok ? undefined : result.code, started)
         onCommand(result.ok)
-        conn.write(result.reply)
-        if (!result.ok) conn.log.info({ code: result.reply.split(' ', 2)[1] }, 'bad request')
+        conn.write(replyLine(result))
+        if (!result.ok) conn.log.info({ code: result.code }, 'bad request')
         else conn.log.debug({ command: parseLine(line).name }, 'command')
-        if (result.close) {
+        if (result.ok && result.close) {
           queue.length = 0
           conn.close('QUIT')
           break

@@ -20,9 +20,8 @@
  */
 import type { Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from '../lab.ts'
-import { type AttackRow, recordAttack } from './attack-report.ts'
-import { watchContainer } from './container-watch.ts'
+import { type AttackRow, recordAttack } from '../../support/hostile/attack-report.ts'
+import { watchContainer } from '../../support/hostile/container-watch.ts'
 import {
   labNetwork,
   listeningSockets,
@@ -31,7 +30,8 @@ import {
   sleep,
   udpFlood,
   untilClosed,
-} from './faults-tools.ts'
+} from '../../support/hostile/faults-tools.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 interface Outcome {
   readonly attack: string

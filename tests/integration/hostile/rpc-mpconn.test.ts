@@ -3,7 +3,7 @@
  * limits allow, sent concurrently from the host across the container network, while the
  * container is watched (container-watch.ts) and a normal echo is tried during and after:
  *
- *   memo bomb      issue 12's 4.4 MB frame (a 4 MiB str memoized once, referenced 100 000
+ *   memo bomb      the 4.4 MB memo-bomb frame (a 4 MiB str memoized once, referenced 100 000
  *                  times), on 8 connections at once: each refused with ValueError
  *                  (PICKLE_LIMIT, maxExpandedBytes), none re-encoded
  *   deepest nesting  lists nested RPC_MAX_DEPTH deep (served) and one deeper (ValueError), on
@@ -20,15 +20,15 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MpConnection } from '../../../services/rpc/mpconn/connection.ts'
-import { clientHandshake } from '../../../services/rpc/mpconn/handshake.ts'
-import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../services/rpc/pickle/decode.ts'
-import { encodePickle } from '../../../services/rpc/pickle/encode.ts'
-import { PyException, PySet, type PyValue } from '../../../services/rpc/pickle/value.ts'
-import { call, REFUSED, WRONG_SHAPES } from '../../unit/services/rpc/hostile-pickles.ts'
-import { type Lab, startLab } from '../lab.ts'
-import { outcome, recordAttack } from './attack-report.ts'
-import { type ContainerWatch, watchContainer } from './container-watch.ts'
+import { MpConnection } from '../../../protocols/mpconn/connection.ts'
+import { clientHandshake } from '../../../protocols/mpconn/handshake.ts'
+import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../protocols/pickle/decode.ts'
+import { encodePickle } from '../../../protocols/pickle/encode.ts'
+import { PyException, PySet, type PyValue } from '../../../protocols/pickle/value.ts'
+import { outcome, recordAttack } from '../../support/hostile/attack-report.ts'
+import { type ContainerWatch, watchContainer } from '../../support/hostile/container-watch.ts'
+import { call, REFUSED, WRONG_SHAPES } from '../../support/hostile-pickles.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const KEY = 'hostile-key'
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -113,7 +113,7 @@ async function attack(
   return { results, row }
 }
 
-/** memoBomb is issue 12's frame: PROTO 4, a 4 MiB str (BINUNICODE) memoized, 100 000 BINGETs of it in a list. */
+/** memoBomb is the memo-bomb frame: PROTO 4, a 4 MiB str (BINUNICODE) memoized, 100 000 BINGETs of it in a list. */
 function memoBomb(): Buffer {
   const batch = Buffer.concat([
     Buffer.from([0x28]),

@@ -9,10 +9,17 @@
  * and that every acknowledged write is still there; each records one row of the hostile table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from '../lab.ts'
-import { type AttackRow, outcome, recordAttack } from './attack-report.ts'
-import { watchContainer } from './container-watch.ts'
-import { normalCall, type Pipelined, pipeline, post, probe, tally } from './rpc-clients.ts'
+import { type AttackRow, outcome, recordAttack } from '../../support/hostile/attack-report.ts'
+import { watchContainer } from '../../support/hostile/container-watch.ts'
+import {
+  normalCall,
+  type Pipelined,
+  pipeline,
+  post,
+  probe,
+  tally,
+} from '../../support/hostile/rpc-clients.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const MiB = 1024 * 1024
 const BIG = 'b'.repeat(1_000_000) // a value near RPC_KV_MAX_VALUE_BYTES (1 MiB as stored)

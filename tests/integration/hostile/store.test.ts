@@ -6,9 +6,9 @@
  * during and after, and every acknowledged write must read back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from '../lab.ts'
-import { recordAttack } from './attack-report.ts'
-import { watchContainer } from './container-watch.ts'
+import { recordAttack } from '../../support/hostile/attack-report.ts'
+import { watchContainer } from '../../support/hostile/container-watch.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const CONNECTIONS = 24
 const WRITES = 110

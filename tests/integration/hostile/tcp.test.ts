@@ -17,9 +17,9 @@ import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from '../lab.ts'
-import { count, runAttack } from './attack.ts'
-import { outcome } from './attack-report.ts'
+import { count, runAttack } from '../../support/hostile/attack.ts'
+import { outcome } from '../../support/hostile/attack-report.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const HOST = '127.0.0.1'
 const MAX_CONNECTIONS = 1000

@@ -15,16 +15,16 @@ import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { UdpStats } from '../../../services/udp/counters.ts'
 import {
   decodeProbeReply,
   decodeStatsReply,
   encodeProbe,
   encodeStatsRequest,
-} from '../../../services/udp/probe/packet.ts'
-import { type Lab, startLab } from '../lab.ts'
-import { type AttackResult, runAttack } from './attack.ts'
-import { outcome } from './attack-report.ts'
+} from '../../../protocols/probe/packet.ts'
+import type { UdpStats } from '../../../services/udp/counters.ts'
+import { type AttackResult, runAttack } from '../../support/hostile/attack.ts'
+import { outcome } from '../../support/hostile/attack-report.ts'
+import { type Lab, startLab } from '../../support/lab.ts'
 
 const HOST = '127.0.0.1'
 const MAX_DATAGRAM = 65_507

@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compareResults, formatTable, runCompare } from '../../../bench/compare.ts'
 import type { BenchResult } from '../../../bench/result.ts'
-import { measurement, syntheticResult } from './report-fixture.ts'
+import { measurement, syntheticResult } from '../../support/report-fixture.ts'
 
 /** newer is the synthetic result with some figures moved: one regression of each kind. */
 function newer(): BenchResult {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { esc, fmtPct, fmtRatio, fmtUs } from '../../../bench/report/format.ts'
 import { renderHtml } from '../../../bench/report/html.ts'
-import { measurement, syntheticResult } from './report-fixture.ts'
+import { measurement, syntheticResult } from '../../support/report-fixture.ts'
 
 const count = (html: string, s: string): number => html.split(s).length - 1
 

@@ -1,4 +1,4 @@
-/** The suite's plan and arithmetic: step ids, ratios, and the issue's targets judged on synthetic figures. */
+/** The suite's plan and arithmetic: step ids, ratios, and the suite's targets judged on synthetic figures. */
 import { describe, expect, it } from 'vitest'
 import type { Measurement } from '../../../bench/result.ts'
 import { buildSuite, compare, TARGETS } from '../../../bench/suite.ts'
@@ -22,7 +22,7 @@ const lat = (p50Us: number) => ({ count: 10, meanUs: p50Us, p50Us, p90Us: p50Us,
 describe('buildSuite', () => {
   const steps = buildSuite()
 
-  it('has one step per load shape the issue lists, ids unique', () => {
+  it('has one step per load shape the suite lists, ids unique', () => {
     const ids = steps.map((s) => s.id)
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids).toEqual([

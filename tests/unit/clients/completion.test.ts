@@ -16,7 +16,7 @@ import {
 } from '../../../clients/cli/completion.ts'
 import { completionScript } from '../../../clients/cli/completion-scripts.ts'
 import { buildProgram } from '../../../clients/cli/program.ts'
-import { Capture } from './cli-harness.ts'
+import { Capture } from '../../support/cli-harness.ts'
 
 const sources: CompletionSources = {
   proxies: async () => [

@@ -8,8 +8,8 @@ import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
 import { buildApi } from '../../../services/faults/api.ts'
 import { ProxyRegistry } from '../../../services/faults/proxy-registry.ts'
-import { testRegistryOptions } from '../services/faults/registry-options.ts'
-import { runCli } from './cli-harness.ts'
+import { runCli } from '../../support/cli-harness.ts'
+import { testRegistryOptions } from '../../support/registry-options.ts'
 
 describe('netlab faults', () => {
   const log = createLogger('faults', 'silent')

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultTargets } from '../../../clients/cli/targets.ts'
 import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
+import { dataDocument } from '../../../protocols/seed-documents.ts'
 import { buildApp } from '../../../services/http/app.ts'
 import { loadHttpConfig } from '../../../services/http/config.ts'
-import { dataDocument } from '../../../services/http/routes/data.ts'
-import { runCli } from './cli-harness.ts'
+import { runCli } from '../../support/cli-harness.ts'
 
 /** Python's json.dumps size of {0: {'name': 'tigerrose'}, ...}: `"i": {"name": "tigerrose"}` joined by ", ". */
 function pythonSize(items: number): number {
@@ -184,8 +184,8 @@ describe('netlab http', () => {
   it('404: the body on stdout, the error line on stderr, exit 1', async () => {
     const r = await runCli(env, ['http', 'get', '/nope'])
     expect(r).toMatchObject({
-      stdout: '{"error":"not_found","message":"no route for GET /nope","status":404}\n',
-      stderr: 'netlab: GET /nope → 404 not_found: no route for GET /nope\n',
+      stdout: '{"error":"no route for GET /nope","status":404,"code":"NOT_FOUND"}\n',
+      stderr: 'netlab: GET /nope → 404 NOT_FOUND: no route for GET /nope\n',
       code: 1,
     })
   })
@@ -194,7 +194,7 @@ describe('netlab http', () => {
     const r = await runCli(env, ['http', 'delete', '/hello/x'])
     expect(r.code).toBe(1)
     expect(r.stderr).toBe(
-      'netlab: DELETE /hello/x → 405 method_not_allowed: DELETE is not allowed on /hello/x; allowed: GET, HEAD\n',
+      'netlab: DELETE /hello/x → 405 METHOD_NOT_ALLOWED: DELETE is not allowed on /hello/x; allowed: GET, HEAD\n',
     )
   })
 
@@ -202,9 +202,9 @@ describe('netlab http', () => {
     const r = await runCli(env, ['--json', 'http', 'get', '/nope'])
     expect(JSON.parse(r.stdout)).toMatchObject({
       status: 404,
-      body: { error: 'not_found', message: 'no route for GET /nope', status: 404 },
+      body: { code: 'NOT_FOUND', error: 'no route for GET /nope', status: 404 },
     })
-    expect(r.stderr).toBe('netlab: GET /nope → 404 not_found: no route for GET /nope\n')
+    expect(r.stderr).toBe('netlab: GET /nope → 404 NOT_FOUND: no route for GET /nope\n')
     expect(r.code).toBe(1)
   })
 
@@ -221,7 +221,7 @@ describe('netlab http', () => {
     const r = await runCli(env, ['http', 'post', '/data/', '--data', '{}', '-H', 'Content-Type: text/plain'])
     expect(r.code).toBe(1)
     expect(r.stderr).toBe(
-      'netlab: POST /data/ → 415 unsupported_media_type: POST /data/ takes application/json, not text/plain\n',
+      'netlab: POST /data/ → 415 UNSUPPORTED_MEDIA_TYPE: POST /data/ takes application/json, not text/plain\n',
     )
   })
 
@@ -399,7 +399,7 @@ describe('netlab http', () => {
     const r = await runCli({}, ['http', 'post-data', url, '--items', '100'])
     expect(r.code).toBe(1)
     expect(r.stderr).toBe(
-      `netlab: POST ${url} → 413 body_too_large: Request body is too large ` +
+      `netlab: POST ${url} → 413 BODY_TOO_LARGE: Request body is too large ` +
         `(100 items are ${pythonSize(100)} bytes, over the server's body limit: HTTP_MAX_BODY_BYTES)\n`,
     )
   })

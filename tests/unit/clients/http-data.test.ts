@@ -142,9 +142,9 @@ describe('statusSummary', () => {
         status: 404,
         statusText: 'Not Found',
         headers: json,
-        body: Buffer.from('{"error":"not_found","message":"no route"}'),
+        body: Buffer.from('{"error":"no route","status":404,"code":"NOT_FOUND"}'),
       }),
-      '404 not_found: no route',
+      '404 NOT_FOUND: no route',
     ],
     [
       response({

@@ -3,11 +3,12 @@
  * against a double that drops, duplicates, reorders and injects foreign-session replies.
  */
 import { describe, expect, it } from 'vitest'
-import { median, type ProbeOptions, ProbeStats, runProbe } from '../../../clients/cli/net/probe-runner.ts'
+import { type ProbeOptions, ProbeStats, runProbe } from '../../../clients/cli/net/probe-runner.ts'
+import { median } from '../../../clients/cli/stats.ts'
 import { LabError } from '../../../lib/errors.ts'
-import { nowMs } from '../../../lib/ntp-time.ts'
-import { decodeProbeRequest, encodeProbeReply } from '../../../services/udp/probe/packet.ts'
-import { type Behaviour, type DoubleRequest, freePort, startDouble } from './udp-double.ts'
+import { nowMs } from '../../../protocols/ntp-time.ts'
+import { decodeProbeRequest, encodeProbeReply } from '../../../protocols/probe/packet.ts'
+import { type Behaviour, type DoubleRequest, freePort, startDouble } from '../../support/udp-double.ts'
 
 /** sample builds a reply for `seq` with the given times (ms). */
 const sample = (sequence: number, t1: number, t2: number, t3: number) => ({ sequence, t1, t2, t3 })

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { VERSION } from '../../../lib/version.ts'
-import { runCli } from './cli-harness.ts'
+import { runCli } from '../../support/cli-harness.ts'
 
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
   version: string

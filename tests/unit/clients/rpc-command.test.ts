@@ -11,10 +11,10 @@ import type { Via } from '../../../clients/cli/net/rpc-client.ts'
 import { defaultTargets } from '../../../clients/cli/targets.ts'
 import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
+import { struct } from '../../../protocols/value.ts'
 import { loadRpcConfig } from '../../../services/rpc/config.ts'
 import { type RpcService, startRpcService } from '../../../services/rpc/server.ts'
-import { struct } from '../../../services/rpc/value.ts'
-import { runCli } from './cli-harness.ts'
+import { runCli } from '../../support/cli-harness.ts'
 
 const VIAS: readonly Via[] = ['xmlrpc', 'jsonrpc', 'jsonrpc-http', 'mpconn']
 const SUB_ERROR = "TypeError: unsupported operand type(s) for -: 'list' and 'int'"

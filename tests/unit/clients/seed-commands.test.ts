@@ -13,8 +13,8 @@ import { loadTcpConfig, tcpConfigSpec } from '../../../services/tcp/config.ts'
 import { startTcpService } from '../../../services/tcp/server.ts'
 import { loadUdpConfig, udpConfigSpec } from '../../../services/udp/config.ts'
 import { startUdpService } from '../../../services/udp/server.ts'
-import { freePorts } from '../helpers/free-ports.ts'
-import { Capture, runCli } from './cli-harness.ts'
+import { Capture, runCli } from '../../support/cli-harness.ts'
+import { freePorts } from '../../support/free-ports.ts'
 
 const ACK = 'tcpServer has received your message'
 const HELLO_DELAY_MS = 100

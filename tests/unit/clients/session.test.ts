@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSession } from '../../../clients/cli/session.ts'
-import { Capture } from './cli-harness.ts'
+import { Capture } from '../../support/cli-harness.ts'
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts each sequence
 const plain = (s: string) => s.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '').replace(/\r/g, '')

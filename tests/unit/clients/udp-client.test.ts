@@ -7,22 +7,24 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import {
   backoffSchedule,
-  ctimeQuery,
   formatDuration,
-  helloQuery,
   type RetryOptions,
+  udpRequest,
+} from '../../../clients/cli/net/udp-client.ts'
+import {
+  ctimeQuery,
+  helloQuery,
   rfc868Query,
   rfc868ToUnixMs,
   sntpQuery,
   statsQuery,
-  udpRequest,
-} from '../../../clients/cli/net/udp-client.ts'
+} from '../../../clients/cli/net/udp-queries.ts'
 import { LabError } from '../../../lib/errors.ts'
-import { nowMs } from '../../../lib/ntp-time.ts'
-import { ctime, rfc868 } from '../../../services/udp/ctime.ts'
-import { decodeProbeRequest, encodeStatsReply } from '../../../services/udp/probe/packet.ts'
-import { decodeRequest, encodeReply, encodeRequest } from '../../../services/udp/sntp/packet.ts'
-import { type Behaviour, freePort, sntpReply, startDouble, testClock } from './udp-double.ts'
+import { ctime, rfc868 } from '../../../protocols/ctime.ts'
+import { nowMs } from '../../../protocols/ntp-time.ts'
+import { decodeProbeRequest, encodeStatsReply } from '../../../protocols/probe/packet.ts'
+import { decodeRequest, encodeReply, encodeRequest } from '../../../protocols/sntp/packet.ts'
+import { type Behaviour, freePort, sntpReply, startDouble, testClock } from '../../support/udp-double.ts'
 
 /** No jitter: 40, 80, 160, 160, 160 ms. */
 const fast: RetryOptions = { timeoutMs: 40, maxTimeoutMs: 160, random: () => 0.5 }

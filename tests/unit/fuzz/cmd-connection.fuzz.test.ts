@@ -8,14 +8,14 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, it } from 'vitest'
-import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
 import { createLogger } from '../../../lib/log.ts'
+import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import { parseLine } from '../../../services/tcp/cmd/protocol.ts'
 import { loadTcpConfig, tcpConfigSpec } from '../../../services/tcp/config.ts'
 import { startTcpService, type TcpService } from '../../../services/tcp/server.ts'
-import { freePorts } from '../helpers/free-ports.ts'
-import { checkAsync } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { freePorts } from '../../support/free-ports.ts'
+import { checkAsync } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
 
 const MAX_LINE = 64
 const REPLY = /^(OK( [^\n]*)?|ERR (UNKNOWN_COMMAND|BAD_ARGUMENT|LINE_TOO_LONG) [^\n]+)$/u

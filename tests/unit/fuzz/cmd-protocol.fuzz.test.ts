@@ -5,11 +5,17 @@
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import { LineSplitter } from '../../../lib/framing/line-splitter.ts'
+import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { CommandContext } from '../../../services/tcp/cmd/commands.ts'
-import { execute, parseLine } from '../../../services/tcp/cmd/protocol.ts'
-import { check, checkAsync } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { execute, parseLine, replyLine } from '../../../services/tcp/cmd/protocol.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
+
+/** executeLine runs one line and renders its outcome as the wire line (errors through errLine). */
+async function executeLine(line: string, ctx: Parameters<typeof execute>[1]) {
+  const outcome = await execute(line, ctx)
+  return outcome.ok ? outcome : { ok: false as const, reply: replyLine(outcome) }
+}
 
 const ctx: CommandContext = {
   host: 'fuzz',
@@ -61,7 +67,7 @@ describe('fuzz: cmd protocol', () => {
       'cmd-protocol',
       'one reply per line',
       fc.asyncProperty(requestLine, async (line) => {
-        const result = await execute(line, ctx)
+        const result = await executeLine(line, ctx)
         if (!REPLY.test(result.reply)) throw new Error(`bad reply ${JSON.stringify(result.reply)}`)
         if (result.ok !== result.reply.startsWith('OK')) throw new Error('ok flag disagrees with the reply')
         const { name, arg } = parseLine(line)
@@ -108,7 +114,7 @@ describe('fuzz: cmd protocol', () => {
               replies++
               continue
             }
-            const r = await execute(event, ctx)
+            const r = await executeLine(event, ctx)
             if (REPLY.test(r.reply)) replies++
           }
         if (replies !== lines) throw new Error(`${lines} lines got ${replies} well-formed replies`)

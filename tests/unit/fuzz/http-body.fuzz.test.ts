@@ -9,10 +9,10 @@ import fc from 'fast-check'
 import type { FastifyRequest } from 'fastify'
 import { afterAll, describe, it } from 'vitest'
 import { jsonDepth, mediaType, parseForm, parseJson } from '../../../services/http/body.ts'
-import { HttpError, HttpErrorCode } from '../../../services/http/errors.ts'
-import { httpbinApp } from '../services/http/httpbin-app.ts'
-import { check, checkAsync } from './budget.ts'
-import { hostile } from './mutate.ts'
+import { HTTP_ERRORS, HttpError } from '../../../services/http/errors.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { httpbinApp } from '../../support/httpbin-app.ts'
+import { hostile } from '../../support/mutate.ts'
 
 const depthOf = (v: unknown): number =>
   v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0
@@ -32,7 +32,7 @@ describe('fuzz: HTTP body handling', () => {
     )
   })
 
-  it('parseJson returns what JSON.parse does, or throws invalid_json / json_too_deep', () => {
+  it('parseJson returns what JSON.parse does, or throws INVALID_JSON / JSON_TOO_DEEP', () => {
     check(
       'http-body',
       'parseJson',
@@ -42,7 +42,7 @@ describe('fuzz: HTTP body handling', () => {
           parsed = parseJson(bytes, maxDepth)
         } catch (err) {
           if (!(err instanceof HttpError)) throw err
-          const want = bytes.length > 0 && jsonDepth(bytes) > maxDepth ? 'json_too_deep' : 'invalid_json'
+          const want = bytes.length > 0 && jsonDepth(bytes) > maxDepth ? 'JSON_TOO_DEEP' : 'INVALID_JSON'
           if (err.code !== want || err.status !== 400)
             throw new Error(`${err.code} (${err.status}), want ${want}`)
           return
@@ -210,12 +210,12 @@ describe('fuzz: HTTP app (inject)', () => {
           // /status/<code> answers the status asked for, with httpbin's own bodies (418's teapot).
           if (res.statusCode < 400 || method === 'HEAD' || url.startsWith('/status/')) return
           const err = JSON.parse(res.body) as {
-            error: keyof typeof HttpErrorCode
-            message: string
+            error: string
             status: number
+            code: keyof typeof HTTP_ERRORS
           }
-          if (HttpErrorCode[err.error] === undefined) throw new Error(`uncatalogued error ${res.body}`)
-          if (err.status !== res.statusCode || typeof err.message !== 'string')
+          if (HTTP_ERRORS[err.code] === undefined) throw new Error(`uncatalogued error ${res.body}`)
+          if (err.status !== res.statusCode || typeof err.error !== 'string')
             throw new Error(`error body disagrees with the status: ${res.statusCode} ${res.body}`)
         },
       ),

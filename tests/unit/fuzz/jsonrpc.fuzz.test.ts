@@ -1,5 +1,5 @@
 /**
- * Fuzz: JSON-RPC (services/rpc/jsonrpc/codec.ts) and its dispatch (transports/jsonrpc.ts).
+ * Fuzz: JSON-RPC (protocols/jsonrpc/codec.ts) and its dispatch (transports/jsonrpc.ts).
  * Requests and values round-trip exactly (ints stay ints at any size, floats stay floats);
  * parseJsonRpc never throws; every reply is a JSON-RPC response whose error codes are the
  * spec's.
@@ -14,13 +14,13 @@ import {
   parseJsonRpc,
   parseJsonValue,
   parseResponse,
-} from '../../../services/rpc/jsonrpc/codec.ts'
+} from '../../../protocols/jsonrpc/codec.ts'
+import { type RpcValue, struct } from '../../../protocols/value.ts'
 import type { Registry } from '../../../services/rpc/methods/registry.ts'
 import { handleJsonRpc } from '../../../services/rpc/transports/jsonrpc.ts'
-import { type RpcValue, struct } from '../../../services/rpc/value.ts'
-import { check, checkAsync } from './budget.ts'
-import { hostile } from './mutate.ts'
-import { registry, rpcValue, sameValue, silent } from './rpc-values.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
+import { registry, rpcValue, sameValue, silent } from '../../support/rpc-values.ts'
 
 const ERROR_CODES = new Set([-32700, -32600, -32601, -32602, -32603, -32000])
 const limits: JsonRpcLimits = { ...DEFAULT_JSONRPC_LIMITS, maxBytes: 4096, maxDepth: 6, maxBatch: 8 }

@@ -1,13 +1,13 @@
 /**
- * Fuzz: lib/framing/line-splitter.ts. A reference model says what lines a byte stream
+ * Fuzz: protocols/line-splitter.ts. A reference model says what lines a byte stream
  * holds; the splitter must agree with it however the stream is cut into chunks, and never
  * hold more than maxLineBytes + 1 bytes.
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import { type LineEvent, LineSplitter } from '../../../lib/framing/line-splitter.ts'
-import { check } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { type LineEvent, LineSplitter } from '../../../protocols/line-splitter.ts'
+import { check } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
 
 const TOO_LONG = (max: number): LineEvent => ({ error: 'LINE_TOO_LONG', maxLineBytes: max })
 

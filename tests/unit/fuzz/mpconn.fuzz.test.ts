@@ -1,5 +1,5 @@
 /**
- * Fuzz: multiprocessing.connection framing (services/rpc/mpconn/framing.ts) and the
+ * Fuzz: multiprocessing.connection framing (protocols/mpconn/framing.ts) and the
  * authkey handshake (handshake.ts) over an in-memory duplex pair. Frames survive any cut
  * of the stream; bad headers fail with FRAME_TOO_LARGE / INVALID_FRAME, sticky, before
  * their payload is held; the handshake lets in exactly the peers that know the key and
@@ -12,11 +12,11 @@ import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { LabError } from '../../../lib/errors.ts'
 import { MemoryBudget } from '../../../lib/memory-budget.ts'
-import { MpConnection } from '../../../services/rpc/mpconn/connection.ts'
-import { encodeFrame, FrameDecoder } from '../../../services/rpc/mpconn/framing.ts'
-import { clientHandshake, serverHandshake } from '../../../services/rpc/mpconn/handshake.ts'
-import { check, checkAsync } from './budget.ts'
-import { cut, cutPoints, hostile } from './mutate.ts'
+import { MpConnection } from '../../../protocols/mpconn/connection.ts'
+import { encodeFrame, FrameDecoder } from '../../../protocols/mpconn/framing.ts'
+import { clientHandshake, serverHandshake } from '../../../protocols/mpconn/handshake.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { cut, cutPoints, hostile } from '../../support/mutate.ts'
 
 const MAX = 64
 const payloads = fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 6 })

@@ -1,5 +1,5 @@
 /**
- * Fuzz: the safe pickle decoder (services/rpc/pickle/decode.ts). Every value the encoder
+ * Fuzz: the safe pickle decoder (protocols/pickle/decode.ts). Every value the encoder
  * writes, at every protocol, decodes to itself, values of the allow-list of data
  * constructors included; any other bytes (random, or valid pickles bit-flipped, truncated,
  * spliced, with code-running opcodes or allowed globals spliced in, protocol 0 text pickles
@@ -10,10 +10,9 @@
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import { LabError } from '../../../lib/errors.ts'
-import { PyError } from '../../../services/rpc/errors.ts'
-import { dataAdd, dataSub } from '../../../services/rpc/pickle/arith.ts'
-import { decodePickle, type PickleLimits } from '../../../services/rpc/pickle/decode.ts'
-import { encodePickle } from '../../../services/rpc/pickle/encode.ts'
+import { dataAdd, dataSub } from '../../../protocols/pickle/arith.ts'
+import { decodePickle, type PickleLimits } from '../../../protocols/pickle/decode.ts'
+import { encodePickle } from '../../../protocols/pickle/encode.ts'
 import {
   Py2Str,
   PyByteArray,
@@ -33,9 +32,10 @@ import {
   PyTuple,
   type PyValue,
   pyRepr,
-} from '../../../services/rpc/pickle/value.ts'
-import { check } from './budget.ts'
-import { hostile } from './mutate.ts'
+} from '../../../protocols/pickle/value.ts'
+import { PyError } from '../../../protocols/py-error.ts'
+import { check } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
 
 const timezone = fc
   .tuple(

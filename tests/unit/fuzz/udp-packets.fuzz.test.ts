@@ -1,11 +1,10 @@
 /**
- * Fuzz: the UDP codecs (services/udp/probe/packet.ts, services/udp/sntp/packet.ts) and the
+ * Fuzz: the UDP codecs (protocols/probe/packet.ts, protocols/sntp/packet.ts) and the
  * handlers' dispatch (services/udp/handlers.ts). Round trips for valid packets; for any
  * datagram, a documented drop reason or a reply within the documented size bounds.
  */
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
-import { createHandlers, udpProtos } from '../../../services/udp/handlers.ts'
 import {
   decodeProbeReply,
   decodeProbeRequest,
@@ -13,16 +12,17 @@ import {
   encodeProbe,
   encodeProbeReply,
   encodeStatsRequest,
-} from '../../../services/udp/probe/packet.ts'
+} from '../../../protocols/probe/packet.ts'
 import {
   decodeReply,
   decodeRequest,
   encodeReply,
   encodeRequest,
   type ServerClock,
-} from '../../../services/udp/sntp/packet.ts'
-import { check } from './budget.ts'
-import { hostile } from './mutate.ts'
+} from '../../../protocols/sntp/packet.ts'
+import { createHandlers, udpProtos } from '../../../services/udp/handlers.ts'
+import { check } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
 
 const clock: ServerClock = {
   stratum: 1,

@@ -1,13 +1,11 @@
 /**
- * Fuzz: the XML-RPC decoder (services/rpc/xmlrpc/codec.ts) and its dispatch
+ * Fuzz: the XML-RPC decoder (protocols/xmlrpc/codec.ts) and its dispatch
  * (transports/xmlrpc.ts). Valid calls round-trip; anything else is an XmlRpcDecodeError
  * with a documented code, and the server answers every body with a methodResponse
  * (result or fault) that a client can read.
  */
 import fc from 'fast-check'
 import { beforeAll, describe, it } from 'vitest'
-import type { Registry } from '../../../services/rpc/methods/registry.ts'
-import { handleXmlRpc } from '../../../services/rpc/transports/xmlrpc.ts'
 import {
   DEFAULT_XMLRPC_LIMITS,
   decodeMethodCall,
@@ -16,10 +14,12 @@ import {
   encodeMethodResponse,
   XmlRpcDecodeError,
   type XmlRpcLimits,
-} from '../../../services/rpc/xmlrpc/codec.ts'
-import { check, checkAsync } from './budget.ts'
-import { hostile } from './mutate.ts'
-import { registry, rpcValue, sameValue, silent } from './rpc-values.ts'
+} from '../../../protocols/xmlrpc/codec.ts'
+import type { Registry } from '../../../services/rpc/methods/registry.ts'
+import { handleXmlRpc } from '../../../services/rpc/transports/xmlrpc.ts'
+import { check, checkAsync } from '../../support/fuzz-budget.ts'
+import { hostile } from '../../support/mutate.ts'
+import { registry, rpcValue, sameValue, silent } from '../../support/rpc-values.ts'
 
 const CODES = new Set(['XML_MALFORMED', 'XML_FORBIDDEN', 'XML_LIMIT', 'XML_INVALID'])
 const limits: XmlRpcLimits = {

@@ -50,13 +50,13 @@ function authenticated(request: FastifyRequest<AuthParams>): boolean {
 export function registerAuthRoutes(app: FastifyInstance): void {
   app.get<AuthParams>('/basic-auth/:user/:passwd', (request, reply) => {
     if (!authenticated(request))
-      throw new HttpError('unauthorized', `Basic credentials for user "${request.params.user}" are required`)
+      throw new HttpError('UNAUTHORIZED', `Basic credentials for user "${request.params.user}" are required`)
     return sendJson(reply, { authenticated: true, user: request.params.user })
   })
 
   app.get<AuthParams>('/hidden-basic-auth/:user/:passwd', (request, reply) => {
     if (!authenticated(request))
-      throw new HttpError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)
+      throw new HttpError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`)
     return sendJson(reply, { authenticated: true, user: request.params.user })
   })
 
@@ -64,7 +64,7 @@ export function registerAuthRoutes(app: FastifyInstance): void {
     const header = request.headers.authorization
     if (!header?.startsWith('Bearer ')) {
       reply.header('www-authenticate', 'Bearer')
-      throw new HttpError('unauthorized', 'a bearer token is required: Authorization: Bearer <token>')
+      throw new HttpError('UNAUTHORIZED', 'a bearer token is required: Authorization: Bearer <token>')
     }
     return sendJson(reply, { authenticated: true, token: header.slice('Bearer '.length) })
   })

@@ -20,7 +20,7 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** checkName refuses what cannot be a cookie name (Set-Cookie could not carry it). */
 function checkName(name: string): string {
   if (!COOKIE_NAME.test(name))
-    throw new HttpError('invalid_parameter', `"${name}" is not a valid cookie name (an RFC 6265 token)`)
+    throw new HttpError('INVALID_PARAMETER', `"${name}" is not a valid cookie name (an RFC 6265 token)`)
   return name
 }
 

@@ -29,7 +29,7 @@ import { ALL_METHODS, basicEcho, bodyEcho, sendJson } from './echo.ts'
 export function checkLimit(what: string, value: number, max: number, unit: string, setting?: string): void {
   if (value > max)
     throw new HttpError(
-      'invalid_parameter',
+      'INVALID_PARAMETER',
       `${what} is ${value} ${unit}, above the limit of ${max} ${unit}${setting ? ` (${setting})` : ''}`,
     )
 }

@@ -182,13 +182,13 @@ function multipartError(err: unknown, config: HttpConfig): Error {
   const code = (err as { code?: unknown }).code
   if (code === 'FST_PARTS_LIMIT')
     return new HttpError(
-      'body_too_large',
+      'BODY_TOO_LARGE',
       `multipart body has more than ${config.maxMultipartParts} parts (HTTP_MAX_MULTIPART_PARTS)`,
       { cause: err },
     )
   // @fastify/multipart's other errors (prototype names, ...) carry FST_ codes the app maps.
   if (typeof code === 'string' && code.startsWith('FST_')) return err as Error
-  return new HttpError('invalid_body', `malformed multipart body: ${(err as Error).message}`, { cause: err })
+  return new HttpError('INVALID_BODY', `malformed multipart body: ${(err as Error).message}`, { cause: err })
 }
 
 /** fieldText is a multipart field's value as sent (the plugin parses application/json fields). */
@@ -211,7 +211,7 @@ async function readMultipart(
   const count = (bytes: number): void => {
     total += bytes
     if (total > config.maxBodyBytes)
-      throw new HttpError('body_too_large', `multipart body is larger than ${config.maxBodyBytes} bytes`)
+      throw new HttpError('BODY_TOO_LARGE', `multipart body is larger than ${config.maxBodyBytes} bytes`)
   }
   try {
     for await (const part of request.parts()) {
@@ -222,7 +222,7 @@ async function readMultipart(
           chunks.push(chunk)
         }
         if (part.file.truncated)
-          throw new HttpError('body_too_large', `multipart file is larger than ${config.maxBodyBytes} bytes`)
+          throw new HttpError('BODY_TOO_LARGE', `multipart file is larger than ${config.maxBodyBytes} bytes`)
         const content = Buffer.concat(chunks)
         const printed = dataTextBytes(content, part.mimetype || undefined)
         // the joined copy, its text, and its share of the reply (two bytes a character, worst)
@@ -230,7 +230,7 @@ async function readMultipart(
         files.push([part.fieldname, dataText(content, part.mimetype || undefined)])
       } else {
         if (part.valueTruncated)
-          throw new HttpError('body_too_large', `multipart field is larger than ${config.maxBodyBytes} bytes`)
+          throw new HttpError('BODY_TOO_LARGE', `multipart field is larger than ${config.maxBodyBytes} bytes`)
         const value = fieldText(part)
         count(Buffer.byteLength(value))
         budget.add(request, replyBytes(jsonTextBytes(value), true), 'echoing this request')

@@ -71,7 +71,7 @@ export function registerRedirectRoutes(app: FastifyInstance): void {
       const { url, status_code } = request.query
       if (!isLocalPath(url))
         throw new HttpError(
-          'invalid_parameter',
+          'INVALID_PARAMETER',
           `url must be a path on this server starting with a single "/", like /get (this lab is no open redirect); got ${JSON.stringify(url)}`,
         )
       return reply.redirect(url, status_code)

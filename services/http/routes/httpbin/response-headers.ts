@@ -45,13 +45,13 @@ export function headerGroups(pairs: readonly (readonly [string, string])[]): Map
       validateHeaderValue(name, value)
     } catch {
       throw new HttpError(
-        'invalid_parameter',
+        'INVALID_PARAMETER',
         `not a valid response header: ${JSON.stringify(`${name}: ${value}`)}`,
       )
     }
     const key = name.toLowerCase()
     if (FRAMING.has(key))
-      throw new HttpError('invalid_parameter', `${name} is the server's to set, not the query's`)
+      throw new HttpError('INVALID_PARAMETER', `${name} is the server's to set, not the query's`)
     const group = groups.get(key)
     if (group) group.values.push(value)
     else groups.set(key, { name, values: [value] })

@@ -34,13 +34,13 @@ export function parseStatusCodes(spec: string): WeightedCode[] {
     const weightText = colon === -1 ? '1' : choice.slice(colon + 1)
     const code = Number(codeText)
     if (!CODE.test(codeText) || code < 200 || code > 599)
-      throw new HttpError('invalid_parameter', `invalid status code "${codeText}": ${USAGE}`)
+      throw new HttpError('INVALID_PARAMETER', `invalid status code "${codeText}": ${USAGE}`)
     if (!WEIGHT.test(weightText))
-      throw new HttpError('invalid_parameter', `invalid weight "${weightText}" for status ${code}: ${USAGE}`)
+      throw new HttpError('INVALID_PARAMETER', `invalid weight "${weightText}" for status ${code}: ${USAGE}`)
     return { code, weight: Number(weightText) }
   })
   if (choices.reduce((sum, c) => sum + c.weight, 0) <= 0)
-    throw new HttpError('invalid_parameter', `the weights in "${spec}" add up to 0: ${USAGE}`)
+    throw new HttpError('INVALID_PARAMETER', `the weights in "${spec}" add up to 0: ${USAGE}`)
   return choices
 }
 

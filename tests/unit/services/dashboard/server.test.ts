@@ -147,6 +147,6 @@ describe('dashboard server', () => {
     )
     const res = await a.inject({ url: '/api/faults/proxies' })
     expect(res.statusCode).toBe(502)
-    expect(res.json()).toMatchObject({ error: 'faults_unreachable' })
+    expect(res.json()).toMatchObject({ status: 502, code: 'FAULTS_UNREACHABLE' })
   })
 })

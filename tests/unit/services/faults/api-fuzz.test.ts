@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { formatHostPort, parseHostPort } from '../../../../services/faults/address.ts'
 import { FaultsError } from '../../../../services/faults/errors.ts'
-import { startHarness } from './faults-harness.ts'
+import { startHarness } from '../../../support/faults-harness.ts'
 
 const RUNS = 300
 

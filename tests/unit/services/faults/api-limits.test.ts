@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { loadProxiesFile } from '../../../../services/faults/server.ts'
 import { parseAllowEntry, UpstreamPolicy } from '../../../../services/faults/upstream-policy.ts'
-import { startHarness } from './faults-harness.ts'
+import { startHarness } from '../../../support/faults-harness.ts'
 
 /** a TCP server on loopback that counts the connections it gets */
 async function countingServer(): Promise<{ server: Server; port: number; connections: () => number }> {

@@ -3,7 +3,7 @@ import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { VERSION } from '../../../../lib/version.ts'
 import { FAULTS_VERSION } from '../../../../services/faults/api.ts'
-import { startHarness } from './faults-harness.ts'
+import { startHarness } from '../../../support/faults-harness.ts'
 
 /** refused resolves true when nothing listens on the loopback port. */
 function refused(port: number): Promise<boolean> {

@@ -13,8 +13,8 @@ import { MemoryBudget } from '../../../../lib/memory-budget.ts'
 import { CONNECTION_RESERVE_BYTES, type TcpCounters } from '../../../../services/faults/tcp-proxy.ts'
 import { DATAGRAM_OVERHEAD_BYTES } from '../../../../services/faults/udp-fanout.ts'
 import { type Lookup, parseAllowEntry, UpstreamPolicy } from '../../../../services/faults/upstream-policy.ts'
-import { connectClient } from '../../helpers/test-client.ts'
-import { type Harness, startHarness } from './faults-harness.ts'
+import { type Harness, startHarness } from '../../../support/faults-harness.ts'
+import { connectClient } from '../../../support/test-client.ts'
 
 const KiB = 1024
 

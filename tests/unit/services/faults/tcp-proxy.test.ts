@@ -4,8 +4,8 @@
  * (at least the configured delay), so a slow machine cannot fail them.
  */
 import { describe, expect, it } from 'vitest'
-import { connectClient } from '../../helpers/test-client.ts'
-import { startHarness } from './faults-harness.ts'
+import { startHarness } from '../../../support/faults-harness.ts'
+import { connectClient } from '../../../support/test-client.ts'
 
 /** roundTrip writes `text` and waits for its echo; returns the elapsed ms. */
 async function roundTrip(port: number, text: string): Promise<{ ms: number; reply: string }> {

@@ -6,7 +6,7 @@ import { TokenBucket } from '../../../../services/faults/toxics/rate.ts'
 import { findToxic, toxicTypes } from '../../../../services/faults/toxics/registry.ts'
 import { sliceSizes } from '../../../../services/faults/toxics/slicer.ts'
 import { jittered, type UdpToxicRun } from '../../../../services/faults/toxics/toxic.ts'
-import { seededRng } from './seeded-rng.ts'
+import { seededRng } from '../../../support/seeded-rng.ts'
 
 const limits = { maxDelayMs: 10_000, maxUdpFanout: 1000 }
 

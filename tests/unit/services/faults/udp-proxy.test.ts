@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { startHarness } from './faults-harness.ts'
+import { startHarness } from '../../../support/faults-harness.ts'
 
 interface UdpClient {
   readonly socket: Socket

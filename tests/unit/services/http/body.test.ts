@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { jsonDepth, scanJson } from '../../../../services/http/body.ts'
 import { JsonScanner } from '../../../../services/http/json-scan.ts'
-import { httpbinApp, listen } from './httpbin-app.ts'
+import { httpbinApp, listen } from '../../../support/httpbin-app.ts'
 
 function scanInPieces(text: Buffer, cuts: readonly number[]): JsonScanner {
   const scanner = new JsonScanner()
@@ -113,7 +113,7 @@ describe('the depth scan while receiving', () => {
     const deep = await post(base, '/data/', ['{"a": ', '[[[[[', '[[[[1]]]', ']]]]]}'])
     expect(deep).toEqual({
       status: 400,
-      body: { error: 'json_too_deep', message: 'JSON body is nested deeper than 8 levels', status: 400 },
+      body: { code: 'JSON_TOO_DEEP', error: 'JSON body is nested deeper than 8 levels', status: 400 },
     })
     const pieces = ['{"0": {"name": "tig', 'errose"}, "1": {"na', 'me": "x"}}']
     const ok = await post(base, '/data/', pieces)

@@ -38,8 +38,8 @@ describe('the HTTP memory budget', () => {
     expect(busy.statusCode).toBe(503)
     expect(busy.headers['retry-after']).toBe('1')
     expect(busy.json()).toEqual({
-      error: 'busy',
-      message: 'the server is at its memory budget; retry in 1 s',
+      code: 'BUSY',
+      error: 'the server is at its memory budget; retry in 1 s',
       status: 503,
     })
     taken?.release()
@@ -65,8 +65,8 @@ describe('the HTTP memory budget', () => {
       headers: { 'content-type': 'application/json' },
     })
     expect(res.statusCode).toBe(413)
-    expect(res.json()).toMatchObject({ error: 'body_too_large', status: 413 })
-    expect(res.json().message).toMatch(
+    expect(res.json()).toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 })
+    expect(res.json().error).toMatch(
       /^parsing this body would take \d+ bytes of memory, more than the service's whole budget of 4194304 \(HTTP_MEMORY_BUDGET_BYTES\)$/,
     )
     expect(budget.usedBytes).toBe(0)

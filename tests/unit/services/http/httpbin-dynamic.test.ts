@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeBase64, parseRange } from '../../../../services/http/routes/httpbin/dynamic.ts'
 import { parseStatusCodes, pickWeighted } from '../../../../services/http/routes/httpbin/status.ts'
-import { ANY_METHODS, httpbinApp } from './httpbin-app.ts'
+import { ANY_METHODS, httpbinApp } from '../../../support/httpbin-app.ts'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -143,8 +143,8 @@ describe('/status, /delay and the dynamic data routes (inject)', () => {
     const res = await app.inject({ url: '/status/teapot' })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message:
+      code: 'INVALID_PARAMETER',
+      error:
         'invalid status code "teapot": expected a code from 200 to 599, a list like 200,404 or weights like 200:0.7,500:0.3',
       status: 400,
     })
@@ -174,14 +174,14 @@ describe('/status, /delay and the dynamic data routes (inject)', () => {
     expect(performance.now() - t0).toBeLessThan(250)
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'delay is 0.5 s, above the limit of 0.3 s (HTTP_MAX_DELAY_MS=300)',
+      code: 'INVALID_PARAMETER',
+      error: 'delay is 0.5 s, above the limit of 0.3 s (HTTP_MAX_DELAY_MS=300)',
       status: 400,
     })
     const negative = await app.inject({ url: '/delay/-1' })
     expect(negative.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'params/n must be >= 0',
+      code: 'INVALID_PARAMETER',
+      error: 'params/n must be >= 0',
       status: 400,
     })
   })
@@ -204,15 +204,15 @@ describe('/status, /delay and the dynamic data routes (inject)', () => {
       const res = await app.inject({ url })
       expect(res.statusCode).toBe(400)
       expect(res.json()).toEqual({
-        error: 'invalid_parameter',
-        message: 'n is 1001 bytes, above the limit of 1000 bytes (HTTP_MAX_RANDOM_BYTES)',
+        code: 'INVALID_PARAMETER',
+        error: 'n is 1001 bytes, above the limit of 1000 bytes (HTTP_MAX_RANDOM_BYTES)',
         status: 400,
       })
     }
     const bad = await app.inject({ url: '/bytes/ten' })
     expect(bad.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'params/n must be integer',
+      code: 'INVALID_PARAMETER',
+      error: 'params/n must be integer',
       status: 400,
     })
   })
@@ -246,8 +246,8 @@ describe('/status, /delay and the dynamic data routes (inject)', () => {
     const res = await app.inject({ url: '/stream/6' })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'n is 6 lines, above the limit of 5 lines (HTTP_MAX_STREAM_LINES)',
+      code: 'INVALID_PARAMETER',
+      error: 'n is 6 lines, above the limit of 5 lines (HTTP_MAX_STREAM_LINES)',
       status: 400,
     })
   })
@@ -275,12 +275,12 @@ describe('/status, /delay and the dynamic data routes (inject)', () => {
     expect([coded.statusCode, coded.body]).toEqual([503, '*'])
     const long = await app.inject({ url: '/drip?duration=0.2&delay=0.2' })
     expect(long.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'delay + duration is 0.4 s, above the limit of 0.3 s (HTTP_MAX_DELAY_MS=300)',
+      code: 'INVALID_PARAMETER',
+      error: 'delay + duration is 0.4 s, above the limit of 0.3 s (HTTP_MAX_DELAY_MS=300)',
       status: 400,
     })
     const big = await app.inject({ url: '/drip?numbytes=1001&duration=0' })
-    expect(big.json().message).toBe(
+    expect(big.json().error).toBe(
       'numbytes is 1001 bytes, above the limit of 1000 bytes (HTTP_MAX_RANDOM_BYTES)',
     )
   })

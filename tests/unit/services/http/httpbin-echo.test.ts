@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect } from '../../../../services/http/body.ts'
 import { titleCase } from '../../../../services/http/routes/httpbin/echo.ts'
-import { ANY_METHODS, httpbinApp, multipartBody } from './httpbin-app.ts'
+import { ANY_METHODS, httpbinApp, multipartBody } from '../../../support/httpbin-app.ts'
 
 describe('titleCase', () => {
   it.each([
@@ -273,8 +273,8 @@ describe('the echo routes (inject)', () => {
     })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_json',
-      message: 'request body is not valid JSON: Unexpected end of JSON input',
+      code: 'INVALID_JSON',
+      error: 'request body is not valid JSON: Unexpected end of JSON input',
       status: 400,
     })
   })
@@ -293,7 +293,7 @@ describe('the echo routes (inject)', () => {
       headers: { 'content-type': 'text/plain' },
     })
     expect(res.statusCode).toBe(413)
-    expect(res.json()).toEqual({ error: 'body_too_large', message: 'Request body is too large', status: 413 })
+    expect(res.json()).toEqual({ code: 'BODY_TOO_LARGE', error: 'Request body is too large', status: 413 })
   })
 
   it('answers a multipart body with more than HTTP_MAX_MULTIPART_PARTS parts with 413', async () => {
@@ -306,8 +306,8 @@ describe('the echo routes (inject)', () => {
     })
     expect(res.statusCode).toBe(413)
     expect(res.json()).toEqual({
-      error: 'body_too_large',
-      message: 'multipart body has more than 3 parts (HTTP_MAX_MULTIPART_PARTS)',
+      code: 'BODY_TOO_LARGE',
+      error: 'multipart body has more than 3 parts (HTTP_MAX_MULTIPART_PARTS)',
       status: 413,
     })
   })
@@ -321,8 +321,8 @@ describe('the echo routes (inject)', () => {
     })
     expect(res.statusCode).toBe(413)
     expect(res.json()).toEqual({
-      error: 'body_too_large',
-      message: 'multipart file is larger than 4096 bytes',
+      code: 'BODY_TOO_LARGE',
+      error: 'multipart file is larger than 4096 bytes',
       status: 413,
     })
   })
@@ -336,8 +336,8 @@ describe('the echo routes (inject)', () => {
     })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_body',
-      message: 'malformed multipart body: Unexpected end of multipart data',
+      code: 'INVALID_BODY',
+      error: 'malformed multipart body: Unexpected end of multipart data',
       status: 400,
     })
   })
@@ -345,14 +345,14 @@ describe('the echo routes (inject)', () => {
   it('answers an unknown route with 404 and a wrong method with 405 and Allow', async () => {
     const missing = await app.inject({ url: '/nope' })
     expect(missing.statusCode).toBe(404)
-    expect(missing.json()).toEqual({ error: 'not_found', message: 'no route for GET /nope', status: 404 })
+    expect(missing.json()).toEqual({ code: 'NOT_FOUND', error: 'no route for GET /nope', status: 404 })
 
     const wrong = await app.inject({ method: 'POST', url: '/get' })
     expect(wrong.statusCode).toBe(405)
     expect(wrong.headers.allow).toBe('GET, HEAD')
     expect(wrong.json()).toEqual({
-      error: 'method_not_allowed',
-      message: 'POST is not allowed on /get; allowed: GET, HEAD',
+      code: 'METHOD_NOT_ALLOWED',
+      error: 'POST is not allowed on /get; allowed: GET, HEAD',
       status: 405,
     })
 

@@ -6,7 +6,7 @@
 import { createHook } from 'node:async_hooks'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { httpbinApp, listen } from './httpbin-app.ts'
+import { httpbinApp, listen } from '../../../support/httpbin-app.ts'
 
 /** CookieJar keeps what Set-Cookie says (Max-Age=0 deletes), as a client's jar would. */
 class CookieJar {

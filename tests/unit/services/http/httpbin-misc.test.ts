@@ -11,7 +11,7 @@ import {
   headerGroups,
   headersDocument,
 } from '../../../../services/http/routes/httpbin/response-headers.ts'
-import { httpbinApp } from './httpbin-app.ts'
+import { httpbinApp } from '../../../support/httpbin-app.ts'
 
 const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -57,8 +57,8 @@ describe('cookies', () => {
     const res = await app.inject({ url: '/cookies/set?a%20b=1' })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message: '"a b" is not a valid cookie name (an RFC 6265 token)',
+      code: 'INVALID_PARAMETER',
+      error: '"a b" is not a valid cookie name (an RFC 6265 token)',
       status: 400,
     })
   })
@@ -80,8 +80,8 @@ describe('auth', () => {
       expect(res.statusCode).toBe(401)
       expect(res.headers['www-authenticate']).toBe('Basic realm="Fake Realm"')
       expect(res.json()).toEqual({
-        error: 'unauthorized',
-        message: 'Basic credentials for user "user" are required',
+        code: 'UNAUTHORIZED',
+        error: 'Basic credentials for user "user" are required',
         status: 401,
       })
     }
@@ -100,8 +100,8 @@ describe('auth', () => {
     expect(res.statusCode).toBe(404)
     expect(res.headers['www-authenticate']).toBeUndefined()
     expect(res.json()).toEqual({
-      error: 'not_found',
-      message: 'no route for GET /hidden-basic-auth/u/p',
+      code: 'NOT_FOUND',
+      error: 'no route for GET /hidden-basic-auth/u/p',
       status: 404,
     })
     const ok = await app.inject({
@@ -148,11 +148,11 @@ describe('redirects', () => {
     const res = await app.inject({ url: '/redirect/101' })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'n is 101 redirects, above the limit of 100 redirects',
+      code: 'INVALID_PARAMETER',
+      error: 'n is 101 redirects, above the limit of 100 redirects',
       status: 400,
     })
-    expect((await app.inject({ url: '/relative-redirect/0' })).json().message).toBe('params/n must be >= 1')
+    expect((await app.inject({ url: '/relative-redirect/0' })).json().error).toBe('params/n must be >= 1')
   })
 
   it('redirects /redirect-to to a local path with the status asked for', async () => {
@@ -172,8 +172,8 @@ describe('redirects', () => {
     const res = await app.inject({ url: `/redirect-to?url=${encodeURIComponent(target)}` })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message: `url must be a path on this server starting with a single "/", like /get (this lab is no open redirect); got ${JSON.stringify(target)}`,
+      code: 'INVALID_PARAMETER',
+      error: `url must be a path on this server starting with a single "/", like /get (this lab is no open redirect); got ${JSON.stringify(target)}`,
       status: 400,
     })
   })
@@ -190,8 +190,8 @@ describe('redirects', () => {
   it('refuses a /redirect-to status outside 300-399', async () => {
     const res = await app.inject({ url: '/redirect-to?url=/get&status_code=200' })
     expect(res.json()).toEqual({
-      error: 'invalid_parameter',
-      message: 'querystring/status_code must be >= 300',
+      code: 'INVALID_PARAMETER',
+      error: 'querystring/status_code must be >= 300',
       status: 400,
     })
   })
@@ -269,7 +269,7 @@ describe('/response-headers', () => {
   ])('refuses %s with 400', async (query, message) => {
     const res = await app.inject({ url: `/response-headers?${query}` })
     expect(res.statusCode).toBe(400)
-    expect(res.json()).toEqual({ error: 'invalid_parameter', message, status: 400 })
+    expect(res.json()).toEqual({ code: 'INVALID_PARAMETER', error: message, status: 400 })
   })
 
   it('settles Content-Length across a change in its number of digits', () => {

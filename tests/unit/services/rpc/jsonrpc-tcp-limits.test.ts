@@ -11,12 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { MemoryBudget } from '../../../../lib/memory-budget.ts'
-import { DEFAULT_JSONRPC_LIMITS } from '../../../../services/rpc/jsonrpc/codec.ts'
+import { DEFAULT_JSONRPC_LIMITS } from '../../../../protocols/jsonrpc/codec.ts'
+import type { RpcValue } from '../../../../protocols/value.ts'
 import { arithMethods } from '../../../../services/rpc/methods/arith.ts'
 import { Registry } from '../../../../services/rpc/methods/registry.ts'
 import { serveJsonRpcConnection } from '../../../../services/rpc/transports/jsonrpc-tcp.ts'
-import type { RpcValue } from '../../../../services/rpc/value.ts'
-import { connectClient } from '../../helpers/test-client.ts'
+import { connectClient } from '../../../support/test-client.ts'
 
 const log = createLogger('rpc', 'silent')
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { loadRpcConfig } from '../../../../services/rpc/config.ts'
 import { startRpcService } from '../../../../services/rpc/server.ts'
-import { sendAndHalfClose } from '../../helpers/half-close.ts'
+import { sendAndHalfClose } from '../../../support/half-close.ts'
 
 describe('JSON-RPC over TCP after a half-close', () => {
   // Found with tests/unit/fuzz/cmd-connection.fuzz.test.ts's counterexample: a durable `set`

@@ -1,12 +1,12 @@
 /** The method registry and the seed's methods, with Python's semantics and error texts. */
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
-import { PyError } from '../../../../services/rpc/errors.ts'
+import { PyError } from '../../../../protocols/py-error.ts'
+import type { RpcValue } from '../../../../protocols/value.ts'
 import { arithMethods, pyAdd, pySub } from '../../../../services/rpc/methods/arith.ts'
 import { kvMethods } from '../../../../services/rpc/methods/kv.ts'
 import { Registry } from '../../../../services/rpc/methods/registry.ts'
 import { KvStore } from '../../../../services/rpc/store/kv-store.ts'
-import type { RpcValue } from '../../../../services/rpc/value.ts'
 
 const pyErr = async (p: Promise<unknown> | (() => unknown)) => {
   try {

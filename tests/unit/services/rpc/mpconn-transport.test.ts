@@ -18,13 +18,12 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { MemoryBudget } from '../../../../lib/memory-budget.ts'
-import { loadRpcConfig } from '../../../../services/rpc/config.ts'
-import { MpConnection } from '../../../../services/rpc/mpconn/connection.ts'
-import { ConnectionClosedError } from '../../../../services/rpc/mpconn/errors.ts'
-import { clientHandshake } from '../../../../services/rpc/mpconn/handshake.ts'
-import { parseDecimal } from '../../../../services/rpc/pickle/decimal.ts'
-import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../../services/rpc/pickle/decode.ts'
-import { encodePickle, wrapBytes } from '../../../../services/rpc/pickle/encode.ts'
+import { MpConnection } from '../../../../protocols/mpconn/connection.ts'
+import { ConnectionClosedError } from '../../../../protocols/mpconn/errors.ts'
+import { clientHandshake } from '../../../../protocols/mpconn/handshake.ts'
+import { parseDecimal } from '../../../../protocols/pickle/decimal.ts'
+import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../../protocols/pickle/decode.ts'
+import { encodePickle, wrapBytes } from '../../../../protocols/pickle/encode.ts'
 import {
   PyDict,
   PyException,
@@ -32,7 +31,8 @@ import {
   PyTimedelta,
   PyTuple,
   type PyValue,
-} from '../../../../services/rpc/pickle/value.ts'
+} from '../../../../protocols/pickle/value.ts'
+import { loadRpcConfig } from '../../../../services/rpc/config.ts'
 import { type RpcService, startRpcService } from '../../../../services/rpc/server.ts'
 
 const KEY = Buffer.from('peekaboo')
@@ -124,7 +124,7 @@ describe('the mp-connection ports', () => {
     await expect(c.recv()).rejects.toBeInstanceOf(ConnectionClosedError)
   })
 
-  it("refuse issue 12's memo bomb (a 4 MiB str referenced 100 000 times) and keep serving", async () => {
+  it('refuse the memo bomb (a 4 MiB str referenced 100 000 times) and keep serving', async () => {
     const batch = Buffer.concat([
       Buffer.from([0x28]),
       Buffer.from('h\x00'.repeat(1000), 'latin1'),

@@ -12,11 +12,11 @@ import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
+import { parseResponse } from '../../../../protocols/jsonrpc/codec.ts'
+import { isStruct, type RpcValue } from '../../../../protocols/value.ts'
+import { decodeMethodResponse, encodeMethodCall } from '../../../../protocols/xmlrpc/codec.ts'
 import { loadRpcConfig } from '../../../../services/rpc/config.ts'
-import { parseResponse } from '../../../../services/rpc/jsonrpc/codec.ts'
 import { type RpcService, startRpcService } from '../../../../services/rpc/server.ts'
-import { isStruct, type RpcValue } from '../../../../services/rpc/value.ts'
-import { decodeMethodResponse, encodeMethodCall } from '../../../../services/rpc/xmlrpc/codec.ts'
 
 const MiB = 1 << 20
 const run = promisify(execFile)
@@ -241,10 +241,10 @@ describe("the memory budget refuses what it cannot hold, in each protocol's form
     expect(answer.status).toBe(503)
     expect(answer.headers['retry-after']).toBe('1')
     expect(JSON.parse(answer.text)).toEqual({
-      error: 'busy',
-      message:
+      error:
         'server busy: no room for the request body (600000 bytes) within RPC_MEMORY_BUDGET_BYTES; retry later',
       status: 503,
+      code: 'BUSY',
     })
   })
 

@@ -1,15 +1,15 @@
 /**
- * The store over a file layer that fails on demand (tests/unit/helpers/sim-fs.ts): a failed
+ * The store over a file layer that fails on demand (tests/support/sim-fs.ts): a failed
  * sync, a failed cut-back, short writes, a full volume, and power loss, which keeps only what
  * was synced. Every acknowledged write must have been synced, a refused one leaves nothing
  * behind, and a crash at any moment, compaction included, leaves a log that opens.
  */
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
-import { PyError } from '../../../../services/rpc/errors.ts'
+import { PyError } from '../../../../protocols/py-error.ts'
 import { KvStore } from '../../../../services/rpc/store/kv-store.ts'
-import { logLines } from '../../helpers/log-lines.ts'
-import { type CrashMode, random, SimFs } from '../../helpers/sim-fs.ts'
+import { logLines } from '../../../support/log-lines.ts'
+import { type CrashMode, random, SimFs } from '../../../support/sim-fs.ts'
 
 const path = '/data/kv.log'
 const silent = createLogger('rpc', 'silent')

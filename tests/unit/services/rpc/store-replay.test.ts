@@ -11,7 +11,7 @@ import { createLogger } from '../../../../lib/log.ts'
 import { StoreCorruptError } from '../../../../services/rpc/store/errors.ts'
 import { KvStore } from '../../../../services/rpc/store/kv-store.ts'
 import { encodeWrite, LOG_HEADER } from '../../../../services/rpc/store/record.ts'
-import { logLines } from '../../helpers/log-lines.ts'
+import { logLines } from '../../../support/log-lines.ts'
 
 const limits = { maxKeys: 100, maxKeyBytes: 16, maxValueBytes: 256 }
 

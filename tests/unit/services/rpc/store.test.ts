@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
-import { PyError } from '../../../../services/rpc/errors.ts'
+import { PyError } from '../../../../protocols/py-error.ts'
+import { struct } from '../../../../protocols/value.ts'
 import { KvStore } from '../../../../services/rpc/store/kv-store.ts'
-import { struct } from '../../../../services/rpc/value.ts'
-import { logLines } from '../../helpers/log-lines.ts'
+import { logLines } from '../../../support/log-lines.ts'
 
 const log = createLogger('rpc', 'silent')
 const limits = { maxKeys: 100, maxKeyBytes: 16, maxValueBytes: 256 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { CommandContext } from '../../../../services/tcp/cmd/commands.ts'
-import { execute, type ParsedLine, parseLine } from '../../../../services/tcp/cmd/protocol.ts'
+import { execute, type ParsedLine, parseLine, replyLine } from '../../../../services/tcp/cmd/protocol.ts'
+
+/** executeLine runs one line and renders its outcome as the wire line (errors through errLine). */
+async function executeLine(line: string, ctx: Parameters<typeof execute>[1]) {
+  const outcome = await execute(line, ctx)
+  return outcome.ok ? outcome : { ok: false as const, reply: replyLine(outcome) }
+}
 
 const stats = {
   workers: 2,
@@ -111,30 +117,30 @@ describe('execute', () => {
       expected: { ok: false, reply: 'ERR UNKNOWN_COMMAND unknown command "HASOWNPROPERTY"; try HELP\n' },
     },
   ])('answers $line with $expected.reply', async ({ line, expected }) => {
-    expect(await execute(line, context())).toEqual(expected)
+    expect(await executeLine(line, context())).toEqual(expected)
   })
 
   it('lists every command in HELP, each by its usage', async () => {
-    const { reply } = await execute('HELP', context())
+    const { reply } = await executeLine('HELP', context())
     const names = reply
       .slice('OK commands: '.length, -1)
       .split(' | ')
       .map((usage) => usage.split(' ')[0])
     expect(names).toEqual(['UPPER', 'ECHO', 'SLEEP', 'TIME', 'WHOAMI', 'STATS', 'PING', 'HELP', 'QUIT'])
     for (const name of names) {
-      expect((await execute(`${name} x`, context())).reply).not.toMatch(/^ERR UNKNOWN_COMMAND/)
+      expect((await executeLine(`${name} x`, context())).reply).not.toMatch(/^ERR UNKNOWN_COMMAND/)
     }
   })
 
   it('answers STATS with one JSON object equal to the snapshot', async () => {
-    const { reply } = await execute('STATS', context())
+    const { reply } = await executeLine('STATS', context())
     expect(reply).toMatch(/^OK \{.*\}\n$/)
     expect(JSON.parse(reply.slice(3))).toEqual(stats)
   })
 
   it("answers TIME with the server's clock in ISO 8601 UTC", async () => {
     const before = Date.now()
-    const { ok, reply } = await execute('TIME', context())
+    const { ok, reply } = await executeLine('TIME', context())
     const after = Date.now()
     expect(ok).toBe(true)
     expect(reply).toMatch(/^OK \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\n$/)
@@ -145,7 +151,7 @@ describe('execute', () => {
 
   it.each(['0', '1', '50', '050'])('SLEEP %s waits that long and reports it', async (arg) => {
     const started = performance.now()
-    const result = await execute(`SLEEP ${arg}`, context())
+    const result = await executeLine(`SLEEP ${arg}`, context())
     const elapsed = performance.now() - started
     expect(result).toEqual({ ok: true, reply: expect.stringMatching(/^OK slept \d+\n$/) })
     const slept = Number(result.reply.slice('OK slept '.length, -1))
@@ -162,7 +168,7 @@ describe('execute', () => {
     { name: 'padded', arg: ' 10' },
     { name: 'ten digits', arg: '0000000001' },
   ])('refuses SLEEP with an argument $name', async ({ arg }) => {
-    expect(await execute(`SLEEP ${arg}`, context())).toEqual({
+    expect(await executeLine(`SLEEP ${arg}`, context())).toEqual({
       ok: false,
       reply: 'ERR BAD_ARGUMENT SLEEP takes milliseconds from 0 to 50\n',
     })
@@ -170,7 +176,7 @@ describe('execute', () => {
 
   it('abandons a SLEEP when its connection closes', async () => {
     const aborter = new AbortController()
-    const pending = execute('SLEEP 50', context({ signal: aborter.signal }))
+    const pending = executeLine('SLEEP 50', context({ signal: aborter.signal }))
     aborter.abort()
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
   })

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { loadTcpConfig, tcpConfigSpec } from '../../../../services/tcp/config.ts'
 import { startTcpService } from '../../../../services/tcp/server.ts'
-import { freePorts } from '../../helpers/free-ports.ts'
-import { sendAndHalfClose } from '../../helpers/half-close.ts'
+import { freePorts } from '../../../support/free-ports.ts'
+import { sendAndHalfClose } from '../../../support/half-close.ts'
 
 describe('TCP cmd after a half-close', () => {
   // Found by tests/unit/fuzz/cmd-connection.fuzz.test.ts: the listeners did not allow half-open

@@ -12,8 +12,8 @@ import { createLogger } from '../../../../lib/log.ts'
 import { loadTcpConfig, tcpConfigSpec } from '../../../../services/tcp/config.ts'
 import { messageLength } from '../../../../services/tcp/hello.ts'
 import { startTcpService, type TcpService } from '../../../../services/tcp/server.ts'
-import { freePorts } from '../../helpers/free-ports.ts'
-import { connectClient } from '../../helpers/test-client.ts'
+import { freePorts } from '../../../support/free-ports.ts'
+import { connectClient } from '../../../support/test-client.ts'
 
 const ACK = 'tcpServer has received your message'
 const WELCOME_TIMEOUT_MS = 300
