@@ -3,6 +3,9 @@
  * completes exchanges with zero errors when the server answers right, and counts an
  * error (not a success) when the reply is not the expected one. Timings are never asserted.
  */
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDgramBaseline } from '../../../bench/baselines/dgram-server.ts'
 import { startHttpBaseline } from '../../../bench/baselines/http-server.ts'
@@ -68,6 +71,33 @@ describe('the JSON-RPC over TCP baseline', () => {
     expect(reply('{"jsonrpc":"2.0","method":"add","params":{"a":1},"id":1}')).toMatchObject({
       error: { code: -32602 },
     })
+  })
+})
+
+describe('httpRequests against a server that closes every connection', () => {
+  it('opens a new connection for each request, as a client must, and counts no error', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': 2, connection: 'close' })
+      res.end('ok')
+    })
+    server.listen(0, HOST)
+    await once(server, 'listening')
+    try {
+      const out = await httpRequests({
+        host: HOST,
+        port: (server.address() as AddressInfo).port,
+        concurrency: 2,
+        seconds: SECONDS,
+        path: '/',
+        expectBytes: 2,
+      })
+      expect([out.errors, out.firstError]).toEqual([0, undefined])
+      expect(out.ops).toBeGreaterThan(2)
+      expect(out.extra?.reconnects).toBeGreaterThanOrEqual(out.ops - 2)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
 

@@ -63,7 +63,17 @@ describe('parseHead', () => {
     expect(parseHead('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\ncontent-length: 18')).toEqual({
       status: 200,
       bodyBytes: 18,
+      close: false,
     })
+  })
+
+  it('says whether the server ends the connection after this response', () => {
+    const close = (head: string) => (parseHead(head) as { close?: boolean }).close
+    expect(close('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close')).toBe(true)
+    expect(close('HTTP/1.1 200 OK\r\nconnection:close\r\nContent-Length: 1')).toBe(true)
+    expect(close('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive')).toBe(false)
+    expect(close('HTTP/1.0 200 OK\r\nContent-Length: 1')).toBe(true)
+    expect(close('HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive')).toBe(false)
   })
 
   it('refuses a chunked reply and a non-HTTP line', () => {
