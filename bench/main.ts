@@ -251,7 +251,10 @@ async function run(opts: Options): Promise<number> {
       '--sync',
     ]
     // each subject's container, for its CPU usage at the marks
-    const meter = new CpuMeter()
+    const dockerHost = process.env.DOCKER_HOST ?? ''
+    const meter = new CpuMeter(
+      dockerHost.startsWith('unix://') ? { dockerSocket: dockerHost.slice('unix://'.length) } : {},
+    )
     const ids = new Map<string, string>()
     for (const host of [...lab, ...wanted]) {
       const id = await compose.containerId(host)
