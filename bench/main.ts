@@ -215,7 +215,12 @@ async function run(opts: Options): Promise<number> {
   try {
     if (toStart.length > 0) {
       started.push(...toStart)
-      await compose.run(['up', '-d', '--wait', '--no-deps', ...toStart], 180_000)
+      const up = () => compose.run(['up', '-d', '--wait', '--no-deps', ...toStart], 180_000)
+      // once more on failure: on a loaded machine a health check can give up on a slow start
+      await up().catch((err: unknown) => {
+        progress.warn(`${err instanceof Error ? err.message : String(err)}; trying once more`)
+        return up()
+      })
     }
     const measurements: Measurement[] = []
     if (NETPERF.every((s) => wanted.includes(s))) {
