@@ -88,6 +88,17 @@ export class Compose {
     return out
   }
 
+  /** containerId is the full id of a service's running container, or undefined. */
+  async containerId(service: string): Promise<string | undefined> {
+    const id = (await this.run(['ps', '-q', service]).catch(() => '')).trim().split('\n')[0] ?? ''
+    if (id === '') return undefined
+    return new Promise((resolve) =>
+      execFile('docker', ['inspect', '--format', '{{.Id}}', id], { timeout: 15_000 }, (err, stdout) =>
+        resolve(err ? undefined : stdout.trim() || undefined),
+      ),
+    )
+  }
+
   /** running lists the services of this project with a running container. */
   async running(): Promise<Set<string>> {
     const out = (await this.run(['ps', '--status', 'running', '--format', 'json'])).trim()
@@ -102,21 +113,26 @@ export class Compose {
   }
 
   /**
-   * stream runs `docker compose ...args`, calls `onLine` for each stdout line, collects
+   * stream runs `docker compose ...args`, calls `onLine` for each stdout line (with `reply`,
+   * which writes a line to the command's stdin), collects
    * stderr, and resolves the exit code; `timeoutMs` after the last line it kills the run
    * (and `onTimeout` removes what the run left behind); `signal` stops it the same way.
    */
   stream(
     args: readonly string[],
-    onLine: (line: string) => void,
+    onLine: (line: string, reply: (text: string) => void) => void,
     opts: { idleTimeoutMs: number; onTimeout: () => Promise<void>; signal?: AbortSignal },
   ): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
     return new Promise((resolve) => {
       const child = spawn('docker', this.#argv(args), {
         cwd: this.#opts.root,
         env: this.#opts.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe'],
       })
+      child.stdin.on('error', () => undefined) // the command may end before it reads
+      const reply = (text: string) => {
+        if (child.stdin.writable) child.stdin.write(`${text}\n`)
+      }
       let stderr = ''
       let pending = ''
       let timedOut = false
@@ -135,7 +151,7 @@ export class Compose {
         pending += chunk
         let nl = pending.indexOf('\n')
         while (nl !== -1) {
-          onLine(pending.slice(0, nl))
+          onLine(pending.slice(0, nl), reply)
           pending = pending.slice(nl + 1)
           nl = pending.indexOf('\n')
         }
@@ -147,7 +163,7 @@ export class Compose {
       child.on('close', (code) => {
         clearTimeout(watchdog)
         opts.signal?.removeEventListener('abort', stop)
-        if (pending !== '') onLine(pending)
+        if (pending !== '') onLine(pending, reply)
         resolve({ code, stderr, timedOut })
       })
       child.on('error', (err) => {

@@ -4,9 +4,15 @@
  *
  *   {"type":"plan","steps":58}
  *   {"type":"step","index":3,"id":"tcp.upper.c32","subject":"netlab","seconds":3}
+ *   {"type":"mark","phase":"start","id":"tcp.upper.c32","subject":"netlab","host":"tcp"}
+ *   {"type":"mark","phase":"end","id":"tcp.upper.c32","subject":"netlab","host":"tcp"}
  *   {"type":"result","measurement":{...Measurement}}
  *   {"type":"failed","id":"udp.ctime.c32","subject":"node dgram","message":"..."}
  *   {"type":"done"}
+ *
+ * A `mark` brackets the measured part of a step (the warm-up is outside it); with `--sync`
+ * the generator waits for one line on its stdin after each, so the host can read the
+ * server's CPU usage (bench/cpu.ts) before the exchanges start and after they end.
  */
 import { z } from 'zod'
 import { measurementSchema } from './result.ts'
@@ -20,6 +26,13 @@ export const benchEventSchema = z.discriminatedUnion('type', [
     id: z.string(),
     subject: z.string(),
     seconds: z.number().nonnegative(),
+  }),
+  z.object({
+    type: z.literal('mark'),
+    phase: z.enum(['start', 'end']),
+    id: z.string(),
+    subject: z.string(),
+    host: z.string(),
   }),
   z.object({ type: z.literal('result'), measurement: measurementSchema }),
   z.object({ type: z.literal('failed'), id: z.string(), subject: z.string(), message: z.string() }),

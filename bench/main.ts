@@ -5,8 +5,11 @@
  *   1. finds which lab services run in the project (tcp, udp, http, rpc)
  *   2. starts the bench profile's baselines (and the network-limit servers) that are not up;
  *      baseline-pyrpc is (re)started in every run, with this run's own random authkey
- *   3. runs the load generator (`docker compose run --rm -T bench-load ...`) on the lab
- *      network, drawing its NDJSON events as progress and collecting its measurements
+ *      (the Node and seed-Python baselines, and tcp/http with 1 and 2 worker threads)
+ *   3. runs the load generator (`docker compose run --rm -T bench-load ... --sync`) on the lab
+ *      network, drawing its NDJSON events as progress and collecting its measurements; at
+ *      each step's start and end mark it reads the server container's CPU usage (bench/cpu.ts)
+ *      and records the CPU per exchange
  *   4. computes ratios and targets, writes the result files, prints the table (or --json)
  *   5. removes the bench services it started
  *
@@ -16,23 +19,41 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { LabError } from '../lib/errors.ts'
 import { newBenchAuthkey, withBenchAuthkey } from './authkey.ts'
 import { Compose } from './compose.ts'
+import { CpuMeter, cpuPerExchange } from './cpu.ts'
 import { parseEvent } from './events.ts'
 import { describeMachine } from './machine.ts'
 import { measureNetworkLimit } from './netlimit.ts'
 import { renderHtml } from './report/html.ts'
 import { type BenchResult, benchResultSchema, type Measurement } from './result.ts'
-import { compare, HOSTS } from './suite.ts'
+import { HOSTS } from './suite.ts'
 import { renderTable } from './table.ts'
+import { compare, judgeTargets } from './targets.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const LAB = ['tcp', 'udp', 'http', 'rpc'] as const
-const BASELINES = [HOSTS.nodeNet, HOSTS.nodeDgram, HOSTS.nodeHttp, HOSTS.pyrpc] as const
+const BASELINES = [
+  HOSTS.nodeNet,
+  HOSTS.nodeDgram,
+  HOSTS.nodeHttp,
+  HOSTS.pyrpc,
+  HOSTS.pyseeds,
+  HOSTS.flask,
+  HOSTS.httpbin,
+] as const
+/** The threads-scaling servers, each started only when its lab service runs (2 workers: on 2+ cores). */
+const VARIANTS = [
+  { host: HOSTS.tcpW1, of: 'tcp', workers: 1 },
+  { host: HOSTS.tcpW2, of: 'tcp', workers: 2 },
+  { host: HOSTS.httpW1, of: 'http', workers: 1 },
+  { host: HOSTS.httpW2, of: 'http', workers: 2 },
+] as const
 /** The network-limit servers (bench/netlimit.ts drives them from the run-only netperf-client). */
 const NETPERF = ['netperf-iperf3', 'netperf-sockperf'] as const
 const GROUPS = ['tcp', 'udp', 'http', 'rpc'] as const
@@ -153,7 +174,12 @@ class Progress {
 async function run(opts: Options): Promise<number> {
   const startedAt = new Date()
   // baseline-pyrpc and the load generator share this run's key, never the seeds' public one
-  const env = withBenchAuthkey(process.env, newBenchAuthkey())
+  // httpbin's gunicorn runs one process per core, as netlab's services default to a thread per core
+  const cores = availableParallelism()
+  const env = {
+    ...withBenchAuthkey(process.env, newBenchAuthkey()),
+    BENCH_HTTPBIN_WORKERS: process.env.BENCH_HTTPBIN_WORKERS || String(cores),
+  }
   const compose = new Compose({ project: opts.project, root: ROOT, env })
   const progress = new Progress()
   const defined = await compose.services()
@@ -174,7 +200,10 @@ async function run(opts: Options): Promise<number> {
   }
   const imageOf = await compose.images()
   const wanted: string[] = []
-  for (const s of [...BASELINES, ...NETPERF]) {
+  const variants = VARIANTS.filter(
+    (v) => lab.includes(v.of) && opts.only.includes(v.of) && v.workers <= cores,
+  ).map((v) => v.host)
+  for (const s of [...BASELINES, ...variants, ...NETPERF]) {
     if (!defined.has(s)) continue
     if (running.has(s) || (await imageExists(imageOf.get(s)))) wanted.push(s)
     else
@@ -187,7 +216,12 @@ async function run(opts: Options): Promise<number> {
   try {
     if (toStart.length > 0) {
       started.push(...toStart)
-      await compose.run(['up', '-d', '--wait', '--no-deps', ...toStart], 180_000)
+      const up = () => compose.run(['up', '-d', '--wait', '--no-deps', ...toStart], 180_000)
+      // once more on failure: on a loaded machine a health check can give up on a slow start
+      await up().catch((err: unknown) => {
+        progress.warn(`${err instanceof Error ? err.message : String(err)}; trying once more`)
+        return up()
+      })
     }
     const measurements: Measurement[] = []
     if (NETPERF.every((s) => wanted.includes(s))) {
@@ -220,11 +254,26 @@ async function run(opts: Options): Promise<number> {
       '--only',
       opts.only.join(','),
       ...(opts.smoke ? ['--smoke'] : []),
+      '--sync',
     ]
+    // each subject's container, for its CPU usage at the marks
+    const dockerHost = process.env.DOCKER_HOST ?? ''
+    const meter = new CpuMeter(
+      dockerHost.startsWith('unix://') ? { dockerSocket: dockerHost.slice('unix://'.length) } : {},
+    )
+    const ids = new Map<string, string>()
+    for (const host of [...lab, ...wanted]) {
+      const id = await compose.containerId(host)
+      if (id) ids.set(host, id)
+    }
+    const before = new Map<string, number | undefined>()
+    const after = new Map<string, number | undefined>()
+    let cpuQueue: Promise<void> = Promise.resolve()
+    let cpuMissing = false
     let done = false
     const { code, stderr, timedOut } = await compose.stream(
       loadArgs,
-      (line) => {
+      (line, reply) => {
         const event = parseEvent(line)
         if (event instanceof Error) return progress.warn(`load generator: ${event.message}`)
         switch (event.type) {
@@ -232,9 +281,29 @@ async function run(opts: Options): Promise<number> {
             return progress.start(event.steps)
           case 'step':
             return progress.step(event.index, `${event.id} ${event.subject}`)
-          case 'result':
-            measurements.push(event.measurement)
+          case 'mark': {
+            const key = `${event.id}|${event.subject}`
+            const id = ids.get(event.host)
+            cpuQueue = cpuQueue.then(async () => {
+              const usage = id === undefined ? undefined : await meter.read(id)
+              if (usage === undefined && !cpuMissing) {
+                cpuMissing = true
+                progress.warn(
+                  `cannot read the CPU usage of ${event.host}'s container: CPU per exchange is not recorded`,
+                )
+              }
+              ;(event.phase === 'start' ? before : after).set(key, usage)
+              reply('go')
+            })
             return
+          }
+          case 'result': {
+            const m = event.measurement
+            const key = `${m.id}|${m.subject}`
+            const cpu = cpuPerExchange(before.get(key), after.get(key), m.ops)
+            measurements.push(cpu ? { ...m, cpu } : m)
+            return
+          }
           case 'failed':
             return progress.warn(`${event.id} (${event.subject}): ${event.message}`)
           case 'done':
@@ -267,7 +336,8 @@ async function run(opts: Options): Promise<number> {
       smoke: opts.smoke,
       machine: await describeMachine(ROOT, [...new Set(images)].sort()),
       measurements,
-      comparisons: compare(measurements, { judge: !opts.smoke }),
+      comparisons: compare(measurements),
+      targets: judgeTargets(measurements, { judge: !opts.smoke }),
     })
     await mkdir(opts.out, { recursive: true })
     const base = join(opts.out, stamp(startedAt))

@@ -25,7 +25,10 @@ export const measurementSchema = z.object({
   title: z.string(),
   /** who was measured: 'netlab' or the baseline's name ('node net', 'sockperf', 'python SimpleXMLRPCServer') */
   subject: z.string(),
-  role: z.enum(['netlab', 'baseline', 'limit']),
+  /** a 'variant' is netlab's own image with another setting (TCP_WORKERS=1): the threads figures */
+  role: z.enum(['netlab', 'baseline', 'limit', 'variant']),
+  /** a baseline's family: the minimal Node servers, or the seeds' own Python servers */
+  family: z.enum(['node', 'seed']).optional(),
   concurrency: z.number().int().positive(),
   durationS: z.number().nonnegative(),
   ops: z.number().int().nonnegative(),
@@ -36,6 +39,13 @@ export const measurementSchema = z.object({
   latency: latencySchema.optional(),
   /** anything else the step measured: { lossPct: 0.4, parseMs: 31.2 } */
   extra: z.record(z.string(), z.number()).default({}),
+  /** the server container's CPU over the measured step (bench/cpu.ts), when it could be read */
+  cpu: z
+    .object({
+      serverUs: z.number().nonnegative(),
+      perOpUs: z.number().nonnegative(),
+    })
+    .optional(),
 })
 export type Measurement = z.infer<typeof measurementSchema>
 
@@ -48,6 +58,8 @@ export const comparisonSchema = z.object({
   /** netlab / baseline throughput (or baseline / netlab latency when `basis` is 'latency') */
   ratio: z.number().nullable(),
   basis: z.enum(['throughput', 'latency', 'absolute']),
+  /** netlab's server CPU per exchange / the baseline's (lower is better); null when either is missing */
+  cpuRatio: z.number().nullable().optional(),
   target: z
     .object({
       text: z.string(), // '>= 1.2x node net at 32 connections'
@@ -56,6 +68,19 @@ export const comparisonSchema = z.object({
     .optional(),
 })
 export type Comparison = z.infer<typeof comparisonSchema>
+
+/** One of the issue's targets, judged on this run's figures (bench/suite.ts TARGETS). */
+export const targetResultSchema = z.object({
+  /** the figure it judges: 'tcp.upper.c32' */
+  id: z.string(),
+  /** what it asks: '>= 0.95x node net' */
+  text: z.string(),
+  /** what this run measured, as a sentence: '0.89x (48 901/s vs 54 900/s)' */
+  figure: z.string(),
+  /** null: not measured (or a smoke run) */
+  met: z.boolean().nullable(),
+})
+export type TargetResult = z.infer<typeof targetResultSchema>
 
 export const machineSchema = z.object({
   hostname: z.string(),
@@ -82,6 +107,7 @@ export const benchResultSchema = z.object({
   machine: machineSchema,
   measurements: z.array(measurementSchema),
   comparisons: z.array(comparisonSchema),
+  targets: z.array(targetResultSchema).default([]),
 })
 export type BenchResult = z.infer<typeof benchResultSchema>
 

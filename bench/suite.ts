@@ -8,7 +8,7 @@
  * on the same port numbers, so one generator drives both with only the host changed.
  */
 import { DEFAULT_ITEMS, dataDocument } from '../protocols/seed-documents.ts'
-import { type Comparison, type Measurement, measurementKey } from './result.ts'
+import type { Measurement } from './result.ts'
 
 /** Group is a result file's group: network, tcp, udp, http or rpc. */
 export type Group = Measurement['group']
@@ -27,7 +27,10 @@ export type Load =
 /** Subject is one server measured under a step: a compose service on the lab network. */
 export interface Subject {
   readonly name: string
-  readonly role: 'netlab' | 'baseline'
+  /** 'variant': netlab's own image with another setting (the threads-scaling figures) */
+  readonly role: 'netlab' | 'baseline' | 'variant'
+  /** a baseline's family: the minimal Node servers, or the seeds' own Python servers */
+  readonly family?: 'node' | 'seed'
   /** compose service name (its DNS name on the lab network) */
   readonly host: string
   /** which authkey an mp-connection subject expects */
@@ -55,6 +58,13 @@ export const HOSTS = {
   nodeDgram: 'baseline-dgram',
   nodeHttp: 'baseline-http',
   pyrpc: 'baseline-pyrpc',
+  pyseeds: 'baseline-pyseeds',
+  flask: 'baseline-flask',
+  httpbin: 'baseline-httpbin',
+  tcpW1: 'tcp-w1',
+  tcpW2: 'tcp-w2',
+  httpW1: 'http-w1',
+  httpW2: 'http-w2',
 } as const
 
 const netlab = (host: string, authkey?: 'netlab'): Subject => ({
@@ -63,16 +73,29 @@ const netlab = (host: string, authkey?: 'netlab'): Subject => ({
   host,
   ...(authkey ? { authkey } : {}),
 })
-const NODE_NET: Subject = { name: 'node net', role: 'baseline', host: HOSTS.nodeNet }
-const NODE_DGRAM: Subject = { name: 'node dgram', role: 'baseline', host: HOSTS.nodeDgram }
-const NODE_HTTP: Subject = { name: 'node http', role: 'baseline', host: HOSTS.nodeHttp }
-const PY_XMLRPC: Subject = { name: 'python SimpleXMLRPCServer', role: 'baseline', host: HOSTS.pyrpc }
-const PY_MPCONN: Subject = {
-  name: 'python mp-connection',
-  role: 'baseline',
-  host: HOSTS.pyrpc,
-  authkey: 'baseline',
-}
+const node = (name: string, host: string): Subject => ({ name, role: 'baseline', family: 'node', host })
+const seed = (name: string, host: string): Subject => ({ name, role: 'baseline', family: 'seed', host })
+const NODE_NET = node('node net', HOSTS.nodeNet)
+const NODE_DGRAM = node('node dgram', HOSTS.nodeDgram)
+const NODE_HTTP = node('node http', HOSTS.nodeHttp)
+const PY_XMLRPC = seed('python SimpleXMLRPCServer', HOSTS.pyrpc)
+export const PY_MPCONN: Subject = { ...seed('python mp-connection', HOSTS.pyrpc), authkey: 'baseline' }
+/** The seeds' own socket and HTTP servers (bench/baselines/python/). */
+export const SEED_SUBJECTS = {
+  upper: seed('python ThreadingTCPServer upper (seed 003)', HOSTS.pyseeds),
+  echo: seed('python ThreadingTCPServer echo (seed 004)', HOSTS.pyseeds),
+  ctime: seed('python UDPServer ctime (seed 004)', HOSTS.pyseeds),
+  flask: seed('python Flask dev server (seed 000)', HOSTS.flask),
+  httpbin: seed('python httpbin + gunicorn (seed 004)', HOSTS.httpbin),
+} as const
+const variant = (name: string, host: string): Subject => ({ name, role: 'variant', host })
+/** The threads-scaling figures: netlab's images with 1 and 2 worker threads (the lab is the default). */
+export const WORKER_VARIANTS = {
+  tcp: [variant('netlab TCP_WORKERS=1', HOSTS.tcpW1), variant('netlab TCP_WORKERS=2', HOSTS.tcpW2)],
+  http: [variant('netlab HTTP_WORKERS=1', HOSTS.httpW1), variant('netlab HTTP_WORKERS=2', HOSTS.httpW2)],
+} as const
+/** The step each service's threads-scaling figures are measured under. */
+export const THREADS_STEPS = { tcp: 'tcp.upper.c32', http: 'http.get.c32' } as const
 
 /** 64 bytes of lower-case ASCII: the TCP round trips' payload (upper-cased, it stays 64 bytes). */
 export const TCP_PAYLOAD = 'abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01'
@@ -108,7 +131,7 @@ const RPC_TITLES: Readonly<Record<RpcVia, string>> = {
 const RPC_BASELINES: Readonly<Record<RpcVia, readonly Subject[]>> = {
   xmlrpc: [PY_XMLRPC],
   'jsonrpc-http': [],
-  'jsonrpc-tcp': [],
+  'jsonrpc-tcp': [NODE_NET],
   mpconn: [PY_MPCONN],
 }
 
@@ -124,7 +147,12 @@ export function buildSuite(): Step[] {
         concurrency: c,
         unit: 'ops/s',
         load: { kind: 'tcp', proto, port: proto === 'upper' ? 9999 : 20000 },
-        subjects: [netlab(HOSTS.tcp), NODE_NET],
+        subjects: [
+          netlab(HOSTS.tcp),
+          NODE_NET,
+          ...(c === 32 ? [SEED_SUBJECTS[proto]] : []),
+          ...(`tcp.${proto}.c${c}` === THREADS_STEPS.tcp ? WORKER_VARIANTS.tcp : []),
+        ],
       })
   steps.push({
     id: 'tcp.cmd.c32',
@@ -144,7 +172,11 @@ export function buildSuite(): Step[] {
         concurrency: c,
         unit: 'ops/s',
         load: { kind: 'udp', proto, port: proto === 'ctime' ? 20000 : 9000 },
-        subjects: [netlab(HOSTS.udp), NODE_DGRAM],
+        subjects: [
+          netlab(HOSTS.udp),
+          NODE_DGRAM,
+          ...(proto === 'ctime' && c === 32 ? [SEED_SUBJECTS.ctime] : []),
+        ],
       })
   for (const ratePps of LOSS_RATES_PPS)
     steps.push({
@@ -156,9 +188,21 @@ export function buildSuite(): Step[] {
       load: { kind: 'udp-loss', ratePps, port: 9000 },
       subjects: [netlab(HOSTS.udp), NODE_DGRAM],
     })
-  const gets = [
-    { name: 'data', path: '/data/', expectBytes: DATA_BYTES, what: `GET /data/ (${DATA_BYTES} B)` },
-    { name: 'get', path: '/get', what: 'GET /get (JSON echo)' },
+  const gets: ReadonlyArray<{
+    name: string
+    path: string
+    expectBytes?: number
+    what: string
+    seed?: Subject
+  }> = [
+    {
+      name: 'data',
+      path: '/data/',
+      expectBytes: DATA_BYTES,
+      what: `GET /data/ (${DATA_BYTES} B)`,
+      seed: SEED_SUBJECTS.flask,
+    },
+    { name: 'get', path: '/get', what: 'GET /get (JSON echo)', seed: SEED_SUBJECTS.httpbin },
     {
       name: 'hello',
       path: HELLO_PATH,
@@ -180,7 +224,12 @@ export function buildSuite(): Step[] {
           port: 8080,
           ...(g.expectBytes === undefined ? {} : { expectBytes: g.expectBytes }),
         },
-        subjects: [netlab(HOSTS.http), NODE_HTTP],
+        subjects: [
+          netlab(HOSTS.http),
+          NODE_HTTP,
+          ...(g.seed && c === 32 ? [g.seed] : []),
+          ...(`http.${g.name}.c${c}` === THREADS_STEPS.http ? WORKER_VARIANTS.http : []),
+        ],
       })
   steps.push({
     id: 'http.post-data',
@@ -189,7 +238,7 @@ export function buildSuite(): Step[] {
     concurrency: 1,
     unit: 'req/s',
     load: { kind: 'http-post-data', port: 8080 },
-    subjects: [netlab(HOSTS.http), NODE_HTTP],
+    subjects: [netlab(HOSTS.http), NODE_HTTP, SEED_SUBJECTS.flask],
   })
   for (const via of ['xmlrpc', 'jsonrpc-http', 'jsonrpc-tcp', 'mpconn'] as const)
     for (const c of RPC_CLIENTS)
@@ -203,90 +252,4 @@ export function buildSuite(): Step[] {
         subjects: [netlab(HOSTS.rpc, via === 'mpconn' ? 'netlab' : undefined), ...RPC_BASELINES[via]],
       })
   return steps
-}
-
-// ---- comparisons and targets -------------------------------------------------------------
-
-/** Target is one of the suite's targets: which figure it judges, and how. */
-export interface Target {
-  readonly id: string
-  readonly text: string
-  /** true/false, or null when a figure it needs is missing */
-  readonly judge: (
-    netlab: Measurement,
-    baseline: Measurement | undefined,
-    all: readonly Measurement[],
-  ) => boolean | null
-}
-
-const limit = (all: readonly Measurement[], id: string) => all.find((m) => m.id === id && m.role === 'limit')
-const ratioAtLeast = (min: number) => (n: Measurement, b: Measurement | undefined) =>
-  b && b.throughput > 0 ? n.throughput / b.throughput >= min : null
-
-/** The issue's targets. Tests never assert them; the bench reports them. */
-export const TARGETS: readonly Target[] = [
-  { id: 'tcp.upper.c32', text: '>= 1.2x node net at 32 connections', judge: ratioAtLeast(1.2) },
-  {
-    id: 'tcp.upper.c1',
-    text: 'RTT p50 <= 1.5x sockperf TCP ping-pong p50 (same run)',
-    judge: (n, _b, all) => {
-      const ping = limit(all, 'network.tcp.pingpong')?.latency
-      if (!ping || !n.latency || ping.p50Us === 0) return null
-      return n.latency.p50Us <= 1.5 * ping.p50Us
-    },
-  },
-  {
-    id: 'udp.ctime.c32',
-    text: '>= 1.0x node dgram at 32 senders, zero loss',
-    judge: (n, b) => {
-      const r = ratioAtLeast(1.0)(n, b)
-      return r === null ? null : r && n.errors === 0
-    },
-  },
-  { id: 'http.data.c32', text: '>= 0.8x node http at 32 connections', judge: ratioAtLeast(0.8) },
-  {
-    id: 'http.post-data',
-    text: 'end to end (pack + transfer + unpack) median <= 50 ms',
-    judge: (n) => (n.ops > 0 && n.extra.endToEndMs !== undefined ? n.extra.endToEndMs <= 50 : null),
-  },
-  { id: 'rpc.xmlrpc.c8', text: '>= 5x python SimpleXMLRPCServer at 8 clients', judge: ratioAtLeast(5) },
-  { id: 'rpc.mpconn.c8', text: '>= 2x python mp-connection RPC at 8 clients', judge: ratioAtLeast(2) },
-  {
-    id: 'rpc.jsonrpc-tcp.c32',
-    text: '>= 50 000 calls/s at 32 clients',
-    judge: (n) => (n.ops > 0 ? n.throughput >= 50_000 : null),
-  },
-]
-
-const round3 = (n: number) => Math.round(n * 1000) / 1000
-
-/**
- * compare pairs every netlab measurement with its baseline (same id), computes the ratio
- * (netlab / baseline throughput; for the POST breakdown, baseline / netlab end-to-end time),
- * and judges the targets; `judge: false` (a smoke run) leaves every target's `met` null.
- */
-export function compare(all: readonly Measurement[], opts: { judge: boolean }): Comparison[] {
-  const out: Comparison[] = []
-  for (const n of all) {
-    if (n.role !== 'netlab') continue
-    const b = all.find((m) => m.id === n.id && m.role === 'baseline')
-    const byLatency = n.id === 'http.post-data'
-    let ratio: number | null = null
-    if (b && byLatency) {
-      const nt = n.extra.endToEndMs ?? 0
-      const bt = b.extra.endToEndMs ?? 0
-      ratio = nt > 0 && bt > 0 ? round3(bt / nt) : null
-    } else if (b && b.throughput > 0) ratio = round3(n.throughput / b.throughput)
-    const target = TARGETS.find((t) => t.id === n.id)
-    out.push({
-      id: n.id,
-      title: n.title,
-      netlab: measurementKey(n),
-      ...(b ? { baseline: measurementKey(b) } : {}),
-      ratio,
-      basis: byLatency ? 'latency' : 'throughput',
-      ...(target ? { target: { text: target.text, met: opts.judge ? target.judge(n, b, all) : null } } : {}),
-    })
-  }
-  return out
 }

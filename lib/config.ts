@@ -50,11 +50,22 @@ export function portVar(name: string, doc: string, def: number): VarSpec<number>
 /** DEFAULT_MAX_WORKERS caps the default thread count, so memory stays within the containers' limit on big hosts. */
 export const DEFAULT_MAX_WORKERS = 8
 
-/** workersVar is a thread count defaulting to the number of CPUs this process may use (at most 8). */
+/**
+ * defaultWorkers is the worker-thread count a service starts with when its *_WORKERS is unset:
+ * one per CPU this process may use, less one (at least 1, at most DEFAULT_MAX_WORKERS). The
+ * spare core is for the pool's main thread, the kernel's network processing and, on a lab
+ * machine, the clients. Measured with `make bench` on 2 cores (docs/bench.md, Threads): one
+ * TCP worker served 1.4 to 1.5x the round trips of two, and one HTTP worker about the same
+ * as two, with the load generator on the same cores.
+ */
+export function defaultWorkers(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(cores - 1, DEFAULT_MAX_WORKERS))
+}
+
+/** workersVar is a thread count defaulting to defaultWorkers(): the CPU count less one, 1 to 8. */
 export function workersVar(name: string, doc: string): VarSpec<number> {
-  const def = Math.min(availableParallelism(), DEFAULT_MAX_WORKERS)
-  const spec = intVar(name, doc, { default: def, min: 1, max: 256 })
-  return { ...spec, defaultText: `CPU count, at most ${DEFAULT_MAX_WORKERS}` }
+  const spec = intVar(name, doc, { default: defaultWorkers(), min: 1, max: 256 })
+  return { ...spec, defaultText: `CPU count - 1, at least 1, at most ${DEFAULT_MAX_WORKERS}` }
 }
 
 const MiB = 1024 * 1024

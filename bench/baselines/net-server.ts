@@ -7,6 +7,10 @@
  *   20000  echo: bytes back unchanged
  *   9998   cmd subset: `UPPER <text>` → `OK <TEXT>`, `ECHO <text>` → `OK <text>`,
  *          `PING` → `OK PONG`, anything else → `ERR UNKNOWN_COMMAND ...`
+ *   15001  JSON-RPC 2.0 over TCP, one request line → one reply line (the rpc service's
+ *          jsonrpc-tcp port): `add`, `sub` and `echo`, with JSON-RPC's own error objects for
+ *          a bad line (-32700), a bad request (-32600), an unknown method (-32601) and bad
+ *          params (-32602); a line over 64 KiB gets -32600 and the connection goes on
  */
 import { once } from 'node:events'
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
@@ -14,7 +18,7 @@ import { LineSplitter } from '../../protocols/line-splitter.ts'
 import { Utf8Upper } from '../../protocols/utf8-upper.ts'
 
 /** The TCP service's ports the baseline answers on. */
-export const NET_PORTS = { upper: 9999, echo: 20000, cmd: 9998 } as const
+export const NET_PORTS = { upper: 9999, echo: 20000, cmd: 9998, jsonrpc: 15001 } as const
 
 /** cmdReply answers one line of the cmd subset. */
 export function cmdReply(line: string): string {
@@ -25,6 +29,46 @@ export function cmdReply(line: string): string {
   if (name === 'ECHO') return `OK ${arg}\n`
   if (name === 'PING') return 'OK PONG\n'
   return `ERR UNKNOWN_COMMAND the baseline knows UPPER, ECHO and PING, not ${JSON.stringify(name)}\n`
+}
+
+type JsonRpcId = string | number | null
+const rpcError = (id: JsonRpcId, code: number, message: string) =>
+  `${JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id })}\n`
+const METHODS: Readonly<Record<string, (params: unknown[]) => unknown>> = {
+  add: ([a, b]) => (typeof a === 'number' && typeof b === 'number' ? a + b : undefined),
+  sub: ([a, b]) => (typeof a === 'number' && typeof b === 'number' ? a - b : undefined),
+  echo: ([v]) => v,
+}
+
+/** jsonRpcReply answers one JSON-RPC 2.0 request line (no batches, no notifications). */
+export function jsonRpcReply(line: string): string {
+  let req: unknown
+  try {
+    req = JSON.parse(line)
+  } catch {
+    return rpcError(null, -32700, 'Parse error')
+  }
+  if (typeof req !== 'object' || req === null || Array.isArray(req))
+    return rpcError(null, -32600, 'Invalid Request')
+  const { jsonrpc, method, params, id: rawId } = req as Record<string, unknown>
+  const id: JsonRpcId = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : null
+  if (jsonrpc !== '2.0' || typeof method !== 'string') return rpcError(id, -32600, 'Invalid Request')
+  const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined
+  if (!fn) return rpcError(id, -32601, 'Method not found')
+  const result = Array.isArray(params) ? fn(params) : undefined
+  if (result === undefined) return rpcError(id, -32602, 'Invalid params')
+  return `{"jsonrpc":"2.0","result":${JSON.stringify(result)},"id":${JSON.stringify(id)}}\n`
+}
+
+function jsonrpc(socket: Socket): void {
+  const lines = new LineSplitter({ maxLineBytes: 64 * 1024 })
+  socket.on('data', (chunk: Buffer) => {
+    let out = ''
+    for (const line of lines.push(chunk))
+      out += typeof line === 'string' ? jsonRpcReply(line) : rpcError(null, -32600, 'line over 64 KiB')
+    if (out !== '') socket.write(out)
+  })
+  socket.on('end', () => socket.end())
 }
 
 function upper(socket: Socket): void {
@@ -53,7 +97,7 @@ function cmd(socket: Socket): void {
 export type NetPorts = { readonly [K in keyof typeof NET_PORTS]: number }
 
 /**
- * startNetBaseline listens on the three ports (0: any free port; `ports` says which were
+ * startNetBaseline listens on the four ports (0: any free port; `ports` says which were
  * bound); close() stops them and drops every connection.
  */
 export async function startNetBaseline(
@@ -66,6 +110,7 @@ export async function startNetBaseline(
     ['upper', upper],
     ['echo', echo],
     ['cmd', cmd],
+    ['jsonrpc', jsonrpc],
   ] as const
   const ports = { ...want }
   for (const [name, handle] of handlers) {

@@ -9,7 +9,10 @@
  *   --hosts <list>   compose services that are up (netlab's and the baselines')
  *   --only <groups>  tcp,udp,http,rpc (default: all)
  *   --smoke          no warm-up: every step once, as short as asked
+ *   --sync           after each `mark` event, wait for a line on stdin (the host reading the
+ *                    server's CPU usage) before going on; at most SYNC_TIMEOUT_MS each
  */
+import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { type BenchEvent, encodeEvent } from '../events.ts'
 import { buildSuite, type Group } from '../suite.ts'
@@ -18,6 +21,46 @@ import { runStep } from './run-step.ts'
 /** the netlab rpc service's development key, used when the lab runs without RPC_AUTHKEY */
 const DEV_AUTHKEY = 'peekaboo'
 const GROUPS: readonly Group[] = ['tcp', 'udp', 'http', 'rpc']
+/** How long a `--sync` mark waits for the host's line before going on without it. */
+const SYNC_TIMEOUT_MS = 30_000
+
+/** acks hands out stdin's lines one at a time: `next()` resolves on the next line (or at EOF). */
+function stdinAcks(): { next(): Promise<void> } {
+  const waiting: Array<() => void> = []
+  let buffered = 0
+  let ended = false
+  const rl = createInterface({ input: process.stdin })
+  rl.on('line', () => {
+    const w = waiting.shift()
+    if (w) w()
+    else buffered++
+  })
+  rl.on('close', () => {
+    ended = true
+    for (const w of waiting.splice(0)) w()
+  })
+  return {
+    next() {
+      if (buffered > 0) {
+        buffered--
+        return Promise.resolve()
+      }
+      if (ended) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          const i = waiting.indexOf(done)
+          if (i !== -1) waiting.splice(i, 1)
+          resolve()
+        }, SYNC_TIMEOUT_MS)
+        const done = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        waiting.push(done)
+      })
+    },
+  }
+}
 
 function emit(event: BenchEvent): void {
   process.stdout.write(encodeEvent(event))
@@ -35,6 +78,7 @@ async function main(): Promise<void> {
       hosts: { type: 'string', default: '' },
       only: { type: 'string', default: GROUPS.join(',') },
       smoke: { type: 'boolean', default: false },
+      sync: { type: 'boolean', default: false },
     },
   })
   const seconds = Number(values.seconds)
@@ -55,6 +99,11 @@ async function main(): Promise<void> {
     .flatMap((step) =>
       step.subjects.filter((sub) => hosts.has(sub.host)).map((subject) => ({ step, subject })),
     )
+  const acks = values.sync ? stdinAcks() : undefined
+  const mark = async (phase: 'start' | 'end', id: string, subject: { name: string; host: string }) => {
+    emit({ type: 'mark', phase, id, subject: subject.name, host: subject.host })
+    await acks?.next()
+  }
   emit({ type: 'plan', steps: plan.length })
   const warmed = new Set<string>()
   for (const [index, { step, subject }] of plan.entries()) {
@@ -67,7 +116,10 @@ async function main(): Promise<void> {
         warmed.add(warmKey)
         await runStep(step, subject, Math.min(1, seconds / 2), keys)
       }
-      const { measurement, firstError } = await runStep(step, subject, seconds, keys)
+      await mark('start', step.id, subject)
+      const { measurement, firstError } = await runStep(step, subject, seconds, keys).finally(() =>
+        mark('end', step.id, subject),
+      )
       emit({ type: 'result', measurement })
       if (firstError) emit({ type: 'failed', id: step.id, subject: subject.name, message: firstError })
     } catch (err) {
@@ -80,6 +132,7 @@ async function main(): Promise<void> {
     }
   }
   emit({ type: 'done' })
+  process.stdin.destroy()
 }
 
 await main()

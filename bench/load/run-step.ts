@@ -109,6 +109,7 @@ export async function runStep(
     title: step.title,
     subject: subject.name,
     role: subject.role,
+    ...(subject.family ? { family: subject.family } : {}),
     concurrency: step.concurrency,
     durationS: round3(out.durationS),
     ops: out.ops,

@@ -16,9 +16,15 @@ const VALUE_W = 190
 const BAR_H = 16
 const GAP = 5
 
-/** roleColour gives each role its colour: netlab blue, baselines amber, the network limit green. */
+/** roleColour gives each role its colour: netlab blue, its worker-count variants violet, baselines amber, the network limit green. */
 export function roleColour(role: Measurement['role']): string {
-  return role === 'netlab' ? '#2563eb' : role === 'baseline' ? '#d97706' : '#059669'
+  return role === 'netlab'
+    ? '#2563eb'
+    : role === 'variant'
+      ? '#7c3aed'
+      : role === 'baseline'
+        ? '#d97706'
+        : '#059669'
 }
 
 /** ChartBar is one subject's bar: its label, value, colour and an optional note after the value. */

@@ -4,15 +4,18 @@
  *
  *   header       the run (start, step seconds, smoke) and the machine (cores, kernel, Node,
  *                Docker, commit, image ids)
- *   targets      every comparison: ratio to its baseline, the suite's target, met / missed /
- *                not measured
+ *   targets      each of the issue's targets: what it asks, what this run measured, met /
+ *                missed / not measured
+ *   ratios       every netlab figure beside each baseline: throughput ratio, server CPU per
+ *                exchange of both and their ratio
+ *   threads      the figures measured with the lab's image at 1 and 2 worker threads
  *   per group    network, tcp, udp, http, rpc: per id a throughput chart (netlab beside its
  *                baseline, ratio labelled) and a latency-percentile chart with the network's
  *                ping-pong RTT p50 as reference, then a table of every figure
  *
  * Every piece of text from the result passes through esc().
  */
-import type { BenchResult, Comparison, Measurement } from '../result.ts'
+import type { BenchResult, Measurement } from '../result.ts'
 import { latencyChart, roleColour, throughputChart } from './charts.ts'
 import { esc, fmtNum, fmtRatio, fmtUs } from './format.ts'
 
@@ -23,7 +26,12 @@ const GROUPS: ReadonlyArray<readonly [Measurement['group'], string]> = [
   ['http', 'HTTP'],
   ['rpc', 'RPC'],
 ]
-const ROLE_ORDER: Readonly<Record<Measurement['role'], number>> = { netlab: 0, baseline: 1, limit: 2 }
+const ROLE_ORDER: Readonly<Record<Measurement['role'], number>> = {
+  netlab: 0,
+  variant: 1,
+  baseline: 2,
+  limit: 3,
+}
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#111827;padding:0 16px}
@@ -40,12 +48,14 @@ svg .ref{stroke:#059669;stroke-dasharray:4 3}svg text.ref-label{fill:#047857}
 .muted{color:#6b7280}code{font-size:12px}i.dot{display:inline-block;width:10px;height:10px;margin-right:5px}
 `
 
-/** status is a comparison's target outcome as a word and a CSS class (a smoke run judges none). */
-function status(c: Comparison, smoke: boolean): readonly [string, string] {
-  if (!c.target) return ['no target', 'na']
-  if (c.target.met === null) return [smoke ? 'not judged' : 'not measured', 'na']
-  return c.target.met ? ['met', 'met'] : ['missed', 'missed']
+/** status is a target's outcome as a word and a CSS class (a smoke run judges none). */
+function status(met: boolean | null, smoke: boolean): readonly [string, string] {
+  if (met === null) return [smoke ? 'not judged' : 'not measured', 'na']
+  return met ? ['met', 'met'] : ['missed', 'missed']
 }
+
+const cpuUs = (m: Measurement | undefined) =>
+  m?.cpu === undefined ? '—' : `${fmtNum(m.cpu.perOpUs, m.cpu.perOpUs >= 100 ? 0 : 1)} µs`
 
 function machineSection(r: BenchResult): string {
   const m = r.machine
@@ -69,19 +79,40 @@ ${images ? `<details><summary>images (${Object.keys(m.images).length})</summary>
 
 function targetsSection(r: BenchResult): string {
   const counts = { met: 0, missed: 0, na: 0 }
-  for (const c of r.comparisons) {
-    if (!c.target) continue
-    const [, cls] = status(c, r.smoke)
+  const rows = r.targets.map((t) => {
+    const [word, cls] = status(t.met, r.smoke)
     counts[cls as keyof typeof counts]++
-  }
-  const rows = r.comparisons.map((c) => {
-    const [word, cls] = status(c, r.smoke)
-    const baseline = c.baseline ? (c.baseline.split('|')[1] ?? c.baseline) : '—'
-    const basis = c.basis === 'latency' ? ' (latency)' : c.basis === 'absolute' ? ' (absolute)' : ''
-    return `<tr id="cmp-${esc(c.id)}"><td><code>${esc(c.id)}</code></td><td>${esc(c.title)}</td><td>${esc(baseline)}</td><td class="n">${esc(fmtRatio(c.ratio))}${esc(basis)}</td><td>${esc(c.target?.text ?? '')}</td><td class="${cls}">${esc(word)}</td></tr>`
+    return `<tr><td><a href="#m-${esc(t.id)}"><code>${esc(t.id)}</code></a></td><td>${esc(t.text)}</td><td class="n">${esc(t.figure)}</td><td class="${cls}">${esc(word)}</td></tr>`
   })
   return `<p class="summary"><span class="met">${counts.met} met</span> · <span class="missed">${counts.missed} missed</span> · <span class="na">${counts.na} ${r.smoke ? 'not judged' : 'not measured'}</span> (of ${counts.met + counts.missed + counts.na} targets)</p>
-<table class="targets"><tr><th>id</th><th>figure</th><th>baseline</th><th>ratio</th><th>target</th><th>status</th></tr>${rows.join('')}</table>`
+<table class="targets"><tr><th>id</th><th>target</th><th>measured</th><th>status</th></tr>${rows.join('')}</table>`
+}
+
+function ratiosSection(r: BenchResult): string {
+  const byKey = new Map(r.measurements.map((m) => [`${m.id}|${m.subject}`, m]))
+  const rows = r.comparisons.map((c) => {
+    const n = byKey.get(c.netlab)
+    const b = c.baseline === undefined ? undefined : byKey.get(c.baseline)
+    const baseline = c.baseline ? (c.baseline.split('|')[1] ?? c.baseline) : '—'
+    const basis = c.basis === 'latency' ? ' (latency)' : c.basis === 'absolute' ? ' (absolute)' : ''
+    return `<tr id="cmp-${esc(c.id)}"><td><code>${esc(c.id)}</code></td><td>${esc(c.title)}</td><td>${esc(baseline)}</td><td class="n">${esc(fmtRatio(c.ratio))}${esc(basis)}</td><td class="n">${esc(cpuUs(n))}</td><td class="n">${esc(cpuUs(b))}</td><td class="n">${esc(fmtRatio(c.cpuRatio ?? null))}</td></tr>`
+  })
+  return `<table class="ratios"><tr><th>id</th><th>figure</th><th>baseline</th><th>ratio</th><th>netlab CPU/exchange</th><th>baseline CPU/exchange</th><th>CPU ratio</th></tr>${rows.join('')}</table>`
+}
+
+function threadsSection(r: BenchResult): string {
+  const ids = [...new Set(r.measurements.filter((m) => m.role === 'variant').map((m) => m.id))]
+  if (ids.length === 0) return '<p class="na">not measured in this run</p>'
+  const rows = ids.flatMap((id) => {
+    const lab = r.measurements.find((m) => m.id === id && m.role === 'netlab')
+    return r.measurements
+      .filter((m) => m.id === id && (m.role === 'netlab' || m.role === 'variant'))
+      .map(
+        (m) =>
+          `<tr><td><code>${esc(id)}</code></td><td>${esc(m.role === 'netlab' ? 'netlab (default workers)' : m.subject)}</td><td class="n">${esc(fmtNum(m.throughput))} ${esc(m.unit)}</td><td class="n">${esc(lab && lab.throughput > 0 ? fmtRatio(m.throughput / lab.throughput) : '—')}</td><td class="n">${esc(cpuUs(m))}</td></tr>`,
+      )
+  })
+  return `<table class="threads"><tr><th>id</th><th>server</th><th>throughput</th><th>vs default</th><th>CPU/exchange</th></tr>${rows.join('')}</table>`
 }
 
 /** ratioNotes labels netlab's bar of each id with its ratio to the baseline. */
@@ -117,6 +148,7 @@ function measurementRows(ms: readonly Measurement[]): string {
           ? [l.p50Us, l.p90Us, l.p99Us, l.maxUs].map((v) => `<td class="n">${esc(fmtUs(v))}</td>`)
           : ['<td colspan="4" class="na">—</td>']),
         `<td class="n">${fmtNum(m.ops)}</td>`,
+        `<td class="n">${esc(cpuUs(m))}</td>`,
         `<td class="n${m.errors > 0 ? ' missed' : ''}">${fmtNum(m.errors)}</td>`,
         `<td class="muted">${esc(extra)}</td>`,
       ]
@@ -159,14 +191,14 @@ function groupSection(
 ${throughputChart(withLimit, notes.get(id))}
 ${latencyChart(sorted, reference)}</section>`
   })
-  const table = `<table class="measurements"><tr><th>id</th><th>subject</th><th>role</th><th>conc.</th><th>throughput</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>ops</th><th>errors</th><th>extra</th></tr>${measurementRows(ms)}</table>`
+  const table = `<table class="measurements"><tr><th>id</th><th>subject</th><th>role</th><th>conc.</th><th>throughput</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>ops</th><th>CPU/exchange</th><th>errors</th><th>extra</th></tr>${measurementRows(ms)}</table>`
   return `<h2 id="g-${group}">${esc(heading)}</h2>${figures.join('\n')}\n${table}`
 }
 
 /** renderHtml renders a bench result as one self-contained HTML page. */
 export function renderHtml(result: BenchResult): string {
   const notes = ratioNotes(result)
-  const legend = (['netlab', 'baseline', 'limit'] as const)
+  const legend = (['netlab', 'variant', 'baseline', 'limit'] as const)
     .map((role) => `<span><i style="background:${roleColour(role)}"></i>${role}</span>`)
     .join('')
   return `<!doctype html>
@@ -182,9 +214,14 @@ export function renderHtml(result: BenchResult): string {
 <p class="muted">${esc(result.measurements.length)} figures · ${esc(result.comparisons.length)} comparisons · every netlab figure beside a baseline measured in the same run</p>
 ${result.smoke ? '<p class="smoke">Smoke run: every step once and short; figures are not meaningful and no target is judged.</p>' : ''}
 ${machineSection(result)}
-<nav><a href="#targets">targets</a>${GROUPS.map(([g, h]) => ` · <a href="#g-${g}">${esc(h)}</a>`).join('')}</nav>
-<h2 id="targets">Targets and ratios</h2>
+<nav><a href="#targets">targets</a> · <a href="#ratios">ratios</a> · <a href="#threads">threads</a>${GROUPS.map(([g, h]) => ` · <a href="#g-${g}">${esc(h)}</a>`).join('')}</nav>
+<h2 id="targets">Targets</h2>
 ${targetsSection(result)}
+<h2 id="ratios">Ratios and server CPU per exchange</h2>
+<p class="muted">CPU/exchange: the server container's CPU time over the measured step (cgroup usage, every thread) divided by its exchanges; the fair measure where the load generator shares the cores.</p>
+${ratiosSection(result)}
+<h2 id="threads">Threads</h2>
+${threadsSection(result)}
 <p class="legend">${legend}<span class="muted">latency charts: log scale, round-trip times</span></p>
 ${GROUPS.map(([g, h]) => groupSection(g, h, result, notes)).join('\n')}
 </body>

@@ -3,7 +3,9 @@
 # (no registry, nothing downloaded inside docker):
 #   netlab-netperf:TAG  iperf3 and sockperf (the network-limit steps of `make bench`)
 #   netlab-pybase:TAG   Debian's python3 (3.11 on bookworm) and the stdlib it needs, running the Python
-#                       baselines (bench/baselines/python/pyrpc.py)
+#                       baselines (bench/baselines/python/: pyrpc.py, seeds.py, flaskdata.py), plus
+#                       Debian's python3-flask, python3-httpbin and gunicorn (the seed 000 Flask
+#                       server and httpbin under gunicorn), copied from /usr/lib/python3/dist-packages
 # Each image is a folder holding the binaries, the shared libraries ldd lists, the loader and
 # a minimal /etc (uid 1000 user), fed to `docker import`, as scripts/node-image/build.sh does.
 # Idempotent: installs the Debian packages only when missing, and skips an image whose
@@ -25,6 +27,9 @@ missing=()
 [ -x /usr/bin/iperf3 ] || missing+=(iperf3)
 [ -x /usr/bin/sockperf ] || missing+=(sockperf)
 [ -x /usr/bin/python3 ] || missing+=(python3)
+[ -d /usr/lib/python3/dist-packages/flask ] || missing+=(python3-flask)
+[ -d /usr/lib/python3/dist-packages/httpbin ] || missing+=(python3-httpbin)
+[ -d /usr/lib/python3/dist-packages/gunicorn ] || missing+=(gunicorn)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     say "note: ${missing[*]} not installed (needs Debian's packages and root): the bench images are not built"
@@ -112,9 +117,10 @@ build_pybase() {
   local image=netlab-pybase:$TAG hash rootfs ver
   ver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   local python=/usr/bin/python$ver lib=/usr/lib/python$ver
-  local script="$ROOT/bench/baselines/python/pyrpc.py"
-  hash=$( (echo pybase-v1; sha256sum "${BASH_SOURCE[0]}" "$script" "$python";
-    dpkg-query -W -f '${Version}\n' "python$ver" "libpython$ver-stdlib" 2>/dev/null || true) | sha256sum | cut -c1-16)
+  local scripts=("$ROOT"/bench/baselines/python/*.py) dist=/usr/lib/python3/dist-packages
+  hash=$( (echo pybase-v2; sha256sum "${BASH_SOURCE[0]}" "${scripts[@]}" "$python";
+    dpkg-query -W -f '${Version}\n' "python$ver" "libpython$ver-stdlib" python3-flask python3-httpbin \
+      gunicorn 2>/dev/null || true) | sha256sum | cut -c1-16)
   if up_to_date "$image" "$hash"; then say "$image is up to date"; return 0; fi
   rootfs=$(mktemp -d)
   copy_with_libs "$rootfs" "$python"
@@ -128,15 +134,39 @@ build_pybase() {
     --exclude='__pycache__' --exclude='./lib-dynload/_test*' --exclude='./lib-dynload/xx*' . \
     | tar -C "$rootfs$lib" -x
   copy_with_libs "$rootfs" "$lib"/lib-dynload/*.so
+  # Flask, httpbin and gunicorn: the top-level entries of dist-packages that importing them
+  # (and gunicorn's gthread worker) loads, with their .dist-info/.egg-info (entry points).
+  local tops
+  tops=$("$python" - <<'PY'
+import sys
+import flask, httpbin, httpbin.core, gunicorn.app.wsgiapp, gunicorn.workers.gthread, gunicorn.glogging
+D = "/usr/lib/python3/dist-packages/"
+tops = {f[len(D):].split("/")[0] for f in (getattr(m, "__file__", None) or "" for m in list(sys.modules.values())) if f.startswith(D)}
+print("\n".join(sorted(tops)))
+PY
+  ) || die "Debian's python3-flask, python3-httpbin or gunicorn does not import"
+  mkdir -p "$rootfs$dist"
+  local top info
+  for top in $tops; do
+    cp -a "$dist/$top" "$rootfs$dist/"
+    for info in "$dist/${top%%.*}"-*.dist-info "$dist/${top%%.*}"-*.egg-info; do
+      [ -e "$info" ] && cp -a "$info" "$rootfs$dist/"
+    done
+  done
+  find "$rootfs$dist" -name __pycache__ -prune -exec rm -rf {} +
+  # C extensions among them (markupsafe, brotli) and the libraries they link
+  local so
+  while IFS= read -r so; do copy_with_libs "$rootfs" "$so"; done < <(find "$dist" -name '*.so' -path "$dist/*" \
+    | grep -F -f <(printf '%s/%s\n' "$dist" $tops) || true)
   minimal_etc "$rootfs" python
   mkdir -p "$rootfs/app"
-  cp "$script" "$rootfs/app/pyrpc.py"
+  cp "${scripts[@]}" "$rootfs/app/"
   import_rootfs "$rootfs" "$image" "$hash" 'WORKDIR /app' 'ENV PYTHONDONTWRITEBYTECODE=1' \
     'ENV PYTHONUNBUFFERED=1' 'CMD ["python3", "/app/pyrpc.py"]'
   rm -rf "$rootfs"
   docker run --rm --network none "$image" python3 -c \
-    'import xmlrpc.server, xmlrpc.client, multiprocessing.connection, pickle, hmac, threading; print("ok")' \
-    | grep -qx ok || die "$image cannot import xmlrpc.server and multiprocessing.connection"
+    'import xmlrpc.server, xmlrpc.client, multiprocessing.connection, pickle, hmac, threading, socketserver, flask, httpbin, gunicorn.app.wsgiapp, gunicorn.workers.gthread; print("ok")' \
+    | grep -qx ok || die "$image cannot import its baselines' modules"
   say "built $image"
 }
 

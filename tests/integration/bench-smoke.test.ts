@@ -3,7 +3,8 @@
  * unique project with random host ports, then `node bench/main.ts --smoke` (every step once,
  * a fraction of a second each, no targets judged) against it. Proves the whole path: the
  * bench services start, the load generator reaches netlab and every baseline by name, each
- * figure comes back with exchanges and no errors, and the JSON and HTML files are written.
+ * figure comes back with exchanges and no errors (the seeds' Python servers and the 1- and
+ * 2-worker variants included) and its server CPU per exchange, and the JSON and HTML files are written.
  * Timings are never asserted.
  */
 import { execFile } from 'node:child_process'
@@ -15,6 +16,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BenchResult, benchResultSchema } from '../../bench/result.ts'
 import { buildSuite } from '../../bench/suite.ts'
+import { buildTargets } from '../../bench/targets.ts'
 import { randomHostPorts } from '../soak/compose-project.ts'
 
 const execFileP = promisify(execFile)
@@ -71,10 +73,20 @@ describe('make bench (smoke)', { timeout: 400_000 }, () => {
   }, 120_000)
 
   it('prints the table, with no target judged', () => {
+    const n = buildTargets().length
     expect(run.stdout).toMatch(/^netlab bench \S+ \(smoke: targets not judged\), 0\.2 s per step, /)
-    expect(run.stdout).toContain('\ntargets: 0 met, 0 missed, 8 not judged\n')
+    expect(run.stdout).toContain(`\ntargets: 0 met, 0 missed, ${n} not judged\n`)
     expect(result.smoke).toBe(true)
-    expect(result.comparisons.filter((c) => c.target).map((c) => c.target?.met)).toEqual(Array(8).fill(null))
+    expect(result.targets.map((t) => t.met)).toEqual(Array(n).fill(null))
+  })
+
+  it('records the server CPU per exchange of every figure, netlab and baselines alike', () => {
+    for (const m of result.measurements)
+      if (m.role !== 'limit' && m.ops > 0) expect(m.cpu?.perOpUs, `${m.id}|${m.subject}`).toBeGreaterThan(0)
+    const upper = result.comparisons.find(
+      (c) => c.id === 'tcp.upper.c32' && c.baseline === 'tcp.upper.c32|node net',
+    )
+    expect(upper?.cpuRatio).toBeGreaterThan(0)
   })
 
   it('measures every step for netlab and each of its baselines, each with exchanges and no errors', () => {

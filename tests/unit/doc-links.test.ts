@@ -8,11 +8,6 @@ import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..', '..')
 
-// Files other branches own, linked before they land: docs/errors/*.md (generated) and
-// docs/bench.md. This exception goes once those branches are merged.
-const ownedElsewhere = (path: string) =>
-  /^docs\/errors\/[a-z]+\.md$/.test(path) || ['docs/bench.md'].includes(path)
-
 function markdownFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
     const path = `${dir}/${e.name}`
@@ -68,7 +63,7 @@ describe('Markdown links', () => {
     const broken = links(readFileSync(join(root, file), 'utf8'))
       .filter((target) => !/^[a-z]+:/i.test(target) && !target.startsWith('#'))
       .map((target) => relative(root, join(root, dirname(file), decodeURI(target.split('#')[0] as string))))
-      .filter((path) => !ownedElsewhere(path) && !existsSync(join(root, path)))
+      .filter((path) => !existsSync(join(root, path)))
     expect(broken).toEqual([])
   })
 
@@ -78,8 +73,7 @@ describe('Markdown links', () => {
       .flatMap((target) => {
         const [path, fragment] = target.split('#') as [string, string]
         const resolved = path === '' ? file : relative(root, join(root, dirname(file), decodeURI(path)))
-        if (ownedElsewhere(resolved) || !resolved.endsWith('.md') || !existsSync(join(root, resolved)))
-          return []
+        if (!resolved.endsWith('.md') || !existsSync(join(root, resolved))) return []
         return anchors(readFileSync(join(root, resolved), 'utf8')).has(fragment) ? [] : [target]
       })
     expect(broken).toEqual([])

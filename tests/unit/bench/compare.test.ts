@@ -94,7 +94,7 @@ describe('compareResults', () => {
     expect(table.find((l) => l.startsWith('http.data.c32'))).toMatch(
       /20,000 req\/s\s+—\s+—\s+—\s+—\s+removed$/,
     )
-    expect(table.slice(-3)).toEqual(['A = a.json', 'B = b.json', '11 figures, 3 regressed (threshold 10%)'])
+    expect(table.slice(-3)).toEqual(['A = a.json', 'B = b.json', '12 figures, 3 regressed (threshold 10%)'])
   })
 })
 
@@ -117,7 +117,7 @@ describe('runCompare', () => {
     expect((await runCompare([a, b])).code).toBe(0)
     const failing = await runCompare(['--fail-on-regression', a, b])
     expect(failing.code).toBe(1)
-    expect(failing.stdout).toContain('11 figures, 3 regressed (threshold 10%)')
+    expect(failing.stdout).toContain('12 figures, 3 regressed (threshold 10%)')
     expect((await runCompare(['--fail-on-regression', a, a])).code).toBe(0)
   })
 
@@ -127,7 +127,7 @@ describe('runCompare', () => {
     const json = JSON.parse(stdout) as { thresholdPct: number; regressions: number; figures: unknown[] }
     expect(json.thresholdPct).toBe(25)
     expect(json.regressions).toBe(1) // the errors, whatever the threshold
-    expect(json.figures).toHaveLength(11)
+    expect(json.figures).toHaveLength(12)
   })
 
   it('names the file that is missing, not JSON, or not a bench result', async () => {
@@ -158,7 +158,7 @@ describe('runCompare', () => {
   it('runs as a real process (node bench/compare.ts), as make bench-compare does', async () => {
     const run = promisify(execFile)
     const { stdout } = await run(process.execPath, ['bench/compare.ts', a, b], { timeout: 10_000 })
-    expect(stdout).toContain('11 figures, 3 regressed (threshold 10%)')
+    expect(stdout).toContain('12 figures, 3 regressed (threshold 10%)')
     await expect(
       run(process.execPath, ['bench/compare.ts', '--fail-on-regression', a, b]),
     ).rejects.toMatchObject({

@@ -3,12 +3,16 @@
  * completes exchanges with zero errors when the server answers right, and counts an
  * error (not a success) when the reply is not the expected one. Timings are never asserted.
  */
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDgramBaseline } from '../../../bench/baselines/dgram-server.ts'
 import { startHttpBaseline } from '../../../bench/baselines/http-server.ts'
-import { startNetBaseline } from '../../../bench/baselines/net-server.ts'
+import { jsonRpcReply, startNetBaseline } from '../../../bench/baselines/net-server.ts'
 import { httpRequests } from '../../../bench/load/http-requests.ts'
 import { postData } from '../../../bench/load/post-data.ts'
+import { jsonRpcTcpCalls } from '../../../bench/load/rpc-calls.ts'
 import { runStep } from '../../../bench/load/run-step.ts'
 import { tcpRoundTrips } from '../../../bench/load/tcp-round-trips.ts'
 import { udpLoss } from '../../../bench/load/udp-loss.ts'
@@ -22,12 +26,79 @@ let dgram: Started<typeof startDgramBaseline>
 let http: Started<typeof startHttpBaseline>
 
 beforeAll(async () => {
-  net = await startNetBaseline(HOST, { upper: 0, echo: 0, cmd: 0 })
+  net = await startNetBaseline(HOST, { upper: 0, echo: 0, cmd: 0, jsonrpc: 0 })
   dgram = await startDgramBaseline(HOST, { ctime: 0, probe: 0 })
   http = await startHttpBaseline(HOST, 0)
 })
 afterAll(async () => {
   await Promise.all([net?.close(), dgram?.close(), http?.close()])
+})
+
+describe('the JSON-RPC over TCP baseline', () => {
+  it('answers the rpc step line for line, with no errors', async () => {
+    const out = await jsonRpcTcpCalls({
+      host: HOST,
+      port: net.ports.jsonrpc,
+      concurrency: 4,
+      seconds: SECONDS,
+    })
+    expect([out.errors, out.ops > 0, out.firstError]).toEqual([0, true, undefined])
+  })
+
+  it('gives JSON-RPC 2.0 error objects for bad input, and answers add, sub and echo', () => {
+    const reply = (line: string) => JSON.parse(jsonRpcReply(line)) as unknown
+    expect(reply('{"jsonrpc":"2.0","method":"sub","params":[2,3],"id":"a"}')).toEqual({
+      jsonrpc: '2.0',
+      result: -1,
+      id: 'a',
+    })
+    expect(reply('{"jsonrpc":"2.0","method":"echo","params":[{"x":[1]}],"id":7}')).toMatchObject({
+      result: { x: [1] },
+    })
+    expect(reply('{nope')).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32700, message: 'Parse error' },
+      id: null,
+    })
+    expect(reply('[1]')).toMatchObject({ error: { code: -32600 } })
+    expect(reply('{"jsonrpc":"1.0","method":"add","id":1}')).toMatchObject({ error: { code: -32600 }, id: 1 })
+    expect(reply('{"jsonrpc":"2.0","method":"__proto__","params":[],"id":1}')).toMatchObject({
+      error: { code: -32601 },
+    })
+    expect(reply('{"jsonrpc":"2.0","method":"add","params":["a",1],"id":1}')).toMatchObject({
+      error: { code: -32602 },
+    })
+    expect(reply('{"jsonrpc":"2.0","method":"add","params":{"a":1},"id":1}')).toMatchObject({
+      error: { code: -32602 },
+    })
+  })
+})
+
+describe('httpRequests against a server that closes every connection', () => {
+  it('opens a new connection for each request, as a client must, and counts no error', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': 2, connection: 'close' })
+      res.end('ok')
+    })
+    server.listen(0, HOST)
+    await once(server, 'listening')
+    try {
+      const out = await httpRequests({
+        host: HOST,
+        port: (server.address() as AddressInfo).port,
+        concurrency: 2,
+        seconds: SECONDS,
+        path: '/',
+        expectBytes: 2,
+      })
+      expect([out.errors, out.firstError]).toEqual([0, undefined])
+      expect(out.ops).toBeGreaterThan(2)
+      expect(out.extra?.reconnects).toBeGreaterThanOrEqual(out.ops - 2)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
 })
 
 describe('tcpRoundTrips', () => {
@@ -75,7 +146,7 @@ describe('tcpRoundTrips', () => {
   })
 
   it('fails with CONNECT_FAILED naming the target when nothing listens', async () => {
-    const closed = await startNetBaseline(HOST, { upper: 0, echo: 0, cmd: 0 })
+    const closed = await startNetBaseline(HOST, { upper: 0, echo: 0, cmd: 0, jsonrpc: 0 })
     await closed.close()
     await expect(
       tcpRoundTrips({

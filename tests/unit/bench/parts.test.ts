@@ -4,8 +4,8 @@ import { encodeEvent, parseEvent } from '../../../bench/events.ts'
 import { LatencyRecorder } from '../../../bench/load/histogram.ts'
 import { parseHead } from '../../../bench/load/http-requests.ts'
 import type { BenchResult, Measurement } from '../../../bench/result.ts'
-import { compare } from '../../../bench/suite.ts'
-import { formatRate, renderTable, verdict } from '../../../bench/table.ts'
+import { formatRate, renderTable } from '../../../bench/table.ts'
+import { compare, judgeTargets } from '../../../bench/targets.ts'
 
 describe('LatencyRecorder', () => {
   it('summarises in µs: percentiles of 1..1000 µs within HDR precision', () => {
@@ -38,6 +38,8 @@ describe('bench events', () => {
     const events = [
       { type: 'plan', steps: 3 },
       { type: 'step', index: 0, id: 'tcp.upper.c1', subject: 'netlab', seconds: 3 },
+      { type: 'mark', phase: 'start', id: 'tcp.upper.c1', subject: 'netlab', host: 'tcp' },
+      { type: 'mark', phase: 'end', id: 'tcp.upper.c1', subject: 'node net', host: 'baseline-net' },
       { type: 'failed', id: 'x', subject: 'netlab', message: 'boom' },
       { type: 'done' },
     ] as const
@@ -61,7 +63,17 @@ describe('parseHead', () => {
     expect(parseHead('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\ncontent-length: 18')).toEqual({
       status: 200,
       bodyBytes: 18,
+      close: false,
     })
+  })
+
+  it('says whether the server ends the connection after this response', () => {
+    const close = (head: string) => (parseHead(head) as { close?: boolean }).close
+    expect(close('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close')).toBe(true)
+    expect(close('HTTP/1.1 200 OK\r\nconnection:close\r\nContent-Length: 1')).toBe(true)
+    expect(close('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive')).toBe(false)
+    expect(close('HTTP/1.0 200 OK\r\nContent-Length: 1')).toBe(true)
+    expect(close('HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive')).toBe(false)
   })
 
   it('refuses a chunked reply and a non-HTTP line', () => {
@@ -88,6 +100,7 @@ describe('table', () => {
       unit: 'ops/s',
       latency: { count: 183_702, meanUs: 510, p50Us: 492, p90Us: 700.4, p99Us: 1500, maxUs: 9000 },
       extra: {},
+      cpu: { serverUs: 2_590_000, perOpUs: 14.1 },
     },
     {
       id: 'tcp.upper.c32',
@@ -102,6 +115,23 @@ describe('table', () => {
       throughput: 48_901,
       unit: 'ops/s',
       extra: {},
+      cpu: { serverUs: 1_745_000, perOpUs: 11.9 },
+    },
+    {
+      id: 'tcp.upper.c32',
+      group: 'tcp',
+      title: 'TCP upper, 64 B round trips, 32 connections',
+      subject: 'netlab TCP_WORKERS=1',
+      role: 'variant',
+      concurrency: 32,
+      durationS: 3,
+      ops: 200_000,
+      errors: 0,
+      throughput: 66_666,
+      unit: 'ops/s',
+      latency: { count: 200_000, meanUs: 480, p50Us: 450, p90Us: 600, p99Us: 1400, maxUs: 8000 },
+      extra: {},
+      cpu: { serverUs: 2_400_000, perOpUs: 12 },
     },
   ]
   const result: BenchResult = {
@@ -123,27 +153,39 @@ describe('table', () => {
       images: {},
     },
     measurements,
-    comparisons: compare(measurements, { judge: true }),
+    comparisons: compare(measurements),
+    targets: judgeTargets(measurements, { judge: true }),
   }
 
-  it('prints one row per netlab figure with its baseline, ratio and verdict', () => {
-    expect(renderTable(result)).toBe(
-      [
-        'netlab bench 2026-11-21T17:05:12.000Z, 3 s per step, 2 cores, v24.21.0, commit 0123456789ab',
-        '',
-        'id             title                                          netlab  baseline  vs        ratio  p50 µs  p90 µs  p99 µs  max µs  errors  target',
-        'tcp.upper.c32  TCP upper, 64 B round trips, 32 connections  61 234/s  48 901/s  node net  1.25x     492     700    1500    9000     0/0  met: >= 1.2x node net at 32 connections',
-        '',
-        'targets: 1 met, 0 missed, 0 not judged',
-        '',
-      ].join('\n'),
-    )
+  it('prints one row per netlab figure and baseline: ratio, CPU per exchange and their ratio', () => {
+    const lines = renderTable(result).split('\n')
+    expect(lines.slice(0, 4)).toEqual([
+      'netlab bench 2026-11-21T17:05:12.000Z, 3 s per step, 2 cores, v24.21.0, commit 0123456789ab',
+      '',
+      'id             title                                          netlab  baseline  vs        ratio  cpu µs/op  cpu ratio  p50 µs  p90 µs  p99 µs  max µs  errors',
+      'tcp.upper.c32  TCP upper, 64 B round trips, 32 connections  61 234/s  48 901/s  node net  1.25x  14.1/11.9      1.19x     492     700    1500    9000     0/0',
+    ])
   })
 
-  it('formats rates and verdicts', () => {
+  it('prints the threads figures beside the default, and every target with what was measured', () => {
+    const text = renderTable(result)
+    expect(text).toContain(
+      [
+        'id             server                    throughput  vs default  cpu µs/op  p50 µs  p99 µs  errors',
+        'tcp.upper.c32  netlab (default workers)    61 234/s       1.00x       14.1     492    1500       0',
+        'tcp.upper.c32  netlab TCP_WORKERS=1        66 666/s       1.09x       12.0     450    1400       0',
+      ].join('\n'),
+    )
+    expect(text).toMatch(/\nmet +tcp\.upper\.c32 +>= 0\.95x node net +1\.25x \(61 234\/s vs 48 901\/s\)\n/)
+    expect(text).toMatch(
+      /\nMISSED +tcp\.upper\.c32 +server CPU\/exchange <= 1\.1x node net +1\.19x \(14\.1 µs vs 11\.9 µs\)\n/,
+    )
+    expect(text).toMatch(/\nnot measured +http\.get\.c32 +>= 0\.95x node http +not measured\n/)
+    expect(text).toMatch(/\ntargets: 1 met, 1 missed, \d+ not judged\n$/)
+  })
+
+  it('formats rates', () => {
     expect(formatRate(undefined)).toBe('-')
     expect(formatRate({ ...(measurements[0] as Measurement), throughput: 12.345 })).toBe('12.3/s')
-    expect(verdict({ text: 't', met: false })).toBe('MISSED: t')
-    expect(verdict({ text: 't', met: null })).toBe('not judged: t')
   })
 })

@@ -23,7 +23,7 @@ describe('renderHtml', () => {
     expect(count(html, '<svg')).toBe(count(html, '</svg>'))
     expect(html).toContain('<title>netlab bench 2026-11-21T17:30:00.000Z</title>')
     expect(html).toContain(
-      '<a href="#targets">targets</a> · <a href="#g-network">Network limit (iperf3, sockperf)</a>',
+      '<a href="#targets">targets</a> · <a href="#ratios">ratios</a> · <a href="#threads">threads</a> · <a href="#g-network">Network limit (iperf3, sockperf)</a>',
     )
     for (const g of ['tcp', 'udp', 'http', 'rpc']) expect(html).toContain(`<h2 id="g-${g}">`)
   })
@@ -77,7 +77,18 @@ describe('renderHtml', () => {
     expect(html).toContain('<td class="missed">missed</td>')
     expect(html).toContain('<td class="met">met</td>')
     expect(html).toContain('<td class="na">not measured</td>')
-    expect(html).toContain('<td class="na">no target</td>')
+    expect(html).toContain('<td class="n">1.50x (15.0 µs vs 10.0 µs)</td><td class="missed">missed</td>')
+  })
+
+  it("shows each ratio with both servers' CPU per exchange, and the threads figures", () => {
+    const ratios = html.slice(html.indexOf('<table class="ratios">'))
+    expect(ratios.slice(0, ratios.indexOf('</table>'))).toContain(
+      '<td>node net</td><td class="n">1.11x</td><td class="n">15 µs</td><td class="n">10 µs</td><td class="n">1.50x</td>',
+    )
+    const threads = html.slice(html.indexOf('<table class="threads">'))
+    expect(threads.slice(0, threads.indexOf('</table>'))).toContain(
+      '<td>netlab TCP_WORKERS=1</td><td class="n">66,000 ops/s</td><td class="n">1.10x</td><td class="n">12 µs</td>',
+    )
   })
 
   it('escapes every text from the result', () => {
@@ -87,7 +98,7 @@ describe('renderHtml', () => {
     expect(html).toContain('python &lt;SimpleXMLRPCServer&gt; &amp; co')
     expect(html).toContain('XML-RPC add &lt;x&gt; &amp; &quot;y&quot;')
     expect(html).toContain('2 cores, Test CPU &lt;model&gt;')
-    expect(html).toContain('&gt;= 5x Python &lt;SimpleXMLRPCServer&gt;')
+    expect(html).toContain('&gt;= 10x Python &lt;Flask&gt; &amp; co')
   })
 
   it('records the machine and the commit', () => {

@@ -1,9 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cgroupMemoryLimitBytes } from '../../../lib/cgroup.ts'
-import { defaultMemoryBudgetBytes, type Env, intVar, loadConfig } from '../../../lib/config.ts'
+import {
+  defaultMemoryBudgetBytes,
+  defaultWorkers,
+  type Env,
+  intVar,
+  loadConfig,
+} from '../../../lib/config.ts'
 import { ConfigError } from '../../../lib/errors.ts'
 import { loadTcpConfig, type TcpConfig } from '../../../services/tcp/config.ts'
 
@@ -17,7 +23,7 @@ const defaults: TcpConfig = {
   ackPort: 50000,
   welcomeTimeoutMs: 5000,
   helloDelayMs: 1000,
-  workers: availableParallelism(),
+  workers: defaultWorkers(),
   maxConnections: 1000,
   idleTimeoutMs: 60_000,
   maxLineBytes: 8192,
@@ -236,5 +242,11 @@ describe('memory budget defaults', () => {
     expect(cgroupMemoryLimitBytes([file('max', 'max\n')])).toBeUndefined()
     expect(cgroupMemoryLimitBytes([file('v1', '9223372036854771712\n')])).toBeUndefined()
     expect(cgroupMemoryLimitBytes([join(dir, 'missing'), file('v1b', '1048576')])).toBe(1048576)
+  })
+})
+
+describe('defaultWorkers', () => {
+  it('leaves one core spare: 1 on 1 or 2 cores, cores - 1 above, at most 8', () => {
+    expect([1, 2, 3, 4, 8, 9, 64].map((c) => defaultWorkers(c))).toEqual([1, 1, 2, 3, 7, 8, 8])
   })
 })
