@@ -84,9 +84,9 @@ describe('session on a terminal', () => {
 
     // the terminal's cursor reports (the session's watch asks for them) are never typed keys,
     // whatever the column, and whether they come whole or cut by a read
-    stdin.write('tcp upper re\x1b[3;10R\x1b[3;12Rp\x1b[40;1')
+    stdin.write('tcp echo re\x1b[3;10R\x1b[3;12Rp\x1b[40;1')
     stdin.write('20Rorts\r')
-    expect(await waitFor('netlab> ')).toBe('tcp upper reports\nREPORTS\nnetlab> ')
+    expect(await waitFor('netlab> ')).toBe('tcp echo reports\nreports\nnetlab> ')
 
     stdin.write('tcp u\t')
     await waitFor('tcp upper ')
