@@ -122,10 +122,35 @@ function readOr(path: string): string {
   }
 }
 
+/**
+ * firstHost is a subnet's first host address, where Docker's IPAM puts a bridge network's
+ * gateway unless told otherwise (`172.18.0.0/16` → `172.18.0.1`).
+ */
+export function firstHost(s: Subnet): string {
+  if (s.family === 'ipv4') return numberToIpv4(ipv4ToNumber(s.address) + 1)
+  return bigIntToIpv6(ipv6ToBigInt(s.address) + 1n)
+}
+
+/**
+ * labTopology is the lab seen from these interfaces and routing tables. The routing tables
+ * name only the gateway of the default route: on a container attached to several networks
+ * the others' gateways (the host, too) are directly connected and never appear there, so
+ * each subnet's first host, Docker's gateway, counts as a gateway as well.
+ */
+export function labTopology(
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
+  ipv4Table: string,
+  ipv6Table: string,
+): LabTopology {
+  const networks = labSubnets(interfaces)
+  const gateways = new Set(routeGateways(ipv4Table, ipv6Table))
+  for (const n of networks)
+    if ((n.family === 'ipv4' && n.prefix <= 30) || (n.family === 'ipv6' && n.prefix <= 126))
+      gateways.add(firstHost(n))
+  return { networks, gateways: [...gateways] }
+}
+
 /** learnLabTopology reads this container's interfaces and routes. */
 export function learnLabTopology(): LabTopology {
-  return {
-    networks: labSubnets(),
-    gateways: routeGateways(readOr('/proc/net/route'), readOr('/proc/net/ipv6_route')),
-  }
+  return labTopology(networkInterfaces(), readOr('/proc/net/route'), readOr('/proc/net/ipv6_route'))
 }

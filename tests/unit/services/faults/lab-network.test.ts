@@ -5,6 +5,7 @@ import {
   broadcastOf,
   formatSubnet,
   labSubnets,
+  labTopology,
   routeGateways,
   subnetOf,
 } from '../../../../services/faults/lab-network.ts'
@@ -60,5 +61,28 @@ describe('routeGateways', () => {
     ].join('\n')
     expect(routeGateways(v4, v6)).toEqual(['172.18.0.1', 'fd00:1:2::1'])
     expect(routeGateways('', '')).toEqual([])
+  })
+})
+
+describe('labTopology', () => {
+  it("counts every attached network's gateway, not only the default route's", () => {
+    // attached to the default bridge (default route) and to the lab network: the lab network's
+    // gateway, 172.22.0.1, is the host, and no routing table line names it
+    const routes = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'eth0\t00000000\t010011AC\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+      'eth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+      'eth1\t000016AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+    ].join('\n')
+    const topology = labTopology(
+      {
+        eth0: [iface('172.17.0.3', '172.17.0.3/16', 'IPv4')],
+        eth1: [iface('172.22.0.4', '172.22.0.4/16', 'IPv4'), iface('fd00:1:2::5', 'fd00:1:2::5/64', 'IPv6')],
+      },
+      routes,
+      '',
+    )
+    expect(topology.networks.map(formatSubnet)).toEqual(['172.17.0.0/16', '172.22.0.0/16', 'fd00:1:2::/64'])
+    expect([...topology.gateways].sort()).toEqual(['172.17.0.1', '172.22.0.1', 'fd00:1:2::1'])
   })
 })
