@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net'
 import type { Hold, MemoryBudget } from '../../lib/memory-budget.ts'
 import { countToxic } from '../../lib/metrics/index.ts'
-import type { LimitLog } from './limit-log.ts'
+import type { LimitLog } from '../../lib/net/limit-log.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Chunk, Stream, TcpLink, TcpToxicRun } from './toxics/toxic.ts'
 

@@ -3,7 +3,7 @@
  * refusal of a kind is logged at once, later ones at most once per interval, each line
  * carrying how many were refused since the last one.
  */
-import type { Logger } from '../../lib/log.ts'
+import type { Logger } from '../log.ts'
 
 /** LimitLog counts refusals of one kind and logs them at warn, at most once per `everyMs`. */
 export class LimitLog {
