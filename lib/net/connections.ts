@@ -56,6 +56,25 @@ export function localAdmission(max: number): Admission {
   }
 }
 
+/** REFUSED_LINGER_MS is how long a refused socket may take to read its refusal before it is destroyed. */
+export const REFUSED_LINGER_MS = 2000
+
+/**
+ * endRefused writes a refusal and ends the socket without being held by its peer: what the
+ * peer sends meanwhile is read and dropped (closing with unread bytes would send a reset
+ * that can overtake the refusal), the socket closes once the peer closes its side too,
+ * and a peer that does not is destroyed after `lingerMs`, so refused connections cannot
+ * pile up on a listener that allows half-open connections.
+ */
+export function endRefused(socket: Socket, reply: string | Uint8Array, lingerMs = REFUSED_LINGER_MS): void {
+  socket.on('error', () => undefined)
+  socket.resume()
+  const timer = setTimeout(() => socket.destroy(), lingerMs)
+  timer.unref()
+  socket.once('close', () => clearTimeout(timer))
+  socket.end(reply)
+}
+
 /** RefusalCode is why a connection was turned away at accept. */
 export type RefusalCode = 'BUSY' | 'MEMORY_BUDGET'
 
