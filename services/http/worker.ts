@@ -38,7 +38,8 @@ class HttpConn implements Tracked {
   readonly closed: Promise<unknown>
   readonly #socket: Socket
   requests = 0
-  reason = 'peer closed'
+  /** set when the connection is cut (the grace period over); Node's server closes it otherwise */
+  reason: string | undefined
 
   constructor(socket: Socket) {
     this.#socket = socket
