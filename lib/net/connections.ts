@@ -7,9 +7,10 @@
  *   (TCP `ERR BUSY`, an HTTP 503, a bare close) and the socket is ended;
  * - tracking: an admitted connection is counted in the metrics while open, and when it
  *   closes one `connection closed` line is logged at info with its summary;
- * - drain: `drain(graceMs)` asks each connection to finish the work it has started, waits
- *   up to the grace period, then destroys the stragglers, logs them once at warn and
- *   returns the CloseSummary that `shutdown complete` reports.
+ * - drain: `drain(graceMs)` logs `draining connections` (when any are open), asks each
+ *   connection to finish the work it has started, waits up to the grace period, then
+ *   destroys the stragglers, logs them once at warn and returns the CloseSummary that
+ *   `shutdown complete` reports.
  *
  * Listeners are the caller's: it stops accepting (server.close()) before calling drain.
  */
@@ -195,6 +196,7 @@ export class ConnectionSet<T extends Tracked> {
   async drain(graceMs: number): Promise<CloseSummary> {
     this.#draining = true
     const open = [...this.#open]
+    if (open.length > 0) this.#opts.log.info({ open: open.length, graceMs }, 'draining connections')
     for (const conn of open) conn.drain()
     const { destroyed } = await drainWithin(
       graceMs,

@@ -32,6 +32,8 @@ export type ConnectionEnd =
   | 'connect timeout'
   | 'idle timeout'
   | 'refused upstream'
+  /** cut at the end of the shutdown grace period */
+  | 'shut down'
 
 /** TcpConnectionOptions: the two sockets' settings and what they share with the proxy. */
 export interface TcpConnectionOptions {
@@ -174,8 +176,9 @@ export class TcpConnection implements Tracked {
     setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref()
   }
 
-  /** destroy closes both sockets at once */
-  destroy(): void {
+  /** destroy closes both sockets at once; a `reason` (the ConnectionSet's drain) marks it shut down */
+  destroy(reason?: string): void {
+    if (reason !== undefined && this.#how === 'closed') this.#how = 'shut down'
     this.#abort.abort()
     this.#client.destroy()
     this.#upstream.destroy()

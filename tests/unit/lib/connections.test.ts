@@ -146,6 +146,9 @@ describe('ConnectionSet', () => {
     await client(port)
     await until(() => set.size === 2)
     expect(await set.drain(2000)).toEqual({ drained: 2, destroyed: 0 })
+    expect(lines.filter((l) => l.msg === 'draining connections')).toMatchObject([
+      { level: 'info', open: 2, graceMs: 2000 },
+    ])
     expect(lines.some((l) => l.msg === 'connections destroyed at end of grace period')).toBe(false)
   })
 
