@@ -38,6 +38,7 @@ class HttpConn implements Tracked {
   readonly closed: Promise<unknown>
   readonly #socket: Socket
   requests = 0
+  draining = false
   /** set when the connection is cut (the grace period over); Node's server closes it otherwise */
   reason: string | undefined
 
@@ -46,8 +47,14 @@ class HttpConn implements Tracked {
     this.closed = once(socket, 'close')
   }
 
-  /** Fastify's close finishes the request in progress and closes the connection after it */
-  drain(): void {}
+  /**
+   * drain: the request in progress finishes (Fastify's close answers later ones with 503 +
+   * close and closes the connection if it is idle now); once its response is sent the
+   * connection is idle and closed (onResponse in runWorker), not left to the keep-alive timeout.
+   */
+  drain(): void {
+    this.draining = true
+  }
 
   destroy(reason: string): void {
     this.reason = reason
@@ -104,7 +111,11 @@ async function runWorker(port: MessagePort, init: WorkerInit): Promise<void> {
   let bySocket: WeakMap<Socket, HttpConn> | undefined
   app.addHook('onResponse', (req, reply, done) => {
     const conn = bySocket?.get(req.raw.socket)
-    if (conn) conn.requests++
+    if (conn) {
+      conn.requests++
+      // the response is sent: Node's server counts the connection idle from the next turn
+      if (conn.draining) setImmediate(() => app.server.closeIdleConnections())
+    }
     countHttp('http', req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime)
     done()
   })
