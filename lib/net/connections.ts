@@ -7,9 +7,10 @@
  *   (TCP `ERR BUSY`, an HTTP 503, a bare close) and the socket is ended;
  * - tracking: an admitted connection is counted in the metrics while open, and when it
  *   closes one `connection closed` line is logged at info with its summary;
- * - drain: `drain(graceMs)` asks each connection to finish the work it has started, waits
- *   up to the grace period, then destroys the stragglers, logs them once at warn and
- *   returns the CloseSummary that `shutdown complete` reports.
+ * - drain: `drain(graceMs)` logs `draining connections` (when any are open), asks each
+ *   connection to finish the work it has started, waits up to the grace period, then
+ *   destroys the stragglers, logs them once at warn and returns the CloseSummary that
+ *   `shutdown complete` reports.
  *
  * Listeners are the caller's: it stops accepting (server.close()) before calling drain.
  */
@@ -54,6 +55,25 @@ export function localAdmission(max: number): Admission {
       open = Math.max(0, open - 1)
     },
   }
+}
+
+/** REFUSED_LINGER_MS is how long a refused socket may take to read its refusal before it is destroyed. */
+export const REFUSED_LINGER_MS = 2000
+
+/**
+ * endRefused writes a refusal and ends the socket without being held by its peer: what the
+ * peer sends meanwhile is read and dropped (closing with unread bytes would send a reset
+ * that can overtake the refusal), the socket closes once the peer closes its side too,
+ * and a peer that does not is destroyed after `lingerMs`, so refused connections cannot
+ * pile up on a listener that allows half-open connections.
+ */
+export function endRefused(socket: Socket, reply: string | Uint8Array, lingerMs = REFUSED_LINGER_MS): void {
+  socket.on('error', () => undefined)
+  socket.resume()
+  const timer = setTimeout(() => socket.destroy(), lingerMs)
+  timer.unref()
+  socket.once('close', () => clearTimeout(timer))
+  socket.end(reply)
 }
 
 /** RefusalCode is why a connection was turned away at accept. */
@@ -176,6 +196,7 @@ export class ConnectionSet<T extends Tracked> {
   async drain(graceMs: number): Promise<CloseSummary> {
     this.#draining = true
     const open = [...this.#open]
+    if (open.length > 0) this.#opts.log.info({ open: open.length, graceMs }, 'draining connections')
     for (const conn of open) conn.drain()
     const { destroyed } = await drainWithin(
       graceMs,

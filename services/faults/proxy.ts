@@ -125,6 +125,8 @@ export class FaultProxy {
       this.protocol === 'tcp'
         ? new TcpProxy({
             ...common,
+            // its connections' lines carry `proto: proxy` (lib/net's ConnectionSet), not the listener's
+            log: this.#context.log.child({ proxy: this.name }),
             maxConnections: l.maxConnections,
             maxBufferedBytes: l.maxBufferedBytes,
             connectTimeoutMs: l.tcpConnectTimeoutMs,

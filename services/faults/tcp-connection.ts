@@ -12,9 +12,10 @@
 import { Socket } from 'node:net'
 import { LabError } from '../../lib/errors.ts'
 import type { Logger } from '../../lib/log.ts'
-import type { Hold, MemoryBudget } from '../../lib/memory-budget.ts'
-import type { HostPort } from './address.ts'
+import type { MemoryBudget } from '../../lib/memory-budget.ts'
+import type { Tracked } from '../../lib/net/connections.ts'
 import type { LimitLog } from '../../lib/net/limit-log.ts'
+import type { HostPort } from './address.ts'
 import { TcpPipe } from './tcp-pipe.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Rng } from './toxics/toxic.ts'
@@ -31,6 +32,8 @@ export type ConnectionEnd =
   | 'connect timeout'
   | 'idle timeout'
   | 'refused upstream'
+  /** cut at the end of the shutdown grace period */
+  | 'shut down'
 
 /** TcpConnectionOptions: the two sockets' settings and what they share with the proxy. */
 export interface TcpConnectionOptions {
@@ -43,13 +46,11 @@ export interface TcpConnectionOptions {
   readonly maxBufferedBytes: number
   readonly budget: MemoryBudget
   readonly budgetLog: LimitLog
-  /** the connection's reserve, released when it closes */
-  readonly reserve: Hold
   readonly rng: Rng
   readonly log: Logger
 }
 
-export class TcpConnection {
+export class TcpConnection implements Tracked {
   /** resolves with how the connection ended, when both sockets are closed */
   readonly closed: Promise<ConnectionEnd>
   readonly #client: Socket
@@ -94,11 +95,6 @@ export class TcpConnection {
       this.#abort.abort()
       clearTimeout(this.#idle)
       clearTimeout(connectTimer)
-      opts.reserve.release()
-      this.#log.debug(
-        { how: this.#how, upstreamBytes: this.#pipes[0]?.bytes, downstreamBytes: this.#pipes[1]?.bytes },
-        'connection closed',
-      )
       return this.#how
     })
     for (const [s, other] of [
@@ -150,6 +146,14 @@ export class TcpConnection {
       })
   }
 
+  /** summary is what the proxy's `connection closed` line adds: how it ended, the bytes each way */
+  summary(): Record<string, unknown> {
+    return { how: this.#how, upstreamBytes: this.#pipes[0]?.bytes, downstreamBytes: this.#pipes[1]?.bytes }
+  }
+
+  /** drain (shutdown): a proxy cannot tell where a request ends, so the connection runs on until the grace period is over */
+  drain(): void {}
+
   /** reconcile applies a change of the proxy's toxics to this connection */
   reconcile(): void {
     for (const p of this.#pipes) p.reconcile()
@@ -172,8 +176,9 @@ export class TcpConnection {
     setTimeout(() => this.destroy(), CLOSE_LINGER_MS).unref()
   }
 
-  /** destroy closes both sockets at once */
-  destroy(): void {
+  /** destroy closes both sockets at once; a `reason` (the ConnectionSet's drain) marks it shut down */
+  destroy(reason?: string): void {
+    if (reason !== undefined && this.#how === 'closed') this.#how = 'shut down'
     this.#abort.abort()
     this.#client.destroy()
     this.#upstream.destroy()

@@ -11,10 +11,10 @@ import { once } from 'node:events'
 import { type AddressInfo, createServer, type Server } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
-import { connectionRefused, trackConnection } from '../../lib/metrics/index.ts'
+import { ConnectionSet, localAdmission } from '../../lib/net/connections.ts'
+import { LimitLog } from '../../lib/net/limit-log.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import type { HostPort } from './address.ts'
-import { LimitLog } from '../../lib/net/limit-log.ts'
 import { TcpConnection } from './tcp-connection.ts'
 import type { Toxic } from './toxic-set.ts'
 import type { Rng } from './toxics/toxic.ts'
@@ -51,11 +51,12 @@ export interface TcpCounters {
   upstreamRefused: number
 }
 
+/** what the proxy counts itself; the refusals are the ConnectionSet's */
+type OwnCounters = Omit<TcpCounters, 'overCap' | 'budgetRefused'>
+
 export class TcpProxy {
-  readonly counters: TcpCounters = {
+  readonly #counts: OwnCounters = {
     accepted: 0,
-    overCap: 0,
-    budgetRefused: 0,
     connectTimeouts: 0,
     upstreamFailed: 0,
     idleTimeouts: 0,
@@ -63,53 +64,45 @@ export class TcpProxy {
   }
   readonly #server: Server
   readonly #log: Logger
-  readonly #connections = new Set<TcpConnection>()
-  #nextId = 0
+  readonly #connections: ConnectionSet<TcpConnection>
 
   constructor(opts: TcpProxyOptions) {
     this.#log = opts.log
-    const capLog = new LimitLog(opts.log, 'LIMIT_REACHED')
+    // Refused at the cap or for the budget: closed at once, as toxiproxy closes what it cannot serve.
+    this.#connections = new ConnectionSet<TcpConnection>({
+      admission: localAdmission(opts.maxConnections),
+      log: opts.log,
+      budget: opts.budget,
+      reserveBytes: CONNECTION_RESERVE_BYTES,
+      refuse: (socket) => socket.destroy(),
+    })
+    // the pipes' budget pauses (tcp-pipe.ts), apart from the refusals at accept
     const budgetLog = new LimitLog(opts.log, 'MEMORY_BUDGET')
     const refusedLog = new LimitLog(opts.log, 'UPSTREAM_NOT_ALLOWED')
     this.#server = createServer({ allowHalfOpen: true }, (client) => {
-      client.on('error', () => undefined) // a reset before we look at it
-      if (this.#connections.size >= opts.maxConnections) {
-        this.counters.overCap++
-        connectionRefused('proxy', 'max_connections')
-        capLog.refused(() => ({ maxConnections: opts.maxConnections }))
-        client.destroy()
-        return
-      }
-      const reserve = opts.budget.hold(CONNECTION_RESERVE_BYTES)
-      if (!reserve) {
-        this.counters.budgetRefused++
-        connectionRefused('proxy', 'memory_budget')
-        budgetLog.refused(() => ({ connections: this.#connections.size, ...opts.budget.snapshot() }))
-        client.destroy()
-        return
-      }
-      this.counters.accepted++
-      trackConnection(client, 'proxy')
-      const log = opts.log.child({
-        conn: ++this.#nextId,
-        remote: `${client.remoteAddress}:${client.remotePort}`,
-      })
-      log.debug('connection opened')
-      const conn = new TcpConnection({ ...opts, client, reserve, budgetLog, log })
-      this.#connections.add(conn)
+      const lease = this.#connections.admit(client, 'proxy')
+      if (!lease) return
+      this.#counts.accepted++
+      const conn = new TcpConnection({ ...opts, client, budgetLog, log: lease.log })
+      this.#connections.track(lease, client, conn, () => conn.summary())
       conn.closed
         .then((how) => {
-          if (how === 'connect timeout') this.counters.connectTimeouts++
-          else if (how === 'idle timeout') this.counters.idleTimeouts++
-          else if (how === 'upstream failed') this.counters.upstreamFailed++
+          if (how === 'connect timeout') this.#counts.connectTimeouts++
+          else if (how === 'idle timeout') this.#counts.idleTimeouts++
+          else if (how === 'upstream failed') this.#counts.upstreamFailed++
           else if (how === 'refused upstream') {
-            this.counters.upstreamRefused++
+            this.#counts.upstreamRefused++
             refusedLog.refused(() => ({ upstream: `${opts.upstream.host}:${opts.upstream.port}` }))
           }
         })
-        .catch((err: unknown) => log.error({ err }, 'connection bookkeeping failed'))
-        .finally(() => this.#connections.delete(conn))
+        .catch((err: unknown) => lease.log.error({ err }, 'connection bookkeeping failed'))
     })
+  }
+
+  /** what the proxy did, for GET /stats and tests */
+  get counters(): TcpCounters {
+    const { busy, budget } = this.#connections.refusals
+    return { ...this.#counts, overCap: busy, budgetRefused: budget }
   }
 
   /** listen binds `address`; resolves with the port bound (port 0 picks one) */
@@ -133,21 +126,8 @@ export class TcpProxy {
   /** close stops accepting; open connections get `graceMs` to finish, then are destroyed */
   async close(graceMs: number): Promise<CloseSummary> {
     const closing = new Promise<void>((resolve) => this.#server.close(() => resolve()))
-    const open = [...this.#connections]
-    let destroyed = 0
-    if (open.length > 0) {
-      const all = Promise.all(open.map((c) => c.closed))
-      const timedOut = await Promise.race([
-        all.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
-      ])
-      if (timedOut) {
-        destroyed = this.#connections.size
-        for (const c of this.#connections) c.destroy()
-        await all
-      }
-    }
+    const summary = await this.#connections.drain(graceMs)
     await closing
-    return { drained: open.length - destroyed, destroyed }
+    return summary
   }
 }

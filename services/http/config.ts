@@ -63,7 +63,7 @@ export const httpConfigSpec = {
   ),
   maxConnections: intVar(
     'HTTP_MAX_CONNECTIONS',
-    'concurrent connections per worker thread; over it: closed at once',
+    'concurrent connections per worker thread; over it: 503 BUSY with Retry-After, and closed',
     {
       default: 10_000,
       min: 1,

@@ -82,7 +82,7 @@ export const HTTP_ERRORS = {
   BUSY: {
     status: 503,
     meaning:
-      'the memory budget (HTTP_MEMORY_BUDGET_BYTES) has no room for the request now; Retry-After says when to come back',
+      'the memory budget (HTTP_MEMORY_BUDGET_BYTES) has no room for the request now, or the worker thread holds HTTP_MAX_CONNECTIONS connections (then the connection is closed); Retry-After says when to come back',
     action: 'retry after the Retry-After seconds',
   },
   SHUTTING_DOWN: {

@@ -1,12 +1,13 @@
 /**
- * Conn wraps one accepted socket for every protocol: idle timeout, byte counts, write
- * backpressure, the memory budget, a drain request, and the single `connection closed`
- * summary line.
+ * Conn wraps one accepted socket for every protocol: idle timeout, write backpressure, the
+ * memory budget, a drain request, and what its `connection closed` line adds (the close
+ * reason, cmd's command count). Admission, metrics and that one line are lib/net's
+ * ConnectionSet's (worker.ts).
  *
  *   peer ──data──▶ Conn ──▶ protocol handler ──reply──▶ Conn.write ──▶ peer
  *                   │  paused while the peer is not reading (socket.write() === false)
  *                   │  paused while the service's budget has no room for another read
- *                   └─ idle timer, bytes in/out, close reason
+ *                   └─ idle timer, close reason
  *
  * Every byte of a reply is counted in the service's memory budget (TCP_MEMORY_BUDGET_BYTES)
  * from `write` until the kernel has taken it; that is what a peer that does not read makes
@@ -21,6 +22,7 @@
 import type { Socket } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
 import { Hold, type MemoryBudget } from '../../lib/memory-budget.ts'
+import type { Lease, Tracked } from '../../lib/net/connections.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
 
 /** What a read may bring at once (Node reads up to 64 KiB): the room a paused reader waits for. */
@@ -55,21 +57,18 @@ export interface ConnBudget {
   readonly onPause: () => void
 }
 
-export class Conn {
+export class Conn implements Tracked {
   readonly id: number
   readonly proto: Proto
   readonly socket: Socket
   readonly log: Logger
   readonly closed: Promise<void>
-  bytesIn = 0
-  bytesOut = 0
   commands = 0
   draining = false
   #reason = 'peer closed'
   #closing = false
   #handler: ProtocolHandler | undefined
   #pausedBy = new Set<PauseReason>()
-  readonly #opened = performance.now()
   readonly #limits: ConnLimits
   readonly #onCut: () => void
   readonly #budget: ConnBudget
@@ -80,22 +79,21 @@ export class Conn {
   readonly #closedSignal = new AbortController()
 
   constructor(
-    id: number,
+    lease: Lease,
     proto: Proto,
     socket: Socket,
-    log: Logger,
     limits: ConnLimits,
     budget: ConnBudget,
     onCut: () => void,
   ) {
-    this.id = id
+    this.id = lease.id
     this.proto = proto
     this.socket = socket
+    this.log = lease.log
     this.#limits = limits
     this.#budget = budget
     this.#out = new Hold(budget.budget, 0)
     this.#in = new Hold(budget.budget, 0)
-    this.log = log.child({ conn: id, proto, remote: `${socket.remoteAddress}:${socket.remotePort}` })
     socket.setNoDelay(true)
     socket.setTimeout(limits.idleTimeoutMs)
     socket.on('timeout', () => {
@@ -112,30 +110,21 @@ export class Conn {
         this.#closedSignal.abort()
         this.#out.release()
         this.#in.release()
-        this.log.info(
-          {
-            durationMs: Math.round(performance.now() - this.#opened),
-            bytesIn: this.bytesIn,
-            bytesOut: this.bytesOut,
-            ...(proto === 'cmd' ? { commands: this.commands } : {}),
-            reason: this.#reason,
-          },
-          'connection closed',
-        )
         resolve()
       })
     })
     this.#onCut = onCut
-    this.log.debug('connection opened')
+  }
+
+  /** summary is what this connection adds to its `connection closed` line */
+  summary(): Record<string, unknown> {
+    return { ...(this.proto === 'cmd' ? { commands: this.commands } : {}), reason: this.#reason }
   }
 
   /** attach starts feeding the socket to a protocol handler. */
   attach(handler: ProtocolHandler): void {
     this.#handler = handler
-    this.socket.on('data', (chunk: Buffer) => {
-      this.bytesIn += chunk.length
-      handler.onData(chunk)
-    })
+    this.socket.on('data', (chunk: Buffer) => handler.onData(chunk))
     this.socket.on('end', () => handler.onEnd())
   }
 
@@ -147,7 +136,6 @@ export class Conn {
   write(data: string | Buffer): void {
     if (this.socket.destroyed) return
     const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length
-    this.bytesOut += n
     this.#out.growAnyway(n)
     if (!this.socket.write(data, () => this.#out.shrink(n))) this.pause('backpressure')
     this.#waitIfFull()

@@ -6,6 +6,7 @@
  *
  *   0..5  active, accepted, busy, commands, errors, cuts   6+w  accepted by w   6+W+w  active in w
  */
+import type { Admission } from '../../lib/net/connections.ts'
 
 const ACTIVE = 0
 const ACCEPTED = 1
@@ -65,6 +66,11 @@ export class SharedCounters {
     const n = Atomics.exchange(this.#slots, FIXED_SLOTS + this.workers + worker, 0)
     Atomics.sub(this.#slots, ACTIVE, n)
     return n
+  }
+
+  /** admission is worker `worker`'s view of the cap of `max` connections over every thread */
+  admission(max: number, worker: number): Admission {
+    return { max, acquire: () => this.tryAcquire(max, worker), release: () => this.release(worker) }
   }
 
   countCommand(ok: boolean): void {

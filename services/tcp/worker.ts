@@ -1,17 +1,18 @@
 /**
  * One worker thread: its own listener on each port (SO_REUSEPORT, so the kernel spreads
- * incoming connections across threads), a registry of its connections, and a drain on
- * request from the main thread. Worker threads receive no signals; the main thread posts
+ * incoming connections across threads), its connections in lib/net's ConnectionSet (the
+ * TCP_MAX_CONNECTIONS cap counted over every thread, `ERR BUSY` past it, one `connection
+ * closed` line each), and a drain on request from the main thread. Worker threads receive no signals; the main thread posts
  * `{ type: 'drain' }` and waits for `{ type: 'drained' }`.
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { hostname } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { createLogger, type Logger } from '../../lib/log.ts'
 import type { MemoryBudget } from '../../lib/memory-budget.ts'
-import { connectionClosed, connectionOpened, connectionRefused } from '../../lib/metrics/index.ts'
+import { ConnectionSet, endRefused } from '../../lib/net/connections.ts'
+import type { CloseSummary } from '../../lib/service.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import { ackHandler } from './ack.ts'
 import { cmdHandler } from './cmd/protocol.ts'
@@ -43,7 +44,7 @@ class TcpWorker {
   readonly #log: Logger
   readonly #counters: SharedCounters
   readonly #servers: Server[] = []
-  readonly #conns = new Set<Conn>()
+  readonly #connections: ConnectionSet<Conn>
   readonly #budget: MemoryBudget
   #pauses = 0
   #lastPauseLog = Number.NEGATIVE_INFINITY
@@ -53,6 +54,11 @@ class TcpWorker {
     this.#log = createLogger('tcp', init.config.logLevel).child({ worker: init.worker })
     this.#counters = new SharedCounters(init.config.workers, init.counters)
     this.#budget = attachWorkerBudget(init.budget, init.worker)
+    this.#connections = new ConnectionSet<Conn>({
+      admission: this.#counters.admission(init.config.maxConnections, init.worker),
+      log: this.#log,
+      refuse: (socket, _code, message) => endRefused(socket, errLine(TcpErrorCode.BUSY, message)),
+    })
   }
 
   /** a connection paused for the budget: warn at most once a second, with the count */
@@ -83,34 +89,17 @@ class TcpWorker {
   }
 
   #accept(proto: Proto, socket: Socket): void {
-    const { config, worker } = this.#init
-    const id = this.#counters.tryAcquire(config.maxConnections, worker)
-    if (id === 0) {
-      connectionRefused(proto, TcpErrorCode.BUSY)
-      this.#log.warn(
-        { proto, remote: `${socket.remoteAddress}:${socket.remotePort}`, code: TcpErrorCode.BUSY },
-        'connection refused: busy',
-      )
-      socket.on('error', () => {})
-      socket.end(errLine(TcpErrorCode.BUSY, `server at its limit of ${config.maxConnections} connections`))
-      return
-    }
+    const lease = this.#connections.admit(socket, proto)
+    if (!lease) return
     const conn = new Conn(
-      id,
+      lease,
       proto,
       socket,
-      this.#log,
-      config,
+      this.#init.config,
       { budget: this.#budget, onPause: this.#onBudgetPause },
       () => this.#counters.countBackpressureCut(),
     )
-    this.#conns.add(conn)
-    connectionOpened(proto)
-    void conn.closed.then(() => {
-      this.#conns.delete(conn)
-      connectionClosed(proto, conn.bytesIn, conn.bytesOut)
-      this.#counters.release(worker)
-    })
+    this.#connections.track(lease, socket, conn, () => conn.summary())
     conn.attach(this.#handler(proto, conn))
   }
 
@@ -150,25 +139,9 @@ class TcpWorker {
   }
 
   /** drain: stop accepting, let each connection finish its request, destroy stragglers. */
-  async drain(): Promise<{ drained: number; destroyed: number }> {
+  drain(): Promise<CloseSummary> {
     for (const server of this.#servers) server.close()
-    const open = [...this.#conns]
-    for (const conn of open) conn.drain()
-    const all = Promise.all(open.map((c) => c.closed))
-    const timedOut = await Promise.race([
-      all.then(() => false),
-      sleep(this.#init.config.shutdownGraceMs, true),
-    ])
-    let destroyed = 0
-    if (timedOut) {
-      for (const conn of this.#conns) {
-        conn.destroy('shutdown grace period over')
-        destroyed++
-      }
-      if (destroyed > 0) this.#log.warn({ destroyed }, 'connections destroyed at end of grace period')
-      await all
-    }
-    return { drained: open.length - destroyed, destroyed }
+    return this.#connections.drain(this.#init.config.shutdownGraceMs)
   }
 }
 

@@ -2,9 +2,38 @@
  * SIGTERM drains: a request in flight when the signal arrives still gets its reply,
  * the connection is then closed, the process exits 0, and the logs end with
  * `shutting down` ... `shutdown complete`. (close-with-grace's pattern, in a container.)
+ * Each test waits on a reply or a log line, never on a fixed sleep; tcp, http and faults
+ * log exactly one `connection closed` line at info per connection (lib/net/connections.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Lab, startLab } from '../support/lab.ts'
+import { type Lab, type LogLine, startLab } from '../support/lab.ts'
+
+/** waitForLog polls the service's logs until a line matches; fails after `timeoutMs`. */
+async function waitForLog(
+  lab: Lab,
+  service: Parameters<Lab['logs']>[0],
+  match: (line: LogLine) => boolean,
+  timeoutMs = 10_000,
+): Promise<LogLine> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const line = (await lab.logs(service)).find(match)
+    if (line) return line
+    if (Date.now() > deadline) throw new Error(`no log line of ${service} matched within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** closedLines checks every `connection closed` line is at info and names a connection once, and returns them. */
+function closedLines(logs: readonly LogLine[]): LogLine[] {
+  const closed = logs.filter((l) => l.msg === 'connection closed')
+  for (const l of closed) expect(l).toMatchObject({ level: 'info', durationMs: expect.any(Number) })
+  const keys = closed.map((l) => JSON.stringify([l.proxy, l.worker, l.proto, l.conn]))
+  expect(new Set(keys).size).toBe(keys.length)
+  return closed
+}
+
+const after = (logs: readonly LogLine[], msg: string) => logs.slice(logs.findIndex((l) => l.msg === msg))
 
 describe('udp service shutdown', { timeout: 30_000 }, () => {
   let lab: Lab
@@ -30,19 +59,18 @@ describe('tcp service shutdown', { timeout: 30_000 }, () => {
 
   it('finishes an in-flight SLEEP 2000, then exits 0', async () => {
     await using conn = await lab.connect('tcp', 9998)
-    expect(await conn.request('PING')).toBe('OK PONG')
-    conn.send('SLEEP 2000')
-    await new Promise((r) => setTimeout(r, 200)) // let the SLEEP start before the signal
+    // One write: once PONG is back, the server has read the SLEEP too and runs it next.
+    conn.sendRaw('PING\nSLEEP 2000\n')
+    expect(await conn.readLine()).toBe('OK PONG')
     const [exitCode, reply] = await Promise.all([lab.terminate('tcp', 10_000), conn.readLine(8000)])
     expect(reply).toMatch(/^OK slept 20\d\d$/)
     expect(exitCode).toBe(0)
-    const messages = (await lab.logs('tcp')).map((l) => l.msg)
-    expect(messages.slice(messages.indexOf('shutting down'))).toEqual(
-      expect.arrayContaining(['shutting down', 'connection closed', 'shutdown complete']),
-    )
-    expect(messages.at(-1)).toBe('shutdown complete')
-    const summary = (await lab.logs('tcp')).at(-1)
-    expect(summary).toMatchObject({ drained: 1, destroyed: 0 })
+    const logs = await lab.logs('tcp')
+    expect(logs.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: 1, destroyed: 0 })
+    closedLines(logs)
+    expect(after(logs, 'shutting down').filter((l) => l.msg === 'connection closed')).toMatchObject([
+      { proto: 'cmd', commands: 2, reason: 'server shutdown' },
+    ])
   })
 })
 
@@ -53,16 +81,57 @@ describe('http service shutdown', { timeout: 30_000 }, () => {
   })
   afterAll(() => lab?.stop())
 
-  it('finishes an in-flight /delay/2, then exits 0', async () => {
+  it('finishes an in-flight /drip, then exits 0', async () => {
     const base = lab.baseUrl('http', 8080)
-    const inflight = fetch(`${base}/delay/2`)
-    await new Promise((r) => setTimeout(r, 300)) // let the request start before the signal
-    const [exitCode, res] = await Promise.all([lab.terminate('http', 10_000), inflight])
+    // The headers are back once the drip has started: the request is in flight for 2 s more.
+    const res = await fetch(`${base}/drip?duration=2&numbytes=4`)
     expect(res.status).toBe(200)
-    expect(((await res.json()) as { url: string }).url).toMatch(/\/delay\/2$/)
+    const [exitCode, body] = await Promise.all([lab.terminate('http', 10_000), res.arrayBuffer()])
+    expect(body.byteLength).toBe(4)
     expect(exitCode).toBe(0)
     const logs = await lab.logs('http')
     expect(logs.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: 1, destroyed: 0 })
+    closedLines(logs)
+    expect(after(logs, 'shutting down').filter((l) => l.msg === 'connection closed')).toMatchObject([
+      { proto: 'http', requests: 1 },
+    ])
+    // the connection is closed once its response is sent, not left to the keep-alive timeout
+    const at = (msg: string) => Date.parse(String(logs.find((l) => l.msg === msg)?.time))
+    expect(at('shutdown complete') - at('shutting down')).toBeLessThan(3500)
+  })
+})
+
+describe('faults service shutdown', { timeout: 30_000 }, () => {
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await startLab(['tcp', 'faults'], { env: { faults: { SHUTDOWN_GRACE_MS: '1000' } } })
+  })
+  afterAll(() => lab?.stop())
+
+  it('lets a proxied connection close within the grace period, destroys the other, exits 0', async () => {
+    await using closes = await lab.connect('faults', 19998)
+    await using stays = await lab.connect('faults', 19998)
+    expect(await closes.request('PING')).toBe('OK PONG')
+    expect(await stays.request('PING')).toBe('OK PONG')
+    const terminated = lab.terminate('faults', 15_000)
+    await waitForLog(lab, 'faults', (l) => l.msg === 'draining connections' && l.proxy === 'tcp-cmd')
+    closes.close()
+    const [exitCode] = await Promise.all([terminated, stays.waitClosed(5000)])
+    expect(exitCode).toBe(0)
+    const logs = await lab.logs('faults')
+    expect(logs.at(-1)).toMatchObject({ msg: 'shutdown complete', drained: 1, destroyed: 1 })
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'connections destroyed at end of grace period',
+        proxy: 'tcp-cmd',
+        destroyed: 1,
+      }),
+    )
+    expect(closedLines(logs)).toMatchObject([
+      { proto: 'proxy', proxy: 'tcp-cmd', how: 'closed' },
+      { proto: 'proxy', proxy: 'tcp-cmd', how: 'shut down' },
+    ])
   })
 })
 

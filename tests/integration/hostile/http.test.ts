@@ -9,6 +9,8 @@
  *   expansion), a third of them chunked;
  * - 2000 connections that send nothing or trickle their headers a byte a second (slowloris);
  * - 100 clients that post 1 MiB for a 3.5 MB echo and never read it.
+ * - with HTTP_WORKERS 1 and HTTP_MAX_CONNECTIONS 200, 300 connections each holding a /delay/2:
+ *   the 100 past the cap get a 503 BUSY error body and are closed.
  *
  * Each attack must leave the service answering GET /get during and after it, not restarted
  * or OOM-killed, and under its memory limit; the row goes to the hostile table.
@@ -226,5 +228,64 @@ describe('hostile: http', { timeout: 90_000 }, () => {
     expect(outcome(row)).toBe('ok')
     expect(row.served).toBeGreaterThan(0)
     expect(row.refused['503']).toBeGreaterThan(0)
+  })
+})
+
+describe('hostile: http connection cap', { timeout: 90_000 }, () => {
+  const MAX_CONNECTIONS = 200
+  let lab: Lab
+  let port: number
+  beforeAll(async () => {
+    // one thread, so HTTP_MAX_CONNECTIONS (per thread) is the service's cap
+    lab = await startLab(['http'], {
+      startupTimeoutMs: 90_000,
+      env: { http: { LOG_LEVEL: 'warn', HTTP_WORKERS: '1', HTTP_MAX_CONNECTIONS: String(MAX_CONNECTIONS) } },
+    })
+    port = lab.hostPort('http', 8080)
+  })
+  afterAll(() => lab?.stop())
+
+  it('300 connections each holding a /delay/2 past HTTP_MAX_CONNECTIONS 200: 503 BUSY beyond the cap', async () => {
+    // the probe keeps one connection alive from before the flood (it is one of the 200)
+    const probeUrl = `http://${HOST}:${port}/get`
+    const probe = async () => (await fetch(probeUrl, { signal: AbortSignal.timeout(10_000) })).status === 200
+    expect(await probe()).toBe(true)
+    const flood = MAX_CONNECTIONS + 100
+    const sockets: Socket[] = []
+    const row = await runAttack({
+      service: 'http',
+      attack: `${flood} connections holding /delay/2 (HTTP_MAX_CONNECTIONS ${MAX_CONNECTIONS})`,
+      container: lab.container('http').getId(),
+      deadlineMs: 30_000,
+      probe,
+      run: async (signal) => {
+        const outcomes = await Promise.all(
+          Array.from({ length: flood }, async () => {
+            const socket = connect({ host: HOST, port })
+            socket.on('error', () => undefined)
+            sockets.push(socket)
+            let reply = ''
+            socket.on('data', (chunk: Buffer) => {
+              reply += chunk.toString()
+            })
+            await once(socket, 'connect').catch(() => undefined)
+            socket.write('GET /delay/2 HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n')
+            await Promise.race([once(socket, 'close'), once(signal, 'abort')])
+            if (reply.startsWith('HTTP/1.1 200')) return '200'
+            const [head = '', body = ''] = reply.split('\r\n\r\n')
+            if (!head.startsWith('HTTP/1.1 503')) return reply === '' ? 'closed' : head.slice(0, 12)
+            const { code } = JSON.parse(body) as { code: string }
+            return `503 ${code}`
+          }),
+        )
+        for (const socket of sockets) socket.destroy()
+        return tally(outcomes)
+      },
+    })
+    expect(outcome(row)).toBe('ok')
+    // the probe's connection is one of the 200 (a health check may hold one more)
+    expect(row.served).toBeGreaterThanOrEqual(MAX_CONNECTIONS - 3)
+    expect(row.served).toBeLessThanOrEqual(MAX_CONNECTIONS)
+    expect(row.refused).toEqual({ '503 BUSY': row.sent - row.served })
   })
 })

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../lib/log.ts'
 import { MemoryBudget } from '../../../lib/memory-budget.ts'
-import { ConnectionSet, localAdmission, type Tracked } from '../../../lib/net/connections.ts'
+import { ConnectionSet, endRefused, localAdmission, type Tracked } from '../../../lib/net/connections.ts'
 
 interface Line {
   readonly level: string
@@ -146,6 +146,9 @@ describe('ConnectionSet', () => {
     await client(port)
     await until(() => set.size === 2)
     expect(await set.drain(2000)).toEqual({ drained: 2, destroyed: 0 })
+    expect(lines.filter((l) => l.msg === 'draining connections')).toMatchObject([
+      { level: 'info', open: 2, graceMs: 2000 },
+    ])
     expect(lines.some((l) => l.msg === 'connections destroyed at end of grace period')).toBe(false)
   })
 
@@ -163,5 +166,35 @@ describe('ConnectionSet', () => {
     const late = await client(port).catch(() => undefined)
     if (late) await once(late.socket, 'close')
     expect(set.size).toBe(0)
+  })
+
+  it('endRefused: the refusal arrives, and the socket closes after the linger though the peer keeps its side open', async () => {
+    const { log } = logSink()
+    const refused: Promise<unknown>[] = []
+    const set = new ConnectionSet<EchoConn>({
+      admission: localAdmission(0),
+      log,
+      refuse: (socket, code) => {
+        refused.push(once(socket, 'close'))
+        endRefused(socket, `ERR ${code}\n`, 150)
+      },
+    })
+    const port = await serve(set)
+    // allowHalfOpen: this peer does not answer the server's FIN with its own
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    clients.push(socket)
+    let got = ''
+    socket.on('data', (d) => {
+      got += String(d)
+    })
+    socket.on('error', () => undefined)
+    await once(socket, 'connect')
+    socket.write('GET / HTTP/1.1\r\n\r\n') // bytes the server never reads must not reset the refusal away
+    const started = performance.now()
+    await until(() => refused.length === 1)
+    await refused[0] // the server's side, closed though the peer never closed its own
+    expect(got).toBe('ERR BUSY\n')
+    expect(performance.now() - started).toBeGreaterThanOrEqual(100)
+    expect(set.refusals.busy).toBe(1)
   })
 })
