@@ -3,11 +3,6 @@ import { once } from 'node:events'
 import { setTimeout as delay } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { MpConnection } from '../../../protocols/mpconn/connection.ts'
-import {
-  ConnectionClosedError,
-  FrameTooLargeError,
-  TruncatedFrameError,
-} from '../../../protocols/mpconn/errors.ts'
 import { encodeFrame } from '../../../protocols/mpconn/framing.ts'
 import { connPair, hex, rejection, settles, socketPair, until, within } from '../../support/mpconn-sockets.ts'
 
@@ -35,7 +30,7 @@ describe('MpConnection over a loopback socket', () => {
     const got = conn.recv(256)
     client.write(hex('000003e8')) // announces 1000 bytes, sends none
     const err = await rejection(got)
-    expect(err).toBeInstanceOf(FrameTooLargeError)
+    expect(err).toMatchObject({ code: 'FRAME_TOO_LARGE' })
     expect(err.message).toBe('frame of 1000 bytes exceeds the limit of 256 bytes')
     // The stream is out of sync: later reads fail the same way, and the socket is gone.
     expect((await rejection(conn.recv())).message).toBe('frame of 1000 bytes exceeds the limit of 256 bytes')
@@ -52,14 +47,14 @@ describe('MpConnection over a loopback socket', () => {
     )
   })
 
-  it('delivers received frames, then ConnectionClosedError on EOF at a frame boundary', async () => {
+  it('delivers received frames, then CONNECTION_CLOSED on EOF at a frame boundary', async () => {
     const [client, peer] = await socketPair()
     const conn = new MpConnection(peer)
     client.end(Buffer.concat([encodeFrame(Buffer.from('last')), encodeFrame(Buffer.from('words'))]))
     expect(String(await within(conn.recv()))).toBe('last')
     expect(String(await within(conn.recv()))).toBe('words')
     const err = await rejection(conn.recv())
-    expect(err).toBeInstanceOf(ConnectionClosedError)
+    expect(err).toMatchObject({ code: 'CONNECTION_CLOSED' })
     expect(err.message).toBe('connection closed by the peer')
     expect(await rejection(conn.recv())).toBe(err)
   })
@@ -67,12 +62,12 @@ describe('MpConnection over a loopback socket', () => {
   it.each([
     ['inside the payload', hex('00000005 6162')],
     ['inside the header', hex('0000')],
-  ])('rejects with TruncatedFrameError on EOF %s', async (_where, bytes) => {
+  ])('rejects with TRUNCATED_FRAME on EOF %s', async (_where, bytes) => {
     const [client, peer] = await socketPair()
     const conn = new MpConnection(peer)
     client.end(bytes)
     const err = await rejection(conn.recv())
-    expect(err).toBeInstanceOf(TruncatedFrameError)
+    expect(err).toMatchObject({ code: 'TRUNCATED_FRAME' })
     expect(err.message).toBe('got end of file during message')
   })
 
@@ -108,12 +103,12 @@ describe('MpConnection over a loopback socket', () => {
     expect(a.socket.destroyed).toBe(true)
   })
 
-  it('send fails with ConnectionClosedError after close, and the peer sees EOF', async () => {
+  it('send fails with CONNECTION_CLOSED after close, and the peer sees EOF', async () => {
     const [a, b] = await connPair()
     await within(a.close())
     expect((await rejection(b.recv())).message).toBe('connection closed by the peer')
     const err = await rejection(a.send(Buffer.from('x')))
-    expect(err).toBeInstanceOf(ConnectionClosedError)
+    expect(err).toMatchObject({ code: 'CONNECTION_CLOSED' })
     expect(err.message).toBe('cannot send: the connection is closed')
   })
 })

@@ -2,7 +2,7 @@
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { MpConnection } from '../../../protocols/mpconn/connection.ts'
-import { AuthenticationError, HandshakeTimeoutError } from '../../../protocols/mpconn/errors.ts'
+import { authFailed, handshakeTimeout } from '../../../protocols/mpconn/errors.ts'
 import { encodeFrame } from '../../../protocols/mpconn/framing.ts'
 import { clientHandshake, serverHandshake } from '../../../protocols/mpconn/handshake.ts'
 import {
@@ -31,8 +31,8 @@ describe('handshake', () => {
       rejection(serverHandshake(server, KEY)),
       rejection(clientHandshake(client, Buffer.from('wrong'))),
     ])
-    expect(s).toEqual(new AuthenticationError('digest received was wrong'))
-    expect(c).toEqual(new AuthenticationError('digest sent was rejected'))
+    expect(s).toEqual(authFailed('digest received was wrong'))
+    expect(c).toEqual(authFailed('digest sent was rejected'))
     expect(s).toMatchObject({ code: 'AUTH_FAILED' })
     await within(once(server.socket, 'close'))
   })
@@ -95,7 +95,7 @@ describe('handshake', () => {
     await raw.send(answer((await within(raw.recv())).subarray(11)))
     expect(String(await within(raw.recv()))).toBe('#FAILURE#')
     const err = await done
-    expect(err).toBeInstanceOf(AuthenticationError)
+    expect(err).toMatchObject({ code: 'AUTH_FAILED' })
     expect(err.message).toMatch(message)
   })
 
@@ -114,7 +114,7 @@ describe('handshake', () => {
     const [client, peer] = await socketPair()
     const done = rejection(clientHandshake(new MpConnection(client), KEY))
     await new MpConnection(peer).send(frame)
-    expect(await done).toEqual(new AuthenticationError(message))
+    expect(await done).toEqual(authFailed(message))
   })
 
   it('reads auth frames with a 256-byte limit', async () => {
@@ -128,7 +128,7 @@ describe('handshake', () => {
     const [, peer] = await socketPair()
     const conn = new MpConnection(peer)
     const err = await rejection(serverHandshake(conn, KEY, { timeoutMs: 100 }))
-    expect(err).toEqual(new HandshakeTimeoutError(100))
+    expect(err).toEqual(handshakeTimeout(100))
     expect(err.message).toBe('authentication handshake timed out after 100 ms')
     expect(peer.destroyed).toBe(true)
   })

@@ -11,7 +11,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { MpConnection } from '../../../protocols/mpconn/connection.ts'
-import { AuthenticationError, ConnectionClosedError } from '../../../protocols/mpconn/errors.ts'
+import { authFailed, connectionClosed } from '../../../protocols/mpconn/errors.ts'
 import { clientHandshake, serverHandshake } from '../../../protocols/mpconn/handshake.ts'
 import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../protocols/pickle/decode.ts'
 import { encodePickle } from '../../../protocols/pickle/encode.ts'
@@ -147,7 +147,7 @@ describe.skipIf(noPython)(INTEROP, () => {
       const { port, result } = await serve(KEY)
       expect(await runPython(exe, CLIENT_PY, [String(port), 'peekaboo'])).toBe('ok\n')
       // The client closed after its last call: EOF at a frame boundary.
-      expect(await within(result)).toEqual(new ConnectionClosedError())
+      expect(await within(result)).toEqual(connectionClosed())
     })
 
     it('a Python Client with the wrong key is refused on both sides', async () => {
@@ -155,7 +155,7 @@ describe.skipIf(noPython)(INTEROP, () => {
       expect(await runPython(exe, CLIENT_PY, [String(port), 'wrong'])).toBe(
         'AuthenticationError: digest sent was rejected\n',
       )
-      expect(await within(result)).toEqual(new AuthenticationError('digest received was wrong'))
+      expect(await within(result)).toEqual(authFailed('digest received was wrong'))
     })
 
     /** connectToListener starts LISTENER_PY and connects to the port it prints. */
@@ -189,7 +189,7 @@ describe.skipIf(noPython)(INTEROP, () => {
     it('our clientHandshake with the wrong key is refused on both sides', async () => {
       const { conn, output } = await connectToListener()
       expect(await rejection(clientHandshake(conn, Buffer.from('wrong')))).toEqual(
-        new AuthenticationError('digest sent was rejected'),
+        authFailed('digest sent was rejected'),
       )
       expect(await output).toBe('AuthenticationError: digest received was wrong\n')
     })
