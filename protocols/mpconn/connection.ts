@@ -11,12 +11,12 @@
  * Errors are terminal, as in CPython (the stream would be out of sync): a frame over
  * the limit, a bad header, EOF or a socket error rejects the pending and all later
  * `recv` calls (frames already received are still delivered first), and the socket is
- * destroyed on a framing error. EOF between frames is ConnectionClosedError (CPython's
- * EOFError), EOF inside one TruncatedFrameError.
+ * destroyed on a framing error. EOF between frames is CONNECTION_CLOSED (CPython's
+ * EOFError), EOF inside one TRUNCATED_FRAME (errors.ts).
  *
  * With a memory budget (lib/memory-budget.ts), what the connection holds is reserved in it
  * before it is kept. Without room, reading pauses until there is (another request finished),
- * for up to `budgetWaitMs`; then the connection fails with BudgetExceededError (BUSY), as it
+ * for up to `budgetWaitMs`; then the connection fails with BUSY, as it
  * does at once for a frame whose header announces more than the whole budget. A frame is admitted as soon as its header is
  * in: `admitBytes(length)` is reserved before its payload is read (the caller's estimate of
  * the work the frame brings), so an admitted frame can always finish and the others wait,
@@ -28,11 +28,13 @@
 import type { Duplex } from 'node:stream'
 import { Hold, type MemoryBudget } from '../../lib/memory-budget.ts'
 import {
-  BudgetExceededError,
-  ConnectionClosedError,
-  FrameTimeoutError,
-  FrameTooLargeError,
-  TruncatedFrameError,
+  budgetNeverFits,
+  budgetNoRoom,
+  connectionClosed,
+  frameTimeout,
+  frameTooLarge,
+  isFrameRefusal,
+  truncatedFrame,
 } from './errors.ts'
 import { encodeFrame, encodeFrameHeader, FrameDecoder } from './framing.ts'
 
@@ -131,12 +133,12 @@ export class MpConnection {
       else this.#onEnd()
     })
     socket.on('error', (err: Error) => this.#fail(err))
-    socket.on('close', () => this.#fail(new ConnectionClosedError()))
+    socket.on('close', () => this.#fail(connectionClosed()))
   }
 
   /**
    * recv resolves with the next frame's payload. A frame longer than `maxBytes` rejects
-   * with FrameTooLargeError as soon as its header arrives (CPython's `recv_bytes(maxlength)`).
+   * with FRAME_TOO_LARGE as soon as its header arrives (CPython's `recv_bytes(maxlength)`).
    */
   async recv(maxBytes: number = this.maxFrameBytes): Promise<Buffer> {
     const { frame, hold } = await this.recvHeld(maxBytes)
@@ -151,7 +153,7 @@ export class MpConnection {
       const held = { frame: queued.frame, hold: this.#transfer(queued.admitted) }
       if (queued.frame.length > maxBytes) {
         held.hold?.release()
-        return Promise.reject(this.#abort(new FrameTooLargeError(queued.frame.length, maxBytes)))
+        return Promise.reject(this.#abort(frameTooLarge(queued.frame.length, maxBytes)))
       }
       if (this.#frames.length === 0) {
         this.#resume()
@@ -165,7 +167,7 @@ export class MpConnection {
       // The frame being gathered now is this waiter's, if it is the first one waiting.
       const announced = this.#decoder.announced
       if (this.#waiters.length === 1 && announced !== undefined && announced > maxBytes) {
-        this.#abort(new FrameTooLargeError(announced, maxBytes))
+        this.#abort(frameTooLarge(announced, maxBytes))
         return
       }
       this.#resume()
@@ -187,7 +189,7 @@ export class MpConnection {
   async send(payload: Uint8Array): Promise<void> {
     const socket = this.socket
     if (socket.destroyed || socket.writableEnded)
-      throw new ConnectionClosedError('cannot send: the connection is closed')
+      throw connectionClosed('cannot send: the connection is closed')
     let ok: boolean
     if (payload.length <= ONE_WRITE_BYTES) {
       ok = socket.write(encodeFrame(payload))
@@ -224,9 +226,9 @@ export class MpConnection {
     return this.#closed
   }
 
-  /** destroy closes the socket at once; pending and later `recv` calls reject with `err` (or ConnectionClosedError). */
+  /** destroy closes the socket at once; pending and later `recv` calls reject with `err` (or CONNECTION_CLOSED). */
   destroy(err?: Error): void {
-    this.#fail(err ?? new ConnectionClosedError('the connection was destroyed'))
+    this.#fail(err ?? connectionClosed('the connection was destroyed'))
     this.socket.destroy()
     this.#dropQueued()
   }
@@ -236,7 +238,7 @@ export class MpConnection {
     if (this.#closed !== undefined || this.#discarding) return
     if (this.#budget !== undefined && !this.#take(chunk.length)) {
       if (chunk.length > this.#budget.limitBytes)
-        this.#abort(BudgetExceededError.neverFits(chunk.length, chunk.length, this.#budget.limitBytes))
+        this.#abort(budgetNeverFits(chunk.length, chunk.length, this.#budget.limitBytes))
       else this.#waitForRoom(chunk.length, () => this.#onData(chunk))
       return
     }
@@ -262,7 +264,7 @@ export class MpConnection {
   }
 
   #onEnd(): void {
-    this.#fail(this.#decoder.pending > 0 ? new TruncatedFrameError() : new ConnectionClosedError())
+    this.#fail(this.#decoder.pending > 0 ? truncatedFrame() : connectionClosed())
   }
 
   // --- the memory budget -----------------------------------------------------------
@@ -309,7 +311,7 @@ export class MpConnection {
     const announced = this.#decoder.announced
     const admitting = announced === undefined ? 0 : this.#admit(announced)
     if (admitting > budget.limitBytes) {
-      this.#abort(BudgetExceededError.neverFits(announced as number, admitting, budget.limitBytes))
+      this.#abort(budgetNeverFits(announced as number, admitting, budget.limitBytes))
       return
     }
     let need = announced === undefined ? this.#decoder.pending : admitting
@@ -334,7 +336,7 @@ export class MpConnection {
     } else if (this.#frameTimer === undefined && this.#frames.length === 0) {
       const bytes = this.#decoder.announced ?? 0
       this.#frameTimer = setTimeout(
-        () => this.#abort(new FrameTimeoutError(bytes, this.#frameTimeoutMs)),
+        () => this.#abort(frameTimeout(bytes, this.#frameTimeoutMs)),
         this.#frameTimeoutMs,
       )
       this.#frameTimer.unref()
@@ -353,7 +355,7 @@ export class MpConnection {
       if (!room) {
         this.#endDeferred = false
         const frame = this.#decoder.announced ?? n
-        this.#abort(BudgetExceededError.noRoom(frame, this.#budgetWaitMs))
+        this.#abort(budgetNoRoom(frame, this.#budgetWaitMs))
         return
       }
       retry()
@@ -382,11 +384,7 @@ export class MpConnection {
    */
   #abort(err: Error): Error {
     const recorded = this.#fail(err)
-    const answerable =
-      err instanceof FrameTooLargeError ||
-      err instanceof BudgetExceededError ||
-      err instanceof FrameTimeoutError
-    if (this.#linger && answerable) {
+    if (this.#linger && isFrameRefusal(err)) {
       this.#discarding = true
       this.#stalled = false
       this.socket.resume()
@@ -423,7 +421,7 @@ export class MpConnection {
         else reject(err)
       }
       const onDrain = () => done()
-      const onClose = () => done(new ConnectionClosedError('the connection closed before the frame was sent'))
+      const onClose = () => done(connectionClosed('the connection closed before the frame was sent'))
       socket.on('drain', onDrain)
       socket.on('close', onClose)
     })

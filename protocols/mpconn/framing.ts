@@ -13,7 +13,7 @@
  * (CPython would read it as an empty message and lose sync). MpConnection
  * (connection.ts) runs this codec over a socket.
  */
-import { FrameTooLargeError, InvalidFrameError } from './errors.ts'
+import { frameTooLarge, invalidFrame } from './errors.ts'
 
 /** Largest length the 4-byte header form carries. */
 export const MAX_SHORT_FRAME = 0x7fff_ffff
@@ -138,9 +138,9 @@ export class FrameDecoder {
   /** parse reads a complete header at src[at] and checks the length against the limit. */
   #parse(src: Buffer, at: number, limit = this.maxFrameBytes): number {
     const short = src.readInt32BE(at)
-    if (short < -1) throw new InvalidFrameError(short)
+    if (short < -1) throw invalidFrame(short)
     const length = short === -1 ? src.readBigUInt64BE(at + 4) : short
-    if (length > limit) throw new FrameTooLargeError(length, limit)
+    if (length > limit) throw frameTooLarge(length, limit)
     return Number(length)
   }
 }

@@ -23,7 +23,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { pyBytesRepr } from '../python.ts'
 import type { MpConnection } from './connection.ts'
-import { AuthenticationError, HandshakeTimeoutError } from './errors.ts'
+import { authFailed, handshakeTimeout } from './errors.ts'
 
 /**
  * The seeds' published authkey. The RPC service uses it only in development mode when
@@ -98,16 +98,15 @@ async function deliverChallenge(conn: MpConnection, authkey: Uint8Array): Promis
 async function answerChallenge(conn: MpConnection, authkey: Uint8Array): Promise<void> {
   const frame = await conn.recv(AUTH_FRAME_BYTES)
   if (!frame.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
-    throw new AuthenticationError(`Protocol error, expected challenge: message=${pyBytesRepr(frame)}`)
+    throw authFailed(`Protocol error, expected challenge: message=${pyBytesRepr(frame)}`)
   }
   const message = frame.subarray(CHALLENGE.length)
-  if (message.length < MIN_CHALLENGE_BYTES)
-    throw new AuthenticationError(`challenge too short: ${message.length} bytes`)
+  if (message.length < MIN_CHALLENGE_BYTES) throw authFailed(`challenge too short: ${message.length} bytes`)
   const { digest } = digestAndPayload(message)
   const mac = hmac(digest || 'md5', authkey, message)
   await conn.send(digest ? Buffer.concat([Buffer.from(`{${digest}}`), mac]) : mac)
   const reply = await conn.recv(AUTH_FRAME_BYTES)
-  if (!reply.equals(WELCOME)) throw new AuthenticationError('digest sent was rejected')
+  if (!reply.equals(WELCOME)) throw authFailed('digest sent was rejected')
 }
 
 /** verify is CPython's _verify_challenge: the answer names its digest (none = legacy MD5). */
@@ -116,11 +115,9 @@ function verify(authkey: Uint8Array, message: Buffer, response: Buffer): void {
   const digest = parsed.digest || 'md5'
   const expected = hmac(digest, authkey, message)
   if (expected.length !== parsed.payload.length) {
-    throw new AuthenticationError(
-      `expected '${digest}' of length ${expected.length} got ${parsed.payload.length}`,
-    )
+    throw authFailed(`expected '${digest}' of length ${expected.length} got ${parsed.payload.length}`)
   }
-  if (!timingSafeEqual(expected, parsed.payload)) throw new AuthenticationError('digest received was wrong')
+  if (!timingSafeEqual(expected, parsed.payload)) throw authFailed('digest received was wrong')
 }
 
 /** digestAndPayload is CPython's _get_digest_name_and_payload: '' for a legacy (16 or 20 byte) message. */
@@ -132,7 +129,7 @@ function digestAndPayload(message: Buffer): { digest: string; payload: Buffer } 
     const digest = curly > 0 ? message.toString('latin1', 1, curly) : ''
     if (DIGESTS.has(digest)) return { digest, payload: message.subarray(curly + 1) }
   }
-  throw new AuthenticationError(
+  throw authFailed(
     `unsupported message length, missing digest prefix, or unsupported digest: message=${pyBytesRepr(message)}`,
   )
 }
@@ -148,7 +145,7 @@ async function guarded(conn: MpConnection, timeoutMs: number, steps: () => Promi
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const err = new HandshakeTimeoutError(timeoutMs)
+      const err = handshakeTimeout(timeoutMs)
       conn.destroy(err)
       reject(err)
     }, timeoutMs)

@@ -3,7 +3,7 @@
  * with a value stack, a mark stack and a memo, never recursion, so hostile input cannot
  * blow the JS stack. It knows the data opcodes of protocols 2 to 5 (and the binary ones
  * of 0 and 1); every opcode that would import, call or build code (docs/protocols.md §6.2) throws
- * PickleRefusedError before anything else happens, but for the allow-list of data
+ * PICKLE_REFUSED before anything else happens, but for the allow-list of data
  * constructors (constructors.ts): an allowed global becomes a placeholder that only
  * REDUCE or NEWOBJ may consume, called with checked argument shapes. The values it builds
  * count against the same limits as the rest.
@@ -30,8 +30,9 @@
  * the same way at protocol 2, so a Python 2 client gets its own str back.
  */
 import { isUtf8 } from 'node:buffer'
+import type { ProtocolError } from '../errors.ts'
 import { type Arg, type Call, GlobalRef, resolveGlobal, ShapeError } from './constructors.ts'
-import { PickleFormatError, PickleLimitError, PickleRefusedError } from './errors.ts'
+import { pickleFormat, pickleLimit, pickleRefused } from './errors.ts'
 import * as op from './opcodes.ts'
 import { pickledSizeBound } from './size.ts'
 import { decodeSurrogatePass } from './surrogatepass.ts'
@@ -101,7 +102,7 @@ export function decodePickleMeasured(
   limits: PickleLimits = DEFAULT_PICKLE_LIMITS,
 ): DecodedPickle {
   if (data.length > limits.maxBytes) {
-    throw new PickleLimitError(
+    throw pickleLimit(
       'maxBytes',
       `pickle of ${data.length} bytes exceeds the limit of ${limits.maxBytes} bytes`,
     )
@@ -111,7 +112,7 @@ export function decodePickleMeasured(
   const maxExpanded = limits.maxExpandedBytes ?? (DEFAULT_PICKLE_LIMITS.maxExpandedBytes as number)
   const expandedBytes = pickledSizeBound(value, maxExpanded, Math.max(decoder.proto, 2))
   if (expandedBytes === undefined) {
-    throw new PickleLimitError(
+    throw pickleLimit(
       'maxExpandedBytes',
       `pickle expands to more than ${maxExpanded} bytes, shared parts counted each time they appear`,
     )
@@ -217,7 +218,7 @@ class Decoder {
           return this.stop()
         case op.MARK:
           if (this.marks.length >= this.limits.maxDepth) {
-            throw new PickleLimitError(
+            throw pickleLimit(
               'maxDepth',
               `pickle nests deeper than ${this.limits.maxDepth} levels (MARK at offset ${at})`,
             )
@@ -435,7 +436,7 @@ class Decoder {
           throw this.format(`unknown pickle opcode 0x${HEX[code]} at offset ${at}`)
       }
     }
-    throw new PickleFormatError(`pickle data was truncated: no STOP opcode in ${end} bytes`, end)
+    throw pickleFormat(`pickle data was truncated: no STOP opcode in ${end} bytes`, end)
   }
 
   // --- the stack ---------------------------------------------------------------------
@@ -443,7 +444,7 @@ class Decoder {
   push(v: Item): void {
     this.retained += VALUE_BYTES
     if (this.stack.length >= this.limits.maxItems) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxItems',
         `pickle holds more than ${this.limits.maxItems} values (offset ${this.at})`,
       )
@@ -565,7 +566,7 @@ class Decoder {
   setDepth(container: object, depth: number): void {
     if (depth <= 1) return
     if (depth > this.limits.maxDepth) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxDepth',
         `pickle nests deeper than ${this.limits.maxDepth} levels (offset ${this.at})`,
       )
@@ -586,7 +587,7 @@ class Decoder {
     for (const x of values) hidden += this.treeSize(x)
     if (hidden === 0) return
     if (directSize(container) + hidden > this.limits.maxItems) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxItems',
         `pickle expands to more than ${this.limits.maxItems} values, shared parts counted each time they appear (offset ${this.at})`,
       )
@@ -604,7 +605,7 @@ class Decoder {
   count(n: number): void {
     this.items += n
     if (this.items > this.limits.maxItems) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxItems',
         `pickle holds more than ${this.limits.maxItems} values (offset ${this.at})`,
       )
@@ -623,7 +624,7 @@ class Decoder {
     }
   }
 
-  wrongTarget(target: Item): PickleFormatError {
+  wrongTarget(target: Item): ProtocolError {
     const found =
       target instanceof ExceptionClass || target instanceof GlobalRef
         ? 'a class'
@@ -638,7 +639,7 @@ class Decoder {
   memoPut(index: number): void {
     const value = this.peek()
     if (index >= this.limits.maxMemo) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxMemo',
         `memo index ${index} at offset ${this.at} exceeds the limit of ${this.limits.maxMemo} entries`,
       )
@@ -861,7 +862,7 @@ class Decoder {
     if (this.code() === op.INT && (line === '01' || line === '00')) return line === '01'
     // about 2.41 decimal digits per byte; 3 per byte is a safe bound before parsing
     if (line.length > 3 * this.limits.maxIntBytes + 2) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxIntBytes',
         `${this.name()} at offset ${this.at} has ${line.length} digits; the limit is ${this.limits.maxIntBytes} bytes`,
       )
@@ -892,7 +893,7 @@ class Decoder {
   /** long reads an n-byte little-endian two's-complement int (LONG1, LONG4). */
   long(n: number): bigint {
     if (n > this.limits.maxIntBytes) {
-      throw new PickleLimitError(
+      throw pickleLimit(
         'maxIntBytes',
         `${this.name()} at offset ${this.at} is ${n} bytes long; the limit is ${this.limits.maxIntBytes} bytes`,
       )
@@ -916,11 +917,11 @@ class Decoder {
     return op.opcodeName(this.code())
   }
 
-  format(message: string): PickleFormatError {
-    return new PickleFormatError(message, this.at)
+  format(message: string): ProtocolError {
+    return pickleFormat(message, this.at)
   }
 
-  underflow(n: number): PickleFormatError {
+  underflow(n: number): ProtocolError {
     const have = this.stack.length - this.fence
     return this.format(
       `unpickling stack underflow: ${this.name()} at offset ${this.at} needs ${n} value${n === 1 ? '' : 's'}` +
@@ -928,11 +929,11 @@ class Decoder {
     )
   }
 
-  refused(reason?: string): PickleRefusedError {
-    return new PickleRefusedError(this.name(), this.code(), this.at, reason)
+  refused(reason?: string): ProtocolError {
+    return pickleRefused(this.name(), this.code(), this.at, reason)
   }
 
-  refusedGlobal(module: Item | undefined, name: Item | undefined): PickleRefusedError {
+  refusedGlobal(module: Item | undefined, name: Item | undefined): ProtocolError {
     const what = typeof module === 'string' && typeof name === 'string' ? ` (${module}.${name})` : ''
     return this.refused(`it would import or call code${what}`)
   }

@@ -21,7 +21,7 @@
  */
 import { dateState, datetimeState, timeState } from './datetime.ts'
 import type { Encoder } from './encode.ts'
-import { PickleEncodeError } from './errors.ts'
+import { pickleEncode } from './errors.ts'
 import * as op from './opcodes.ts'
 import {
   Py2Str,
@@ -150,7 +150,5 @@ function withTz(state: Buffer, tz: PyTimezone | null): PyValue[] {
 /** checkExceptionModule throws for an exception the client could not load as data. */
 export function checkExceptionModule(module: string): void {
   if (module !== 'builtins' && module !== 'decimal')
-    throw new PickleEncodeError(
-      `cannot pickle an exception of module ${module}; only builtins and decimal exceptions`,
-    )
+    throw pickleEncode(`cannot pickle an exception of module ${module}; only builtins and decimal exceptions`)
 }

@@ -29,7 +29,7 @@
  * decimal are written.
  */
 import { checkExceptionModule, writeBytes, writeConstructed, writeGlobal, writeSet } from './encode-data.ts'
-import { PickleEncodeError } from './errors.ts'
+import { pickleEncode } from './errors.ts'
 import * as op from './opcodes.ts'
 import { utf8Into, utf8SurrogatePass } from './surrogatepass.ts'
 import { PyDict, PyException, PyOrderedDict, PySet, PyTuple, type PyValue } from './value.ts'
@@ -37,7 +37,7 @@ import { PyDict, PyException, PyOrderedDict, PySet, PyTuple, type PyValue } from
 export interface EncodeOptions {
   /** pickle protocol, 2 to 5; 4 is Python 3.8-3.13's default (3.14 writes 5) */
   readonly protocol?: 2 | 3 | 4 | 5
-  /** deepest nesting written before PickleEncodeError; Python's recursion limit is about 1000 */
+  /** deepest nesting written before PICKLE_ENCODE; Python's recursion limit is about 1000 */
   readonly maxDepth?: number
 }
 
@@ -45,7 +45,7 @@ export interface EncodeOptions {
 export function encodePickle(value: PyValue | PyException, opts: EncodeOptions = {}): Buffer {
   const protocol = opts.protocol ?? 4
   if (![2, 3, 4, 5].includes(protocol))
-    throw new PickleEncodeError(`unsupported pickle protocol ${protocol}; use 2 to 5`)
+    throw pickleEncode(`unsupported pickle protocol ${protocol}; use 2 to 5`)
   const enc = new Encoder(protocol, opts.maxDepth ?? 1000)
   enc.out.byte(op.PROTO)
   enc.out.byte(protocol)
@@ -173,7 +173,7 @@ export class Encoder {
     else if (typeof v === 'number') this.float(v)
     else if (typeof v === 'boolean') this.out.byte(v ? op.NEWTRUE : op.NEWFALSE)
     else if (v === null) this.out.byte(op.NONE)
-    else if (typeof v !== 'object') throw new PickleEncodeError(`cannot pickle a JS ${typeof v}`)
+    else if (typeof v !== 'object') throw pickleEncode(`cannot pickle a JS ${typeof v}`)
     else this.object(v, depth)
   }
 
@@ -185,9 +185,7 @@ export class Encoder {
       return
     }
     if (depth >= this.maxDepth) {
-      throw new PickleEncodeError(
-        `value nests deeper than ${this.maxDepth} levels (or a tuple contains itself)`,
-      )
+      throw pickleEncode(`value nests deeper than ${this.maxDepth} levels (or a tuple contains itself)`)
     }
     if (v instanceof Uint8Array) {
       writeBytes(this, v)
@@ -204,7 +202,7 @@ export class Encoder {
     } else if (v instanceof PySet) {
       if (!writeSet(this, v, depth)) this.set(v, depth)
     } else if (!writeConstructed(this, v, depth)) {
-      throw new PickleEncodeError(`cannot pickle a JS ${(v as object).constructor?.name ?? 'object'}`)
+      throw pickleEncode(`cannot pickle a JS ${(v as object).constructor?.name ?? 'object'}`)
     }
   }
 
@@ -332,7 +330,7 @@ export class Encoder {
   exception(e: PyException): void {
     checkExceptionModule(e.module)
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name))
-      throw new PickleEncodeError(`invalid exception name ${JSON.stringify(e.name)}`)
+      throw pickleEncode(`invalid exception name ${JSON.stringify(e.name)}`)
     writeGlobal(this, e.module, e.name)
     this.save(new PyTuple(e.args), 0)
     this.out.byte(op.REDUCE)

@@ -1,4 +1,5 @@
 /** The dashboard's configuration: every DASHBOARD_* variable, its default and bounds. */
+import { z } from 'zod'
 import {
   type ConfigOf,
   type Env,
@@ -9,11 +10,38 @@ import {
   portVar,
   shutdownGraceVar,
   stringVar,
+  type VarSpec,
 } from '../../lib/config.ts'
+import { normaliseHostName } from './host-check.ts'
+
+/**
+ * DASHBOARD_ALLOWED_HOSTS: more names the page may be reached by (DNS-rebinding protection,
+ * host-check.ts), comma-separated host names or IP addresses without ports; none by default.
+ */
+const allowedHostsVar: VarSpec<readonly string[]> = {
+  name: 'DASHBOARD_ALLOWED_HOSTS',
+  doc: 'more Host names the page answers to, beyond localhost, 127.0.0.1, [::1] and DASHBOARD_HOST; others get 421',
+  expected: 'comma-separated host names or IP addresses, without ports',
+  defaultText: '(none)',
+  schema: z
+    .string()
+    .max(4096)
+    .optional()
+    .transform((raw, ctx) => {
+      const names = (raw ?? '').split(',').filter((n) => n.trim() !== '')
+      const normalised = names.map(normaliseHostName)
+      if (normalised.some((n) => n === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'not a host name' })
+        return z.NEVER
+      }
+      return normalised as string[]
+    }),
+}
 
 export const dashboardConfigSpec = {
   host: hostVar('DASHBOARD_HOST', 'address the page and its API bind to', '0.0.0.0'),
   port: portVar('DASHBOARD_PORT', 'the page, GET /api/lab, the SSE stream and the faults controls', 8088),
+  allowedHosts: allowedHostsVar,
   services: stringVar(
     'DASHBOARD_SERVICES',
     'the services it watches, by name on the lab network (comma-separated)',

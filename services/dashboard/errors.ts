@@ -6,6 +6,19 @@
 import { type ErrorCatalogue, type HttpErrorBody, httpErrorBody } from '../../lib/error-catalogue.ts'
 
 export const DASHBOARD_ERRORS = {
+  BAD_HOST: {
+    status: 421,
+    meaning:
+      'the Host header is not a name of this dashboard (localhost, 127.0.0.1, [::1], DASHBOARD_HOST or DASHBOARD_ALLOWED_HOSTS): a page on another name, for instance one made to resolve to 127.0.0.1 (DNS rebinding), is not served',
+    action:
+      'open the dashboard as http://127.0.0.1:8088, or add the name you use to NETLAB_DASHBOARD_ALLOWED_HOSTS',
+  },
+  BAD_ORIGIN: {
+    status: 403,
+    meaning:
+      'a control request (anything but GET) came with an Origin other than the dashboard page at that Host',
+    action: 'use the controls from the dashboard’s own page',
+  },
   FORBIDDEN: {
     status: 403,
     meaning: 'a control request (anything but GET) came without the `x-netlab-dashboard: 1` header',

@@ -5,9 +5,11 @@
  * faults API (DASHBOARD_FAULTS_URL). It never touches Docker: all it knows comes over the lab
  * network (poller.ts).
  *
- * The controls change the lab, so a request must carry `x-netlab-dashboard: 1` and JSON: a
- * custom header a page of another origin cannot send without a CORS preflight, which this
- * server never grants.
+ * Every request must name this dashboard in its Host header (host-check.ts: a page on a
+ * name made to resolve to 127.0.0.1, DNS rebinding, gets 421). The controls change the lab,
+ * so a request must also carry `x-netlab-dashboard: 1` and JSON: a custom header a page of
+ * another origin cannot send without a CORS preflight, which this server never grants; and
+ * an Origin, when it has one, must be the page's own.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
 import { httpErrorBody } from '../../lib/error-catalogue.ts'
@@ -15,6 +17,7 @@ import type { Logger } from '../../lib/log.ts'
 import type { CloseSummary, Service } from '../../lib/service.ts'
 import type { DashboardConfig } from './config.ts'
 import { DASHBOARD_ERRORS, dashboardError } from './errors.ts'
+import { hostPolicy } from './host-check.ts'
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.ts'
 import { type Poller, startPoller } from './poller.ts'
 
@@ -57,10 +60,31 @@ export function buildDashboardApp(
 ): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true })
   app.removeContentTypeParser('text/plain')
+  const hosts = hostPolicy(config.host, config.allowedHosts)
   let streams = 0
 
   app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host
+    if (!hosts.allowedHost(host))
+      return reply
+        .code(DASHBOARD_ERRORS.BAD_HOST.status)
+        .send(
+          dashboardError(
+            'BAD_HOST',
+            `this dashboard answers to ${hosts.names.join(', ')} (DASHBOARD_ALLOWED_HOSTS adds more), not ${JSON.stringify(host ?? '')}`,
+          ),
+        )
     if (request.method === 'GET' || request.method === 'HEAD') return
+    const origin = request.headers.origin
+    if (origin !== undefined && !hosts.sameOrigin(origin, host))
+      return reply
+        .code(DASHBOARD_ERRORS.BAD_ORIGIN.status)
+        .send(
+          dashboardError(
+            'BAD_ORIGIN',
+            `controls are taken from the dashboard's own page, not ${JSON.stringify(origin)}`,
+          ),
+        )
     if (request.headers['x-netlab-dashboard'] !== '1')
       return reply
         .code(DASHBOARD_ERRORS.FORBIDDEN.status)

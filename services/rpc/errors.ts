@@ -5,10 +5,12 @@
  * fault (protocols/xmlrpc/faults.ts), a JSON-RPC error (protocols/jsonrpc/codec.ts) or a
  * pickled exception (protocols/pickle). The limit codes' numbers are RPC_LIMIT_CODES
  * (protocols/py-error.ts); the store's codes end a Python exception's text (store/errors.ts);
- * the mp-connection and pickle codes close the connection with a log line naming them.
+ * the mp-connection and pickle codes are the wire codecs' own catalogue (protocols/errors.ts),
+ * included here whole: they close the connection with a log line naming them.
  * docs/errors/rpc.md is this table rendered (scripts/error-table.ts).
  */
 import type { ErrorCatalogue } from '../../lib/error-catalogue.ts'
+import { PROTOCOL_ERRORS } from '../../protocols/errors.ts'
 
 export const RPC_ERRORS = {
   BAD_REQUEST: {
@@ -77,40 +79,7 @@ export const RPC_ERRORS = {
     meaning: 'at start-up: a damaged record before the log’s last write; the service does not start',
     action: 'restore the volume from a copy, or move the log aside',
   },
-  FRAME_TOO_LARGE: {
-    meaning:
-      'mp-connection: a frame header announced more than RPC_MAX_REQUEST_BYTES; the connection is closed',
-    action: 'send smaller calls',
-  },
-  INVALID_FRAME: {
-    meaning: 'mp-connection: a negative frame length other than -1; the connection is closed',
-    action: 'speak multiprocessing.connection framing',
-  },
-  FRAME_TIMEOUT: {
-    meaning: 'mp-connection: an admitted frame’s bytes did not all arrive in time; the connection is closed',
-    action: 'send each frame promptly',
-  },
-  AUTH_FAILED: {
-    meaning: 'mp-connection: the authkey handshake failed (multiprocessing.AuthenticationError)',
-    action: 'use the service’s RPC_AUTHKEY',
-  },
-  AUTH_TIMEOUT: {
-    meaning: 'mp-connection: the handshake did not finish in time; the connection is destroyed',
-    action: 'answer the challenge promptly (is it a multiprocessing.connection client?)',
-  },
-  PICKLE_REFUSED: {
-    meaning:
-      'an opcode that would import, call or build code (docs/protocols.md §6.2); the message names it and its offset',
-    action: 'send only data: the allowed types are in docs/protocols.md §6',
-  },
-  PICKLE_FORMAT: {
-    meaning: 'not a well-formed pickle (truncated, unknown opcode, stack underflow, …)',
-    action: 'send what pickle.dumps writes',
-  },
-  PICKLE_LIMIT: {
-    meaning: 'a well-formed pickle past one of the decoder’s limits (depth, items, memo, bytes)',
-    action: 'send a smaller or flatter value',
-  },
+  ...PROTOCOL_ERRORS,
 } as const satisfies ErrorCatalogue
 
 export type RpcErrorCode = keyof typeof RPC_ERRORS

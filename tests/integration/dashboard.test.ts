@@ -3,11 +3,12 @@
  * on the page the dashboard container serves, with the five services beside it on a fresh lab
  * network. What a user would check: five healthy services; counters that move after traffic;
  * a latency toxic added from the page reaching the faults API and delaying traffic through
- * the proxy (measured), then removed from the page; a stopped service shown as down within
- * 5 s. NETLAB_DASHBOARD_SCREENSHOT=/tmp/x.png saves a screenshot of the page.
+ * the proxy (measured), then removed from the page; a request naming another host (DNS
+ * rebinding) refused while the page still works; a stopped service shown as down within 5 s. NETLAB_DASHBOARD_SCREENSHOT=/tmp/x.png saves a screenshot of the page.
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
@@ -32,6 +33,17 @@ async function roundTrip(
   } finally {
     client.close()
   }
+}
+
+/** rawGet sends one HTTP/1.1 GET with the Host header given, as curl -H 'Host: ...' would. */
+async function rawGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  const socket = connect(port, '127.0.0.1')
+  socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')))
+  socket.end(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
+  let text = ''
+  for await (const chunk of socket) text += String(chunk)
+  const [head = '', body = ''] = text.split('\r\n\r\n', 2)
+  return { status: Number(head.split(' ')[1]), body }
 }
 
 const counter = (page: Page, service: string, key: string) =>
@@ -169,6 +181,29 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in chromium', { timeout: 60_00
     await expect.poll(() => page.locator('[data-testid=faults-msg]').textContent()).toBe('removed ui_latency')
     expect(await (await fetch(`${lab.baseUrl('faults', 8474)}/proxies/tcp-upper/toxics`)).json()).toEqual([])
     expect((await roundTrip(lab, 'faults', 19999)).ms).toBeLessThan(TOXIC_MS / 2)
+  })
+
+  it('refuses a request naming another host (DNS rebinding) with 421, and the page still works', async () => {
+    // fetch() will not set Host, so this is curl's `-H 'Host: evil.example'` over a raw socket
+    const { port } = new URL(url)
+    const refused = await rawGet(Number(port), '/api/lab', 'evil.example')
+    expect(refused.status).toBe(421)
+    expect(JSON.parse(refused.body)).toMatchObject({ status: 421, code: 'BAD_HOST' })
+    const reset = await fetch(`${url}/api/faults/reset`, {
+      method: 'POST',
+      headers: {
+        'x-netlab-dashboard': '1',
+        'content-type': 'application/json',
+        origin: 'http://evil.example:8088',
+      },
+      body: '{}',
+    })
+    expect(reset.status).toBe(403)
+    expect(await reset.json()).toMatchObject({ code: 'BAD_ORIGIN' })
+    expect((await rawGet(Number(port), '/api/lab', `127.0.0.1:${port}`)).status).toBe(200)
+    await page.reload()
+    await page.waitForSelector('.svc[data-service=tcp][data-state=up]', { timeout: 10_000 })
+    expect(await page.locator('[data-testid=stream-state]').textContent()).toBe('live')
   })
 
   it('shows a stopped service as down within 5 s, with an event', async () => {

@@ -3,7 +3,13 @@
  * RFC 868 time, SNTP and the probe port's stats.
  */
 import { LabError } from '../../../lib/errors.ts'
-import { NTP_UNIX_OFFSET_S, nowMs, offsetAndDelay, readNtpTime } from '../../../protocols/ntp-time.ts'
+import {
+  NTP_ERA_S,
+  NTP_UNIX_OFFSET_S,
+  nowMs,
+  offsetAndDelay,
+  readNtpTime,
+} from '../../../protocols/ntp-time.ts'
 import { decodeStatsReply, encodeStatsRequest } from '../../../protocols/probe/packet.ts'
 import { decodeReply, encodeRequest, SNTP_PACKET_BYTES } from '../../../protocols/sntp/packet.ts'
 import {
@@ -62,7 +68,7 @@ export interface Rfc868Time {
  * 2036-02-07; values below 2^31 (before 1968) are read as the next era, as NTP does.
  */
 export function rfc868ToUnixMs(secondsSince1900: number): number {
-  const era = secondsSince1900 < 0x8000_0000 ? 2 ** 32 : 0
+  const era = secondsSince1900 < 0x8000_0000 ? NTP_ERA_S : 0
   return (secondsSince1900 + era - NTP_UNIX_OFFSET_S) * 1000
 }
 

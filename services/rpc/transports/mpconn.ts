@@ -35,12 +35,9 @@
 import type { Socket } from 'node:net'
 import type { Logger } from '../../../lib/log.ts'
 import type { Hold, MemoryBudget } from '../../../lib/memory-budget.ts'
+import { isProtocolError } from '../../../protocols/errors.ts'
 import { keptForSmall, MpConnection, SMALL_HOLD_BYTES } from '../../../protocols/mpconn/connection.ts'
-import {
-  BudgetExceededError,
-  FrameTimeoutError,
-  FrameTooLargeError,
-} from '../../../protocols/mpconn/errors.ts'
+import { isFrameRefusal } from '../../../protocols/mpconn/errors.ts'
 import { serverHandshake } from '../../../protocols/mpconn/handshake.ts'
 import {
   type DecodedPickle,
@@ -48,7 +45,6 @@ import {
   type PickleLimits,
 } from '../../../protocols/pickle/decode.ts'
 import { encodePickle, wrapBytes } from '../../../protocols/pickle/encode.ts'
-import { PickleEncodeError } from '../../../protocols/pickle/errors.ts'
 import { pickledSizeBound } from '../../../protocols/pickle/size.ts'
 import { PyException, type PyValue } from '../../../protocols/pickle/value.ts'
 import type { RpcConfig } from '../config.ts'
@@ -178,7 +174,7 @@ export function serveMpConnection(
       reply = encodePickle(value, { protocol: p })
     } catch (err) {
       // A value deeper than the encoder goes (or than the JS stack): the request was fine.
-      if (!(err instanceof PickleEncodeError || err instanceof RangeError)) throw err
+      if (!(isProtocolError(err, 'PICKLE_ENCODE') || err instanceof RangeError)) throw err
       throw new Unpicklable(`netlab could not pickle the reply: ${err.message}`)
     }
     return wrap ? wrapBytes(reply, p) : reply
@@ -218,13 +214,9 @@ export function serveMpConnection(
         ;({ frame, hold } = await conn.recvHeld())
       } catch (err) {
         // EOF, a reset, or a frame we will not read (the connection is already closed for reading).
-        if (
-          err instanceof FrameTooLargeError ||
-          err instanceof BudgetExceededError ||
-          err instanceof FrameTimeoutError
-        ) {
+        if (isFrameRefusal(err)) {
           log.warn({ remote, code: err.code, message: err.message }, 'request refused')
-          const name = err instanceof BudgetExceededError ? 'MemoryError' : 'ValueError'
+          const name = err.code === 'BUSY' ? 'MemoryError' : 'ValueError'
           await refuse(name, `netlab refused the frame: ${err.message}`)
         }
         break

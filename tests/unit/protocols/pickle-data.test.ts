@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PICKLE_LIMITS, decodePickle, type PickleLimits } from '../../../protocols/pickle/decode.ts'
 import { encodePickle } from '../../../protocols/pickle/encode.ts'
-import { PickleLimitError, PickleRefusedError } from '../../../protocols/pickle/errors.ts'
+import { pickleLimit, pickleRefused } from '../../../protocols/pickle/errors.ts'
 import {
   Py2Str,
   PyByteArray,
@@ -284,7 +284,7 @@ describe('the allow-list refuses what is not data', () => {
   it.each(WRONG_SHAPES)('%s%s', (qualname, args, reason) => {
     const data = call(qualname, args)
     expect(() => decodePickle(data)).toThrow(
-      new PickleRefusedError('REDUCE', 0x52, data.length - 2, `${qualname}: ${reason}`),
+      pickleRefused('REDUCE', 0x52, data.length - 2, `${qualname}: ${reason}`),
     )
   })
 
@@ -301,7 +301,7 @@ describe('constructed values count against the limits', () => {
     const data = call('builtins.set', `((${'I1\n'.repeat(10)}lt`)
     expect(decodePickle(data, tight({ maxItems: 25 }))).toBeInstanceOf(PySet)
     expect(() => decodePickle(data, tight({ maxItems: 15 }))).toThrow(
-      new PickleLimitError('maxItems', 'pickle holds more than 15 values (offset 50)'),
+      pickleLimit('maxItems', 'pickle holds more than 15 values (offset 50)'),
     )
   })
 
@@ -326,7 +326,7 @@ describe('constructed values count against the limits', () => {
     ])
     expect((decodePickle(bomb, tight({ maxExpandedBytes: 2_000_000 })) as PyValue[]).length).toBe(1000)
     expect(() => decodePickle(bomb, tight({ maxExpandedBytes: 100_000 }))).toThrow(
-      new PickleLimitError(
+      pickleLimit(
         'maxExpandedBytes',
         'pickle expands to more than 100000 bytes, shared parts counted each time they appear',
       ),

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { pyToRpc } from '../../../protocols/pickle/convert.ts'
 import { DEFAULT_PICKLE_LIMITS, decodePickle } from '../../../protocols/pickle/decode.ts'
-import { PickleLimitError } from '../../../protocols/pickle/errors.ts'
+import { pickleLimit } from '../../../protocols/pickle/errors.ts'
 import { PyTuple } from '../../../protocols/pickle/value.ts'
 
 /** doubling: `a = []`, then `levels` times `a = (a, a)`; 4 bytes a level, 2^(levels+1) - 2 values when walked. */
@@ -30,11 +30,11 @@ describe('pickles with shared parts', () => {
   // bytes and 80 items, passed every limit, and pyToRpc would then walk 2^41 nodes.
   it('are refused with PICKLE_LIMIT once the expanded tree exceeds maxItems', () => {
     expect(() => decodePickle(doubling(10), { ...DEFAULT_PICKLE_LIMITS, maxItems: 2045 })).toThrow(
-      new PickleLimitError(
+      pickleLimit(
         'maxItems',
         'pickle expands to more than 2045 values, shared parts counted each time they appear (offset 62)',
       ),
     )
-    expect(() => decodePickle(doubling(40))).toThrow(PickleLimitError)
+    expect(() => decodePickle(doubling(40))).toThrow(expect.objectContaining({ code: 'PICKLE_LIMIT' }))
   })
 })

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { PROTOCOL_ERRORS } from '../../../protocols/errors.ts'
 import { catalogues, errorDoc } from '../../../scripts/error-table.ts'
 
 const DOCS = join(import.meta.dirname, '..', '..', '..', 'docs', 'errors')
@@ -25,5 +26,11 @@ describe('docs/errors', () => {
     expect(errorDoc('http')).toContain('| `BODY_TOO_LARGE` | 413 |')
     expect(errorDoc('tcp')).toContain('| code | meaning | what to do |')
     expect(errorDoc('tcp')).toMatch(/^\| `LINE_TOO_LONG` \| .+ \| send shorter lines \|$/m)
+  })
+
+  it('the RPC table holds every mp-connection and pickle code, worded as protocols/errors.ts words it', () => {
+    const rpc = catalogues.rpc?.errors ?? {}
+    for (const [code, entry] of Object.entries(PROTOCOL_ERRORS)) expect(rpc[code], code).toEqual(entry)
+    expect(errorDoc('rpc')).toMatch(/^\| `PICKLE_ENCODE` \| {2}\| /m)
   })
 })

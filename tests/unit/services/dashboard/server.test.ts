@@ -149,4 +149,54 @@ describe('dashboard server', () => {
     expect(res.statusCode).toBe(502)
     expect(res.json()).toMatchObject({ status: 502, code: 'FAULTS_UNREACHABLE' })
   })
+
+  it('answers 421 BAD_HOST to a Host that is not its own (DNS rebinding), the page and the API alike', async () => {
+    const a = app()
+    seen.length = 0
+    for (const url of ['/', '/api/lab', '/api/stream', '/api/faults/proxies']) {
+      const res = await a.inject({ url, headers: { host: 'evil.example:8088' } })
+      expect(res.statusCode, url).toBe(421)
+      expect(res.json()).toEqual({
+        error:
+          'this dashboard answers to localhost, 127.0.0.1, [::1] (DASHBOARD_ALLOWED_HOSTS adds more), not "evil.example:8088"',
+        status: 421,
+        code: 'BAD_HOST',
+      })
+    }
+    const control = await a.inject({
+      method: 'POST',
+      url: '/api/faults/reset',
+      headers: { ...H, host: 'evil.example:8088', origin: 'http://evil.example:8088' },
+      payload: {},
+    })
+    expect(control.statusCode).toBe(421)
+    expect(seen).toEqual([])
+    expect((await a.inject({ url: '/', headers: { host: '127.0.0.1:8088' } })).statusCode).toBe(200)
+    const allowed = buildDashboardApp(
+      loadDashboardConfig({ DASHBOARD_FAULTS_URL: faultsUrl, DASHBOARD_ALLOWED_HOSTS: 'dash.lan' }),
+      poller,
+      log,
+    )
+    expect((await allowed.inject({ url: '/api/lab', headers: { host: 'dash.lan:8088' } })).statusCode).toBe(
+      200,
+    )
+  })
+
+  it("answers 403 BAD_ORIGIN to a control from another origin, and takes one from its own page's", async () => {
+    const a = app()
+    seen.length = 0
+    const reset = (origin: string) =>
+      a.inject({
+        method: 'POST',
+        url: '/api/faults/reset',
+        headers: { ...H, host: '127.0.0.1:8088', origin },
+        payload: {},
+      })
+    const foreign = await reset('http://127.0.0.1:3000')
+    expect(foreign.statusCode).toBe(403)
+    expect(foreign.json()).toMatchObject({ status: 403, code: 'BAD_ORIGIN' })
+    expect(seen).toEqual([])
+    expect((await reset('http://127.0.0.1:8088')).statusCode).toBe(200)
+    expect(seen).toEqual([{ method: 'POST', url: '/reset', body: '' }])
+  })
 })

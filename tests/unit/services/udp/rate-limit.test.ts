@@ -38,4 +38,14 @@ describe('createRateLimiter', () => {
     expect(limiter.take('a', 0)).toBe(false) // a kept its empty bucket
     expect(limiter.take('b', 0)).toBe(true) // b was forgotten: a fresh burst (evicting c)
   })
+
+  it('refills at a rate under one a second: 0.5/s is one token every 2 s, counted from the last take', () => {
+    const limiter = createRateLimiter({ perSecond: 0.5, burst: 1, maxSources: 100 })
+    expect(limiter.take('a', 1_000)).toBe(true)
+    expect(limiter.take('a', 2_999)).toBe(false) // 0.9995 of a token
+    expect(limiter.take('a', 3_000)).toBe(true)
+    // a source that keeps sending while refused still refills: the refused takes spend nothing
+    expect(take(3, () => limiter.take('a', 4_000))).toEqual([false, false, false])
+    expect(limiter.take('a', 5_000)).toBe(true)
+  })
 })
