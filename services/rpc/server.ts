@@ -17,10 +17,10 @@
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { trackBudget, trackConnections } from '../../lib/metrics/index.ts'
+import { ConnectionSet, drainWithin, localAdmission } from '../../lib/net/connections.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { DEVELOPMENT_AUTHKEY } from '../../protocols/mpconn/handshake.ts'
 import type { RpcConfig, TransportOptions } from './config.ts'
@@ -83,20 +83,23 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
     maxReplyBytes: config.maxReplyBytes,
     log: jsonLog,
   }
-  const sockets = new Map<Socket, Drainable>()
-  const tcp = (proto: RpcPort, serve: (socket: Socket) => Drainable): Server => {
+  const sets = {} as Record<Exclude<RpcPort, 'http'>, ConnectionSet<Drainable>>
+  const tcp = (proto: Exclude<RpcPort, 'http'>, serve: (socket: Socket) => Drainable): Server => {
+    // The cap is per port; past it a connection is closed at once (lib/net/connections.ts).
+    const set = new ConnectionSet<Drainable>({
+      admission: localAdmission(config.maxConnections),
+      log,
+      refuse: (socket) => socket.destroy(),
+    })
+    sets[proto] = set
     // allowHalfOpen: a request sent with a half-close (`nc -N`) still gets its reply; each
     // transport ends the socket itself once it has answered.
-    const server = createServer({ allowHalfOpen: true }, (socket) => {
-      sockets.set(socket, serve(socket))
-      socket.once('close', () => sockets.delete(socket))
+    return createServer({ allowHalfOpen: true }, (socket) => {
+      const lease = set.admit(socket, proto)
+      if (!lease) return
+      const conn = serve(socket)
+      set.track(lease, socket, conn, conn.summary)
     })
-    server.maxConnections = config.maxConnections
-    trackConnections(server, proto)
-    server.on('drop', (data) =>
-      log.warn({ proto, remote: data?.remoteAddress, code: 'BUSY' }, 'connection refused: busy'),
-    )
-    return server
   }
   const servers: Record<Exclude<RpcPort, 'http'>, Server> = {
     jsonrpc: tcp('jsonrpc', (s) =>
@@ -139,24 +142,23 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   const close = async (): Promise<CloseSummary> => {
     for (const server of Object.values(servers)) server.close()
     // Idle connections end now; a call in flight finishes (its write reaches the disk) first.
-    for (const conn of sockets.values()) conn.drain()
-    const open = sockets.size
-    const httpClosed = http.close()
-    const drained = Promise.all([httpClosed, ...[...sockets.keys()].map((s) => once(s, 'close'))]).then(
-      () => false,
-    )
-    const timedOut = await Promise.race([drained, sleep(config.shutdownGraceMs, true)])
-    let destroyed = 0
-    if (timedOut) {
-      for (const socket of sockets.keys()) {
-        socket.destroy()
-        destroyed++
-      }
-      http.server.closeAllConnections()
-      log.warn({ destroyed }, 'connections destroyed at end of grace period')
-    }
+    const [, ...tcpDone] = await Promise.all([
+      drainWithin(
+        config.shutdownGraceMs,
+        http.close(),
+        () => {
+          http.server.closeAllConnections()
+          return 0
+        },
+        log,
+      ),
+      ...Object.values(sets).map((set) => set.drain(config.shutdownGraceMs)),
+    ])
     await store.close()
-    return { drained: Math.max(0, open - destroyed), destroyed }
+    return {
+      drained: tcpDone.reduce((n, r) => n + r.drained, 0),
+      destroyed: tcpDone.reduce((n, r) => n + r.destroyed, 0),
+    }
   }
   return {
     ports,
