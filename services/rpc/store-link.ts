@@ -2,8 +2,12 @@
  * The store stays with the one thread that owns it (the main thread, server.ts); worker
  * threads reach it over their port with request ids:
  *
- *   worker: kv method ──{ type: 'kv', id, op, args }──▶ main: store[op](...args)
- *   worker: resolves id ◀──{ type: 'kv-reply', id, value } or { ..., error }── main
+ *   worker: kv method ──{ type: 'kv', calls: [{ id, op, args }, ...] }──▶ main: store[op](...args)
+ *   worker: resolves id ◀──{ type: 'kv-reply', replies: [{ id, value } or { id, error }, ...] }── main
+ *
+ * Calls made in one turn of a thread's event loop travel as one message, and so do the
+ * replies ready in one turn of the main thread's: each message costs a wake-up of the other
+ * thread, more than its cloning for small values.
  *
  * A write's reply is posted only once the store has acknowledged it, i.e. once it is on disk
  * (store/kv-store.ts), so a worker's client hears of a write exactly as it did on one thread.
@@ -19,12 +23,17 @@ import type { KvOps } from './methods/kv.ts'
 
 type Op = 'get' | 'set' | 'delete' | 'exists' | 'keys'
 
-/** KvRequest is a store call a worker posts to the main thread. */
-export interface KvRequest {
-  readonly type: 'kv'
+/** KvCall is one store call a worker makes. */
+export interface KvCall {
   readonly id: number
   readonly op: Op
   readonly args: readonly RpcValue[]
+}
+
+/** KvRequest is the store calls a worker posts to the main thread in one message. */
+export interface KvRequest {
+  readonly type: 'kv'
+  readonly calls: readonly KvCall[]
 }
 
 /** FailureFields are a PyError's fields, or the message of any other error. */
@@ -38,10 +47,34 @@ type FailureFields =
     }
   | { readonly message: string }
 
-/** KvReply is the main thread's answer to one KvRequest. */
-export type KvReply =
-  | { readonly type: 'kv-reply'; readonly id: number; readonly value: RpcValue }
-  | { readonly type: 'kv-reply'; readonly id: number; readonly error: FailureFields }
+/** KvAnswer is the main thread's answer to one KvCall. */
+export type KvAnswer =
+  | { readonly id: number; readonly value: RpcValue }
+  | { readonly id: number; readonly error: FailureFields }
+
+/** KvReply is the answers the main thread posts to a worker in one message. */
+export interface KvReply {
+  readonly type: 'kv-reply'
+  readonly replies: readonly KvAnswer[]
+}
+
+/** Batcher collects items and hands them over once per turn of the event loop. */
+class Batcher<T> {
+  #items: T[] = []
+  readonly #send: (items: T[]) => void
+  constructor(send: (items: T[]) => void) {
+    this.#send = send
+  }
+  push(item: T): void {
+    if (this.#items.length === 0) setImmediate(this.#flush)
+    this.#items.push(item)
+  }
+  readonly #flush = (): void => {
+    const items = this.#items
+    this.#items = []
+    this.#send(items)
+  }
+}
 
 const OPS: ReadonlySet<string> = new Set<Op>(['get', 'set', 'delete', 'exists', 'keys'])
 
@@ -65,20 +98,30 @@ async function run(store: KvOps, op: Op, args: readonly RpcValue[]): Promise<Rpc
 }
 
 /** serveStore answers worker `thread`'s store calls from `store`, in the main thread. */
-export function serveStore(thread: Worker, store: KvOps, log: Logger): void {
-  thread.on('message', (msg: KvRequest) => {
-    if (msg?.type !== 'kv' || !OPS.has(msg.op)) return
-    run(store, msg.op, msg.args).then(
-      (value) => thread.postMessage({ type: 'kv-reply', id: msg.id, value } satisfies KvReply),
+export function serveStore(thread: Worker | MessagePort, store: KvOps, log: Logger): void {
+  const replies = new Batcher<KvAnswer>((batch) =>
+    thread.postMessage({ type: 'kv-reply', replies: batch } satisfies KvReply),
+  )
+  const call = (c: KvCall): void => {
+    if (!OPS.has(c.op)) {
+      replies.push({ id: c.id, error: { message: `no store operation ${String(c.op)}` } })
+      return
+    }
+    run(store, c.op, c.args).then(
+      (value) => replies.push({ id: c.id, value }),
       (err: unknown) => {
         const error: FailureFields =
           err instanceof PyError
             ? { pyClass: err.pyClass, text: err.text, args: err.args, kind: err.kind, code: err.code }
             : { message: (err as Error)?.message ?? String(err) }
-        if (!(err instanceof PyError)) log.error({ err, op: msg.op }, 'store call failed')
-        thread.postMessage({ type: 'kv-reply', id: msg.id, error } satisfies KvReply)
+        if (!(err instanceof PyError)) log.error({ err, op: c.op }, 'store call failed')
+        replies.push({ id: c.id, error })
       },
     )
+  }
+  thread.on('message', (msg: KvRequest) => {
+    if (msg?.type !== 'kv' || !Array.isArray(msg.calls)) return
+    for (const c of msg.calls) call(c)
   })
 }
 
@@ -94,25 +137,31 @@ export function revive(v: RpcValue): RpcValue {
 export class RemoteStore implements KvOps {
   readonly #port: MessagePort
   readonly #pending = new Map<number, { resolve: (v: RpcValue) => void; reject: (e: Error) => void }>()
+  readonly #calls: Batcher<KvCall>
   #next = 0
 
   constructor(port: MessagePort) {
     this.#port = port
+    this.#calls = new Batcher((calls) => this.#port.postMessage({ type: 'kv', calls } satisfies KvRequest))
     port.on('message', (msg: KvReply) => {
       if (msg?.type !== 'kv-reply') return
-      const call = this.#pending.get(msg.id)
-      if (!call) return
-      this.#pending.delete(msg.id)
-      if ('value' in msg) call.resolve(revive(msg.value))
-      else {
-        const e = msg.error
-        call.reject(
-          'pyClass' in e
-            ? new PyError(e.pyClass, e.text, e.args.map(revive), e.kind, e.code)
-            : new Error(`the store failed: ${e.message}`),
-        )
-      }
+      for (const answer of msg.replies) this.#settle(answer)
     })
+  }
+
+  #settle(answer: KvAnswer): void {
+    const call = this.#pending.get(answer.id)
+    if (!call) return
+    this.#pending.delete(answer.id)
+    if ('value' in answer) call.resolve(revive(answer.value))
+    else {
+      const e = answer.error
+      call.reject(
+        'pyClass' in e
+          ? new PyError(e.pyClass, e.text, e.args.map(revive), e.kind, e.code)
+          : new Error(`the store failed: ${e.message}`),
+      )
+    }
   }
 
   /** how many calls wait for the main thread */
@@ -124,7 +173,7 @@ export class RemoteStore implements KvOps {
     return new Promise((resolve, reject) => {
       const id = ++this.#next
       this.#pending.set(id, { resolve, reject })
-      this.#port.postMessage({ type: 'kv', id, op, args } satisfies KvRequest)
+      this.#calls.push({ id, op, args })
     })
   }
 
