@@ -56,6 +56,8 @@ const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './w
 /** TcpSide is whoever serves the TCP ports: the main thread, or the worker pool. */
 interface TcpSide {
   readonly ports: Readonly<Record<TcpPort, number>>
+  /** worker threads (0: the main thread) */
+  readonly workers: number
   readonly budget: MemoryBudget
   readonly failed?: Promise<never>
   close(): Promise<CloseSummary>
@@ -83,7 +85,7 @@ async function startTcpSide(
     })
     for (const [proto, port] of Object.entries(tcp.ports))
       log.info({ proto, host: config.host, port, workers: 0, mode: 'main' }, 'listening')
-    return { ports: tcp.ports, budget, close: () => tcp.close() }
+    return { ports: tcp.ports, workers: 0, budget, close: () => tcp.close() }
   }
   const admission = Object.fromEntries(
     TCP_PORTS.map((p) => [p, sharedAdmissionBuffer(config.workers)]),
@@ -173,7 +175,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
     ports: { http: httpPort, ...tcp.ports },
     store,
     budget,
-    workers: config.workers,
+    workers: tcp.workers,
     ...(tcp.failed ? { failed: tcp.failed } : {}),
     close: () => {
       closing ??= close()
