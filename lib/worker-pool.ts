@@ -69,6 +69,8 @@ export async function startWorkerPool(opts: {
   readonly log: Logger
   readonly resourceLimits?: ResourceLimits
   readonly onDied?: (worker: number) => void
+  /** runs as each worker thread (a replacement too) is created, to talk to it over its port */
+  readonly onSpawned?: (worker: number, thread: Worker) => void
 }): Promise<WorkerPool> {
   const slots: Slot[] = []
   let closing = false
@@ -88,6 +90,7 @@ export async function startWorkerPool(opts: {
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
     })
     const slot: Slot = { worker, live: false }
+    opts.onSpawned?.(i, worker)
     worker.on('error', (err) => {
       slot.error = err
     })
@@ -269,6 +272,8 @@ export async function startThreadedService<P extends string>(opts: {
   readonly data: (worker: number, ctx: WorkerContext<P>) => unknown
   /** runs in the main thread when worker i has died, before it is replaced */
   readonly onWorkerDied?: (worker: number) => void
+  /** runs in the main thread as worker i (or its replacement) is created */
+  readonly onWorkerSpawned?: (worker: number, thread: Worker) => void
   readonly log: Logger
 }): Promise<ThreadedService<P>> {
   const reusePort = await opts.bindOnce(opts.host, 0, true).then(
@@ -294,6 +299,7 @@ export async function startThreadedService<P extends string>(opts: {
       if (bytes > 0) opts.log.info({ worker, bytes }, 'dead worker budget released')
       opts.onWorkerDied?.(worker)
     },
+    ...(opts.onWorkerSpawned ? { onSpawned: opts.onWorkerSpawned } : {}),
   })
   const mode = reusePort ? 'reuseport' : 'single'
   for (const [proto, port] of Object.entries(ports)) {

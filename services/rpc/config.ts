@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs'
 import {
   type ConfigOf,
+  DEFAULT_MAX_WORKERS,
+  defaultWorkers,
   type Env,
   enumVar,
   hostVar,
@@ -38,6 +40,14 @@ export const rpcConfigSpec = {
     "multiprocessing.connection RPC (seed 004's RPCProxy: add, sub, ...)",
     17000,
   ),
+  workers: {
+    ...intVar(
+      'RPC_WORKERS',
+      'worker threads serving the JSON-RPC/TCP and mp-connection ports (SO_REUSEPORT), the store staying on the main thread; 0: every port on the main thread',
+      { default: defaultWorkers(), min: 0, max: 256 },
+    ),
+    defaultText: `CPU count - 1, at least 1, at most ${DEFAULT_MAX_WORKERS}`,
+  },
   mode: enumVar(
     'RPC_MODE',
     'production: RPC_AUTHKEY is required; development: an unset key falls back to the seed key "peekaboo"',

@@ -7,41 +7,113 @@
  *   25000  TCP    multiprocessing.connection echo (authkey), safe pickle subset
  *   17000  TCP    multiprocessing.connection RPC (the seed's RPCProxy), safe pickle subset
  *
- * It is single-threaded on purpose: the store has one owner, so a write's order and
- * its acknowledgement are simple to reason about (see store/kv-store.ts).
+ * The store has one owner, the main thread, so a write's order and its acknowledgement stay
+ * simple to reason about (see store/kv-store.ts). The TCP ports run in RPC_WORKERS worker
+ * threads (worker.ts, SO_REUSEPORT listeners): each decodes and encodes, runs the pure methods
+ * itself and sends the store's to the main thread (store-link.ts). HTTP stays on the main
+ * thread. RPC_WORKERS=0 serves every port on the main thread.
  *
  * One memory budget (RPC_MEMORY_BUDGET_BYTES, lib/memory-budget.ts) is shared by every
  * transport: request bodies, lines and frames, decoded values and replies are reserved from
  * it before they are held; past it a request is refused with BUSY or reading pauses.
  */
-import { once } from 'node:events'
-import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { trackBudget, trackConnections } from '../../lib/metrics/index.ts'
+import { drainWithin, localAdmission } from '../../lib/net/connections.ts'
+import { releaseThread, sharedAdmissionBuffer } from '../../lib/net/shared-admission.ts'
 import type { CloseSummary } from '../../lib/service.ts'
+import { startThreadedService, tcpBindOnce } from '../../lib/worker-pool.ts'
 import { DEVELOPMENT_AUTHKEY } from '../../protocols/mpconn/handshake.ts'
 import type { RpcConfig, TransportOptions } from './config.ts'
 import { arithMethods } from './methods/arith.ts'
 import { kvMethods } from './methods/kv.ts'
 import { Registry } from './methods/registry.ts'
 import { KvStore } from './store/kv-store.ts'
-import type { Drainable } from './transports/drainable.ts'
+import { serveStore } from './store-link.ts'
+import { listenTcpPorts, TCP_PORTS, type TcpPort } from './tcp-ports.ts'
 import { buildRpcHttpApp } from './transports/http.ts'
-import type { JsonRpcContext } from './transports/jsonrpc.ts'
-import { serveJsonRpcConnection } from './transports/jsonrpc-tcp.ts'
-import { serveMpConnection } from './transports/mpconn.ts'
+import type { WorkerInit } from './worker.ts'
 
-export type RpcPort = 'http' | 'jsonrpc' | 'mpEcho' | 'mpRpc'
+export type RpcPort = 'http' | TcpPort
 
 export interface RpcService {
   readonly ports: Readonly<Record<RpcPort, number>>
   readonly store: KvStore
   /** the memory budget every transport reserves from */
   readonly budget: MemoryBudget
+  /** worker threads serving the TCP ports (0: the main thread serves them) */
+  readonly workers: number
+  /** rejects when the worker threads keep dying */
+  readonly failed?: Promise<never>
   close(): Promise<CloseSummary>
+}
+
+// Run from source (tsx, vitest, node's type stripping) or from the tsc build.
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
+
+/** TcpSide is whoever serves the TCP ports: the main thread, or the worker pool. */
+interface TcpSide {
+  readonly ports: Readonly<Record<TcpPort, number>>
+  /** worker threads (0: the main thread) */
+  readonly workers: number
+  readonly budget: MemoryBudget
+  readonly failed?: Promise<never>
+  close(): Promise<CloseSummary>
+}
+
+/** startTcpSide serves the TCP ports in `config.workers` threads, or here when it is 0. */
+async function startTcpSide(
+  config: RpcConfig,
+  store: KvStore,
+  registry: Registry,
+  log: Logger,
+): Promise<TcpSide> {
+  const wanted = { jsonrpc: config.jsonrpcPort, mpEcho: config.mpEchoPort, mpRpc: config.mpRpcPort }
+  if (config.workers === 0) {
+    const budget = MemoryBudget.create(config.memoryBudgetBytes)
+    trackBudget(budget)
+    const tcp = await listenTcpPorts({
+      config,
+      budget,
+      registry,
+      log,
+      ports: wanted,
+      reusePort: false,
+      admission: () => localAdmission(config.maxConnections),
+    })
+    for (const [proto, port] of Object.entries(tcp.ports))
+      log.info({ proto, host: config.host, port, workers: 0, mode: 'main' }, 'listening')
+    return { ports: tcp.ports, workers: 0, budget, close: () => tcp.close() }
+  }
+  const admission = Object.fromEntries(
+    TCP_PORTS.map((p) => [p, sharedAdmissionBuffer(config.workers)]),
+  ) as Record<TcpPort, SharedArrayBuffer>
+  const pool = await startThreadedService({
+    name: 'rpc',
+    url: workerUrl,
+    host: config.host,
+    workers: config.workers,
+    ports: wanted,
+    budgetBytes: config.memoryBudgetBytes,
+    bindOnce: tcpBindOnce,
+    log,
+    data: (worker, { ports, reusePort, workers, budget }): WorkerInit => ({
+      config: { ...config, workers },
+      worker,
+      reusePort,
+      ports,
+      budget,
+      admission,
+    }),
+    onWorkerSpawned: (_worker, thread) => serveStore(thread, store, log),
+    // a dead worker's connections died with it: give their slots back
+    onWorkerDied: (worker) => {
+      for (const p of TCP_PORTS) releaseThread(admission[p], worker)
+    },
+  })
+  return pool
 }
 
 /** startRpcService opens the store, then binds every port; resolves when all listen. */
@@ -58,110 +130,53 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
     },
     log,
   )
-  const registry = new Registry().register(...arithMethods, ...kvMethods(store))
-  const budget = MemoryBudget.create(config.memoryBudgetBytes)
-  trackBudget(budget)
-  const opts: TransportOptions = { ...config, budget }
-  const authkey = Buffer.from(config.authkey, 'utf8')
   if (config.mode === 'development' && config.authkey === DEVELOPMENT_AUTHKEY)
     log.warn(
       { code: 'DEVELOPMENT_AUTHKEY' },
       'RPC_AUTHKEY is unset: the mp-connection ports use the seed key; set RPC_AUTHKEY outside the lab',
     )
-
-  const jsonLog = log.child({ proto: 'jsonrpc' })
-  const jsonCtx: JsonRpcContext = {
-    registry,
-    limits: {
-      maxBytes: config.maxRequestBytes,
-      maxDepth: config.maxDepth,
-      maxBatch: config.maxBatchCalls,
-      maxItems: config.maxItems,
-      maxIntDigits: config.maxIntDigits,
-      maxDecodedBytes: budget.limitBytes,
-    },
-    maxReplyBytes: config.maxReplyBytes,
-    log: jsonLog,
+  const registry = new Registry().register(...arithMethods, ...kvMethods(store))
+  let tcp: TcpSide
+  try {
+    tcp = await startTcpSide(config, store, registry, log)
+  } catch (err) {
+    await store.close()
+    throw err
   }
-  const sockets = new Map<Socket, Drainable>()
-  const tcp = (proto: RpcPort, serve: (socket: Socket) => Drainable): Server => {
-    // allowHalfOpen: a request sent with a half-close (`nc -N`) still gets its reply; each
-    // transport ends the socket itself once it has answered.
-    const server = createServer({ allowHalfOpen: true }, (socket) => {
-      sockets.set(socket, serve(socket))
-      socket.once('close', () => sockets.delete(socket))
-    })
-    server.maxConnections = config.maxConnections
-    trackConnections(server, proto)
-    server.on('drop', (data) =>
-      log.warn({ proto, remote: data?.remoteAddress, code: 'BUSY' }, 'connection refused: busy'),
-    )
-    return server
-  }
-  const servers: Record<Exclude<RpcPort, 'http'>, Server> = {
-    jsonrpc: tcp('jsonrpc', (s) =>
-      serveJsonRpcConnection(
-        s,
-        jsonCtx,
-        {
-          maxLineBytes: config.maxRequestBytes,
-          maxInFlight: config.maxInFlight,
-          idleTimeoutMs: config.idleTimeoutMs,
-          budget,
-        },
-        jsonLog,
-      ),
-    ),
-    mpEcho: tcp('mpEcho', (s) =>
-      serveMpConnection(s, 'echo', registry, authkey, opts, log.child({ proto: 'mp-echo' })),
-    ),
-    mpRpc: tcp('mpRpc', (s) =>
-      serveMpConnection(s, 'rpc', registry, authkey, opts, log.child({ proto: 'mp-rpc' })),
-    ),
-  }
+  const { budget } = tcp
+  const opts: TransportOptions = { ...config, budget }
   const http = buildRpcHttpApp(registry, opts, log.child({ proto: 'http' }))
   trackConnections(http.server, 'http')
-
-  const ports = {} as Record<RpcPort, number>
   await http.listen({ host: config.host, port: config.httpPort })
   const httpAddr = http.server.address()
-  ports.http = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort
-  const wanted = { jsonrpc: config.jsonrpcPort, mpEcho: config.mpEchoPort, mpRpc: config.mpRpcPort }
-  for (const [proto, server] of Object.entries(servers) as [Exclude<RpcPort, 'http'>, Server][]) {
-    server.listen({ host: config.host, port: wanted[proto] })
-    await once(server, 'listening')
-    const addr = server.address()
-    ports[proto] = typeof addr === 'object' && addr ? addr.port : wanted[proto]
-  }
-  for (const [proto, port] of Object.entries(ports)) log.info({ proto, host: config.host, port }, 'listening')
+  const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort
+  log.info({ proto: 'http', host: config.host, port: httpPort }, 'listening')
 
   let closing: Promise<CloseSummary> | undefined
   const close = async (): Promise<CloseSummary> => {
-    for (const server of Object.values(servers)) server.close()
-    // Idle connections end now; a call in flight finishes (its write reaches the disk) first.
-    for (const conn of sockets.values()) conn.drain()
-    const open = sockets.size
-    const httpClosed = http.close()
-    const drained = Promise.all([httpClosed, ...[...sockets.keys()].map((s) => once(s, 'close'))]).then(
-      () => false,
-    )
-    const timedOut = await Promise.race([drained, sleep(config.shutdownGraceMs, true)])
-    let destroyed = 0
-    if (timedOut) {
-      for (const socket of sockets.keys()) {
-        socket.destroy()
-        destroyed++
-      }
-      http.server.closeAllConnections()
-      log.warn({ destroyed }, 'connections destroyed at end of grace period')
-    }
+    // Idle connections end now; a call in flight finishes (its write reaches the disk) first:
+    // the store closes only once every thread has drained.
+    const [, summary] = await Promise.all([
+      drainWithin(
+        config.shutdownGraceMs,
+        http.close(),
+        () => {
+          http.server.closeAllConnections()
+          return 0
+        },
+        log,
+      ),
+      tcp.close(),
+    ])
     await store.close()
-    return { drained: Math.max(0, open - destroyed), destroyed }
+    return summary
   }
   return {
-    ports,
+    ports: { http: httpPort, ...tcp.ports },
     store,
     budget,
+    workers: tcp.workers,
+    ...(tcp.failed ? { failed: tcp.failed } : {}),
     close: () => {
       closing ??= close()
       return closing

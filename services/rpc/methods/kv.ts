@@ -7,7 +7,10 @@
 import type { KvStore } from '../store/kv-store.ts'
 import type { MethodSpec } from './registry.ts'
 
-export function kvMethods(store: KvStore): readonly MethodSpec[] {
+/** KvOps is what the methods need of the store: the store itself, or a worker thread's link to it (store-link.ts). */
+export type KvOps = Pick<KvStore, 'get' | 'set' | 'delete' | 'exists' | 'keys'>
+
+export function kvMethods(store: KvOps): readonly MethodSpec[] {
   return [
     {
       name: 'get',

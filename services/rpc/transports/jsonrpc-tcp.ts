@@ -72,6 +72,8 @@ export function serveJsonRpcConnection(
   let peerEnded = false
   let closed = false
   let ended = false
+  let calls = 0
+  const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
 
   socket.setNoDelay(true)
   socket.setTimeout(opts.idleTimeoutMs, () => {
@@ -195,6 +197,7 @@ export function serveJsonRpcConnection(
         return encodeError(null, INTERNAL_ERROR, 'Internal error')
       })
       .then((reply) => {
+        calls++
         slot.reply = reply
         slot.done = true
         flush()
@@ -240,5 +243,10 @@ export function serveJsonRpcConnection(
       stalled.length = 0
       pump()
     },
+    destroy() {
+      socket.destroy()
+    },
+    closed: socketClosed,
+    summary: () => ({ calls }),
   }
 }

@@ -145,6 +145,7 @@ export function serveMpConnection(
   let busy = false
   let draining = false
   let calls = 0
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
   /** the highest pickle protocol this client has used; replies are written at it */
   let protocol = 2
 
@@ -247,16 +248,19 @@ export function serveMpConnection(
     }
     await conn.close()
   }
-  void run()
-    .catch((err: unknown) => {
-      log.error({ err, remote }, 'connection failed')
-      conn.destroy()
-    })
-    .finally(() => log.debug({ remote, calls }, 'connection closed'))
+  void run().catch((err: unknown) => {
+    log.error({ err, remote }, 'connection failed')
+    conn.destroy()
+  })
   return {
     drain() {
       draining = true
       if (!busy) void conn.close()
     },
+    destroy() {
+      conn.destroy()
+    },
+    closed,
+    summary: () => ({ calls }),
   }
 }

@@ -3,11 +3,13 @@
  * from the host to the real container (512 MiB, as docker-compose.yml): JSON-RPC batches of
  * 1000 gets of a 1 MB value (one such batch used to exhaust the heap and wedge the process),
  * multicalls of the same, the longest integers and the deepest nesting a request may carry,
- * 8 MiB bodies on 48 connections, and JSON-RPC/TCP clients that pipeline writes and big reads
- * without reading. Each attack asserts that a normal call was answered during and after it,
+ * 8 MiB bodies on 48 connections, JSON-RPC/TCP clients that pipeline writes and big reads
+ * without reading, and a flood of JSON-RPC/TCP connections past RPC_MAX_CONNECTIONS (1000 per
+ * port, one count over every worker thread). Each attack asserts that a normal call was answered during and after it,
  * that the container was neither restarted nor OOM-killed and stayed under its memory limit,
  * and that every acknowledged write is still there; each records one row of the hostile table.
  */
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AttackRow, outcome, recordAttack } from '../../support/hostile/attack-report.ts'
 import { watchContainer } from '../../support/hostile/container-watch.ts'
@@ -59,7 +61,8 @@ describe('rpc: hostile load within the documented limits', { timeout: 120_000 },
   const acked = new Map<string, string>()
 
   beforeAll(async () => {
-    lab = await startLab(['rpc'], { env: { rpc: { RPC_AUTHKEY: 'hostile-test-key' } } })
+    // two worker threads, so that the connection cap and the budget are shared for real
+    lab = await startLab(['rpc'], { env: { rpc: { RPC_AUTHKEY: 'hostile-test-key', RPC_WORKERS: '2' } } })
     port = lab.hostPort('rpc', 15000)
     tcpPort = lab.hostPort('rpc', 15001)
     const writes: [string, string][] = [
@@ -255,5 +258,45 @@ describe('rpc: hostile load within the documented limits', { timeout: 120_000 },
       if (last !== undefined) acked.set(`pipe-${c}`, value(c, last))
     }
     expect(await allAckedThere()).toBe(true)
+  })
+
+  it('a flood of 1100 JSON-RPC/TCP connections held open: 1000 served across the threads, the rest closed at once', async () => {
+    const MAX_CONNECTIONS = 1000 // RPC_MAX_CONNECTIONS's default
+    const flood = MAX_CONNECTIONS + 100
+    const sockets: ReturnType<typeof connect>[] = []
+    let result: { served: number; closed: number } = { served: 0, closed: 0 }
+    await attack(
+      `jsonrpc/tcp: ${flood} connections held open (RPC_MAX_CONNECTIONS ${MAX_CONNECTIONS})`,
+      async () => {
+        // each connection sends one call and stays open: answered (admitted) or closed unanswered (refused)
+        const outcomes = await Promise.all(
+          times(flood, (i) => {
+            const socket = connect(tcpPort, '127.0.0.1')
+            sockets.push(socket)
+            return new Promise<'served' | 'closed'>((resolve) => {
+              socket.on('error', () => undefined)
+              socket.once('connect', () => socket.write(`${jsonCall('add', `[${i},1]`, i)}\n`))
+              socket.once('data', () => resolve('served'))
+              socket.once('close', () => resolve('closed'))
+            })
+          }),
+        )
+        result = {
+          served: outcomes.filter((o) => o === 'served').length,
+          closed: outcomes.filter((o) => o === 'closed').length,
+        }
+        return { sent: flood, refused: { closed: result.closed }, served: result.served }
+      },
+    ).finally(() => {
+      for (const s of sockets) s.destroy()
+    })
+    expect(result.served).toBe(MAX_CONNECTIONS)
+    expect(result.closed).toBe(flood - MAX_CONNECTIONS)
+    // one line per thread that refused, at most once a second each, with the count
+    const limit = (await lab.logs('rpc')).filter(
+      (l) => l.msg === 'limit reached' && l.code === 'BUSY' && l.maxConnections === MAX_CONNECTIONS,
+    )
+    expect(limit.length).toBeGreaterThan(0)
+    expect(limit[0]).toMatchObject({ level: 'warn', proto: 'jsonrpc' })
   })
 })

@@ -17,6 +17,7 @@ async function startPool(crash: FixtureData['crash'], workers = 2) {
   const lines: Record<string, unknown>[] = []
   const log = createLogger('test', 'info', { write: (line: string) => lines.push(JSON.parse(line)) })
   const starts = new SharedArrayBuffer(4 * workers)
+  const spawned: { worker: number; threadId: number }[] = []
   const pool: ThreadedService<'x'> = await startThreadedService({
     name: 'test',
     url,
@@ -32,9 +33,10 @@ async function startPool(crash: FixtureData['crash'], workers = 2) {
       starts,
       crash: worker === 0 ? crash : 'none',
     }),
+    onWorkerSpawned: (worker, thread) => spawned.push({ worker, threadId: thread.threadId }),
   })
   const startsOf = (worker: number) => Atomics.load(new Int32Array(starts), worker)
-  return { pool, lines, startsOf }
+  return { pool, lines, startsOf, spawned }
 }
 
 const until = async (check: () => boolean, ms = 10_000) => {
@@ -47,10 +49,13 @@ const until = async (check: () => boolean, ms = 10_000) => {
 
 describe('startThreadedService supervision', () => {
   it('replaces a worker that throws, logs why at error, and gives back what it held', async () => {
-    const { pool, lines, startsOf } = await startPool('throw-once')
+    const { pool, lines, startsOf, spawned } = await startPool('throw-once')
     try {
       await until(() => lines.some((l) => l.msg === 'worker replaced'))
       expect(startsOf(0)).toBe(2)
+      // the replacement is announced too (services/rpc links it to the store through this)
+      expect(spawned.filter((s) => s.worker === 0)).toHaveLength(2)
+      expect(spawned.map((s) => s.worker).sort()).toEqual([0, 0, 1])
       expect(pool.restarts).toBe(1)
       expect(lines.find((l) => l.msg === 'worker died')).toMatchObject({
         level: 'error',
