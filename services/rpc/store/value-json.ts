@@ -23,7 +23,8 @@ export function toTagged(v: RpcValue): unknown {
   if (v instanceof Uint8Array) return { $b64: Buffer.from(v).toString('base64') }
   if (v instanceof Date) return { $date: v.toISOString() }
   if (Array.isArray(v)) return v.map(toTagged)
-  const out: Record<string, unknown> = {}
+  // a null prototype: `out.__proto__ = x` would set the prototype, not a key
+  const out: Record<string, unknown> = Object.create(null)
   let tagLike = false
   for (const [k, x] of Object.entries(v)) {
     if (k.startsWith('$')) tagLike = true

@@ -61,6 +61,22 @@ describe('KvStore', () => {
     await b.close()
   })
 
+  it('keeps a struct key named __proto__ as a key, in memory and across a reopen', async () => {
+    const a = await KvStore.open(path, limits, log)
+    const value = struct([
+      ['__proto__', [1n, 2n]],
+      ['a', 1n],
+    ])
+    await a.set('p', value)
+    expect(Object.keys((await a.get('p')) as object)).toEqual(['__proto__', 'a'])
+    await a.close()
+    const b = await KvStore.open(path, limits, log)
+    const reread = (await b.get('p')) as Record<string, unknown>
+    expect(Object.keys(reread)).toEqual(['__proto__', 'a'])
+    expect(Object.getOwnPropertyDescriptor(reread, '__proto__')?.value).toEqual([1n, 2n])
+    await b.close()
+  })
+
   it('writes checksummed records, each with its offset in its write', async () => {
     const s = await KvStore.open(path, limits, log)
     await Promise.all([s.set('a', 1n), s.set('b', 'x')])
