@@ -124,11 +124,15 @@ export const rpcConfigSpec = {
     'RPC_MEMORY_BUDGET_BYTES',
     'bytes all connections may hold for requests, decoded values and replies; beyond it: BUSY, or reading pauses',
   ),
-  maxConnections: intVar('RPC_MAX_CONNECTIONS', 'concurrent TCP connections per port (JSON-RPC, mp ports)', {
-    default: 1000,
-    min: 1,
-    max: 100_000,
-  }),
+  maxConnections: intVar(
+    'RPC_MAX_CONNECTIONS',
+    'concurrent connections per port (HTTP, JSON-RPC, mp ports)',
+    {
+      default: 1000,
+      min: 1,
+      max: 100_000,
+    },
+  ),
   idleTimeoutMs: intVar(
     'RPC_IDLE_TIMEOUT_MS',
     'a TCP/mp connection with no traffic for this long is closed',

@@ -20,8 +20,9 @@
 import { join } from 'node:path'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
-import { trackBudget, trackConnections } from '../../lib/metrics/index.ts'
-import { drainWithin, localAdmission } from '../../lib/net/connections.ts'
+import { trackBudget } from '../../lib/metrics/index.ts'
+import { localAdmission } from '../../lib/net/connections.ts'
+import { HttpConnections } from '../../lib/net/http-connections.ts'
 import { releaseThread, sharedAdmissionBuffer } from '../../lib/net/shared-admission.ts'
 import type { CloseSummary } from '../../lib/service.ts'
 import { startThreadedService, tcpBindOnce } from '../../lib/worker-pool.ts'
@@ -33,7 +34,7 @@ import { Registry } from './methods/registry.ts'
 import { KvStore } from './store/kv-store.ts'
 import { serveStore } from './store-link.ts'
 import { listenTcpPorts, TCP_PORTS, type TcpPort } from './tcp-ports.ts'
-import { buildRpcHttpApp } from './transports/http.ts'
+import { buildRpcHttpApp, RPC_RETRY_AFTER_S } from './transports/http.ts'
 import type { WorkerInit } from './worker.ts'
 
 export type RpcPort = 'http' | TcpPort
@@ -146,7 +147,18 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   const { budget } = tcp
   const opts: TransportOptions = { ...config, budget }
   const http = buildRpcHttpApp(registry, opts, log.child({ proto: 'http' }))
-  trackConnections(http.server, 'http')
+  let httpConnections: HttpConnections | undefined
+  http.addHook('onResponse', (req, _reply, done) => {
+    httpConnections?.responded(req.raw.socket)
+    done()
+  })
+  await http.ready()
+  httpConnections = new HttpConnections(http, {
+    proto: 'http',
+    admission: localAdmission(config.maxConnections),
+    log,
+    retryAfterS: RPC_RETRY_AFTER_S,
+  })
   await http.listen({ host: config.host, port: config.httpPort })
   const httpAddr = http.server.address()
   const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort
@@ -156,20 +168,15 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
   const close = async (): Promise<CloseSummary> => {
     // Idle connections end now; a call in flight finishes (its write reaches the disk) first:
     // the store closes only once every thread has drained.
-    const [, summary] = await Promise.all([
-      drainWithin(
-        config.shutdownGraceMs,
-        http.close(),
-        () => {
-          http.server.closeAllConnections()
-          return 0
-        },
-        log,
-      ),
+    const [httpSummary, summary] = await Promise.all([
+      httpConnections.drain(config.shutdownGraceMs),
       tcp.close(),
     ])
     await store.close()
-    return summary
+    return {
+      drained: httpSummary.drained + summary.drained,
+      destroyed: httpSummary.destroyed + summary.destroyed,
+    }
   }
   return {
     ports: { http: httpPort, ...tcp.ports },

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Lab, type LogLine, startLab } from '../support/lab.ts'
+import { connectClient } from '../support/test-client.ts'
 
 /** waitForLog polls the service's logs until a line matches; fails after `timeoutMs`. */
 async function waitForLog(
@@ -143,36 +144,33 @@ describe('rpc service shutdown', { timeout: 30_000 }, () => {
   afterAll(() => lab?.stop())
 
   it('answers the writes in flight, closes idle connections, and exits 0', async () => {
-    const base = lab.baseUrl('rpc', 15000)
-    const body = JSON.stringify(
-      Array.from({ length: 20 }, (_, i) => ({ jsonrpc: '2.0', method: 'set', params: [`k${i}`, i], id: i })),
+    const body = Buffer.from(
+      JSON.stringify(
+        Array.from({ length: 20 }, (_, i) => ({
+          jsonrpc: '2.0',
+          method: 'set',
+          params: [`k${i}`, i],
+          id: i,
+        })),
+      ),
     )
-    // The request is sent in two parts, so it is surely in flight when the signal arrives: its
-    // headers first (a request that starts after SIGTERM gets 503), the rest once it is sent.
-    const bytes = Buffer.from(body)
-    let sendRest = () => {}
-    const stream = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(bytes.subarray(0, 10))
-        sendRest = () => {
-          controller.enqueue(bytes.subarray(10))
-          controller.close()
-        }
-      },
-    })
-    const writes = fetch(`${base}/jsonrpc`, {
-      method: 'POST',
-      body: stream,
-      duplex: 'half',
-      headers: { 'content-type': 'application/json' },
-    } as RequestInit)
-    await new Promise((r) => setTimeout(r, 200)) // let the headers reach the server before the signal
+    // The request is surely in flight when the signal arrives: its headers go first with
+    // `Expect: 100-continue`, and the server's `100 Continue` says it has begun the request
+    // (one that starts after SIGTERM gets 503); the body follows once shutdown has begun.
+    const client = await connectClient(lab.hostPort('rpc', 15000))
+    client.write(
+      `POST /jsonrpc HTTP/1.1\r\nHost: rpc\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
+    )
+    expect(await client.readLine()).toBe('HTTP/1.1 100 Continue\r\n')
+    expect(await client.readLine()).toBe('\r\n')
     const terminated = lab.terminate('rpc', 10_000)
-    setTimeout(() => sendRest(), 300)
-    const [exitCode, res] = await Promise.all([terminated, writes])
-    expect(res.status).toBe(200)
-    expect((JSON.parse(await res.text()) as unknown[]).length).toBe(20)
+    await waitForLog(lab, 'rpc', (l) => l.msg === 'shutting down')
+    client.write(body)
+    const [exitCode, reply] = await Promise.all([terminated, client.readToEnd(10_000)])
+    const [head = '', json = ''] = reply.split('\r\n\r\n')
+    expect(head).toMatch(/^HTTP\/1\.1 200 /)
+    expect((JSON.parse(json) as unknown[]).length).toBe(20)
     expect(exitCode).toBe(0)
-    expect((await lab.logs('rpc')).at(-1)).toMatchObject({ msg: 'shutdown complete' })
+    expect((await lab.logs('rpc')).at(-1)).toMatchObject({ msg: 'shutdown complete', destroyed: 0 })
   })
 })

@@ -35,7 +35,7 @@ import { handleXmlRpc, limitFault, type XmlRpcContext } from './xmlrpc.ts'
 /** a body is held three times: the chunks read, the bytes they are joined into, their text */
 const BODY_COST_FACTOR = 3
 /** seconds a client refused with BUSY is asked to wait (Retry-After) */
-const RETRY_AFTER_S = 1
+export const RPC_RETRY_AFTER_S = 1
 
 /** httpError writes the catalogue's `code` as the one HTTP JSON error body. */
 function httpError(reply: FastifyReply, code: RpcHttpErrorCode, message: string): FastifyReply {
@@ -50,7 +50,7 @@ function httpError(reply: FastifyReply, code: RpcHttpErrorCode, message: string)
 function refuseBusy(req: FastifyRequest, reply: FastifyReply, err: RpcLimitError, log: Logger): FastifyReply {
   const path = req.url.split('?', 1)[0] ?? '/'
   log.warn({ code: err.code, url: path }, 'limit reached')
-  reply.header('retry-after', String(RETRY_AFTER_S))
+  reply.header('retry-after', String(RPC_RETRY_AFTER_S))
   if (req.method === 'POST' && (path === '/' || path === '/RPC2')) {
     const f = limitFault(err)
     return reply.code(200).type('text/xml').send(encodeFault(f.faultCode, f.faultString))

@@ -1,4 +1,4 @@
-/** The RPC service's TCP ports go through lib/net/connections.ts: the cap, one closed line, drain. */
+/** The RPC service's ports go through lib/net (connections.ts, http-connections.ts): the cap, one closed line, drain. */
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
@@ -108,6 +108,40 @@ describe('RPC connections', () => {
     const closed = lines.filter((l) => l.msg === 'connection closed')
     expect(closed.map((l) => l.proto).sort()).toEqual(['jsonrpc', 'mpRpc'])
     expect(closed.every((l) => l.level === 'info')).toBe(true)
+  })
+
+  it('HTTP port: past RPC_MAX_CONNECTIONS a 503 BUSY body; a kept-alive connection closes once its reply is sent in a drain', async () => {
+    const { svc, lines } = await start({
+      RPC_WORKERS: '0',
+      RPC_MAX_CONNECTIONS: '1',
+      SHUTDOWN_GRACE_MS: '5000',
+    })
+    const body = '{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}'
+    const a = await open(svc.ports.http)
+    a.socket.write(
+      `POST /jsonrpc HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+    )
+    const b = await open(svc.ports.http)
+    await b.closed
+    expect(b.got()).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/)
+    expect(b.got()).toContain('retry-after: 1')
+    expect(JSON.parse(b.got().split('\r\n\r\n')[1] as string)).toEqual({
+      error: 'server at its limit of 1 connections',
+      status: 503,
+      code: 'BUSY',
+    })
+    // a's request is in flight (its body not sent yet) when the drain starts
+    const started = performance.now()
+    const closing = svc.close()
+    a.socket.write(body)
+    await a.closed
+    expect(a.got()).toMatch(/^HTTP\/1\.1 200 /)
+    expect(a.got()).toContain('{"jsonrpc":"2.0","result":5,"id":1}')
+    expect(await closing).toEqual({ drained: 1, destroyed: 0 })
+    expect(performance.now() - started).toBeLessThan(2000) // not the keep-alive timeout, nor the grace period
+    expect(lines.filter((l) => l.msg === 'connection closed' && l.proto === 'http')).toMatchObject([
+      { level: 'info', requests: 1 },
+    ])
   })
 
   it('with worker threads: the cap holds across them, and the store is the main thread’s', async () => {
