@@ -6,7 +6,8 @@
  * (50k calls/s) would be bounded by a general client's per-call promises and timers, is
  * driven by the lean TCP round-trip loop with the request line and its exact reply.
  */
-import { openRpcClient, type RpcClient, type Via } from '../../clients/cli/net/rpc-client.ts'
+import { openRpcClient } from '../../clients/cli/net/rpc-client.ts'
+import type { RpcClient, Via } from '../../clients/cli/net/rpc-types.ts'
 import { LatencyRecorder } from './histogram.ts'
 import type { LoadOptions, StepOutcome } from './outcome.ts'
 import { tcpRoundTrips } from './tcp-round-trips.ts'

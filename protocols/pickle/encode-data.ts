@@ -20,9 +20,9 @@
  * protocol 2 and bytes above.
  */
 import { dateState, datetimeState, timeState } from './datetime.ts'
-import type { Encoder } from './encode.ts'
 import { pickleEncode } from './errors.ts'
 import * as op from './opcodes.ts'
+import type { Output } from './output.ts'
 import {
   Py2Str,
   PyByteArray,
@@ -30,6 +30,7 @@ import {
   PyDate,
   PyDateTime,
   PyDecimal,
+  type PyDict,
   PyOrderedDict,
   PyRange,
   type PySet,
@@ -41,13 +42,26 @@ import {
   type PyValue,
 } from './value.ts'
 
+/** PickleWriter is what these writers need of encode.ts's Encoder: its output, memo and protocol. */
+export interface PickleWriter {
+  readonly out: Output
+  readonly protocol: number
+  /** Python's len(memo) */
+  memoCount: number
+  save(v: PyValue, depth: number): void
+  str(v: string): void
+  dictItems(v: PyDict, depth: number): void
+  memoize(obj: object): void
+  put(index: number): void
+}
+
 /** Python 3 names spelled the Python 2 way at protocol 2 (Lib/_compat_pickle.py REVERSE_*). */
 const PY2_NAMES: Readonly<Record<string, readonly [string, string]>> = {
   'builtins.range': ['__builtin__', 'xrange'],
 }
 
 /** writeGlobal writes `module.name` as the protocol spells a global, and memoizes it. */
-export function writeGlobal(enc: Encoder, module: string, name: string): void {
+export function writeGlobal(enc: PickleWriter, module: string, name: string): void {
   if (enc.protocol >= 4) {
     enc.str(module)
     enc.str(name)
@@ -69,7 +83,7 @@ export function writeGlobal(enc: Encoder, module: string, name: string): void {
 
 /** reduce writes `module.name(*args)` and memoizes the result as `obj`. */
 function reduce(
-  enc: Encoder,
+  enc: PickleWriter,
   obj: object,
   module: string,
   name: string,
@@ -83,7 +97,7 @@ function reduce(
 }
 
 /** writeBytes writes bytes (and a Python 2 str) as the protocol can carry them. */
-export function writeBytes(enc: Encoder, v: Uint8Array): void {
+export function writeBytes(enc: PickleWriter, v: Uint8Array): void {
   if (enc.protocol < 3 && v instanceof Py2Str) {
     if (v.length < 256) enc.out.opLen(op.SHORT_BINSTRING, v, 1)
     else enc.out.opLen(op.BINSTRING, v, 4)
@@ -101,14 +115,14 @@ export function writeBytes(enc: Encoder, v: Uint8Array): void {
 }
 
 /** writeSet writes a set or frozenset; below protocol 4 as `set(list)`, as CPython's save_set does. */
-export function writeSet(enc: Encoder, s: PySet, depth: number): boolean {
+export function writeSet(enc: PickleWriter, s: PySet, depth: number): boolean {
   if (enc.protocol >= 4) return false
   reduce(enc, s, 'builtins', s.frozen ? 'frozenset' : 'set', [[...s.items]], depth)
   return true
 }
 
 /** writeConstructed writes a value built by an allowed constructor; false when `v` is not one. */
-export function writeConstructed(enc: Encoder, v: object, depth: number): boolean {
+export function writeConstructed(enc: PickleWriter, v: object, depth: number): boolean {
   if (v instanceof PyByteArray) {
     if (enc.protocol >= 5) {
       enc.out.opLen(op.BYTEARRAY8, v.bytes, 8)

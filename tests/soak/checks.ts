@@ -8,7 +8,8 @@
  */
 import { randomBytes, randomInt } from 'node:crypto'
 import { HttpClient } from '../../clients/cli/net/http-client.ts'
-import { openRpcClient, type RpcClient, type RpcOutcome } from '../../clients/cli/net/rpc-client.ts'
+import { openRpcClient } from '../../clients/cli/net/rpc-client.ts'
+import type { RpcClient, RpcOutcome } from '../../clients/cli/net/rpc-types.ts'
 import { exchange, type Target } from '../../clients/cli/net/tcp-client.ts'
 import { udpRequest } from '../../clients/cli/net/udp-client.ts'
 import { LabError } from '../../lib/errors.ts'

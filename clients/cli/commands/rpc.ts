@@ -6,15 +6,8 @@ import { DEVELOPMENT_AUTHKEY } from '../../../protocols/mpconn/handshake.ts'
 import { pyFloatRepr, pyRepr } from '../../../protocols/python.ts'
 import { isStruct, type RpcValue } from '../../../protocols/value.ts'
 import { interruptedError, seconds } from '../net/interrupt.ts'
-import {
-  DEFAULT_RPC_TIMEOUT_MS,
-  openRpcClient,
-  type Raised,
-  type RpcOutcome,
-  type RpcPorts,
-  VIAS,
-  type Via,
-} from '../net/rpc-client.ts'
+import { DEFAULT_RPC_TIMEOUT_MS, openRpcClient } from '../net/rpc-client.ts'
+import { type Raised, type RpcOutcome, type RpcPorts, VIAS, type Via } from '../net/rpc-types.ts'
 import { parsePort, parseTimeout, type Runner } from '../options.ts'
 import type { Io, Result } from '../output.ts'
 import type { ServicePorts } from '../targets.ts'

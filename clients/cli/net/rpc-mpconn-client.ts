@@ -19,7 +19,7 @@ import {
   remaining,
   timeoutError,
 } from './rpc-call-support.ts'
-import type { RpcClient, RpcClientOptions, RpcOutcome } from './rpc-client.ts'
+import type { RpcClient, RpcClientOptions, RpcOutcome } from './rpc-types.ts'
 import { open, type Target } from './tcp-client.ts'
 
 const PICKLE_LIMITS: PickleLimits = {

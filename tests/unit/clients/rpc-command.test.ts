@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseArg, toJson } from '../../../clients/cli/commands/rpc.ts'
-import type { Via } from '../../../clients/cli/net/rpc-client.ts'
+import type { Via } from '../../../clients/cli/net/rpc-types.ts'
 import { defaultTargets } from '../../../clients/cli/targets.ts'
 import type { Env } from '../../../lib/config.ts'
 import { createLogger } from '../../../lib/log.ts'
