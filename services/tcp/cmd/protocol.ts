@@ -128,7 +128,9 @@ export function cmdHandler(
         onCommand(result.ok)
         conn.write(replyLine(result))
         if (!result.ok) conn.log.info({ code: result.code }, 'bad request')
-        else conn.log.debug({ command: parseLine(line).name }, 'command')
+        // (the level check first: parsing the line again per command costs the hot path)
+        else if (conn.log.isLevelEnabled('debug'))
+          conn.log.debug({ command: parseLine(line).name }, 'command')
         if (result.ok && result.close) {
           queue.length = 0
           conn.close('QUIT')
