@@ -29,7 +29,8 @@ export interface MetricJson {
 export const MAX_SERIES = 500
 export const OTHER = 'other'
 
-interface Series {
+/** Series is one label set's number; a hot caller keeps it and adds to `value` directly. */
+export interface Series {
   readonly labels: Record<string, string>
   value: number
 }
@@ -51,9 +52,17 @@ export class Family {
 
   /** add adds `n` to the series of `values` (in labelNames order). */
   add(values: readonly string[], n = 1): void {
+    this.series(values).value += n
+  }
+
+  /**
+   * series is the series of `values` (in labelNames order), created when new: a caller that
+   * counts into the same label set on every exchange keeps it, and skips building the key.
+   * Series are never removed, so a kept one stays the family's.
+   */
+  series(values: readonly string[]): Series {
     const key = values.length === 1 ? (values[0] as string) : values.join('\u0000')
-    const s = this.#series.get(key) ?? this.#create(key, values)
-    s.value += n
+    return this.#series.get(key) ?? this.#create(key, values)
   }
 
   /** set sets a gauge's series to `n`. */
@@ -96,7 +105,8 @@ export const LATENCY_BUCKETS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const
 
-interface HistogramSeries {
+/** HistogramSeries is one label value's buckets; a hot caller keeps it (Histogram.series). */
+export interface HistogramSeries {
   readonly labels: Record<string, string>
   /** per bucket, not cumulative; the last slot is +Inf */
   readonly counts: Float64Array
@@ -121,6 +131,11 @@ export class Histogram {
 
   /** observe records one value (seconds) for the label value `label`. */
   observe(label: string, seconds: number): void {
+    this.record(this.series(label), seconds)
+  }
+
+  /** series is the series of `label`, created when new (never removed, so it may be kept). */
+  series(label: string): HistogramSeries {
     let s = this.#series.get(label)
     if (!s) {
       const use = this.#series.size >= MAX_SERIES ? OTHER : label
@@ -135,6 +150,11 @@ export class Histogram {
         this.#series.set(use, s)
       }
     }
+    return s
+  }
+
+  /** record records one value (seconds) in a series of this histogram. */
+  record(s: HistogramSeries, seconds: number): void {
     let i = 0
     const b = this.buckets
     while (i < b.length && seconds > (b[i] as number)) i++

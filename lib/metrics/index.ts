@@ -23,7 +23,7 @@
 
 import type { Server as NetServer, Socket } from 'node:net'
 import type { BudgetSnapshot } from '../memory-budget.ts'
-import { Family, Histogram, type MetricJson } from './families.ts'
+import { Family, Histogram, type HistogramSeries, type MetricJson, type Series } from './families.ts'
 
 export type { MetricJson } from './families.ts'
 
@@ -64,17 +64,92 @@ const logEvents = new Family('netlab_log_events_total', 'Log lines at warn level
 
 const families = [active, accepted, refused, requests, received, sent, errors, udpDrops, toxics, logEvents]
 
+/**
+ * The hot paths count into series handles kept here (Family.series), so an exchange builds
+ * no label array and no key: one small table per protocol, and one per request kind. The
+ * tables are bounded (HANDLES_KEPT kinds): past it, counting still works, uncached.
+ */
+const HANDLES_KEPT = 1000
+
+/** ProtoSeries are one protocol's per-protocol series. */
+interface ProtoSeries {
+  readonly active: Series
+  readonly accepted: Series
+  readonly received: Series
+  readonly sent: Series
+  readonly latency: HistogramSeries
+}
+
+const byProto = new Map<string, ProtoSeries>()
+
+function protoSeries(proto: string): ProtoSeries {
+  let p = byProto.get(proto)
+  if (!p) {
+    const labels = [proto]
+    p = {
+      active: active.series(labels),
+      accepted: accepted.series(labels),
+      received: received.series(labels),
+      sent: sent.series(labels),
+      latency: latency.series(proto),
+    }
+    if (byProto.size < HANDLES_KEPT) byProto.set(proto, p)
+  }
+  return p
+}
+
+/** RequestSeries are the ok and error series of one protocol's request kind. */
+interface RequestSeries {
+  readonly ok: Series
+  readonly error: Series
+  readonly latency: HistogramSeries
+}
+
+/** kinds: protocol → request kind (command, method, `GET /route`) → its series */
+const kinds = new Map<string, Map<string, RequestSeries>>()
+let kindsKept = 0
+
+function requestSeries(proto: string, command: string): RequestSeries {
+  let byCommand = kinds.get(proto)
+  if (!byCommand) {
+    byCommand = new Map()
+    kinds.set(proto, byCommand)
+  }
+  let r = byCommand.get(command)
+  if (!r) {
+    r = {
+      ok: requests.series([proto, command, 'ok']),
+      error: requests.series([proto, command, 'error']),
+      latency: protoSeries(proto).latency,
+    }
+    if (kindsKept < HANDLES_KEPT) {
+      byCommand.set(command, r)
+      kindsKept++
+    }
+  }
+  return r
+}
+
+/** countIn counts one request of a kind; `seconds` (when known) goes to the latency histogram. */
+function countIn(r: RequestSeries, ok: boolean, seconds?: number): void {
+  if (ok) r.ok.value++
+  else r.error.value++
+  if (seconds !== undefined) latency.record(r.latency, seconds)
+}
+
 /** connectionOpened counts an accepted connection, open until connectionClosed. */
 export function connectionOpened(proto: string): void {
-  accepted.add([proto])
-  active.add([proto], 1)
+  const p = protoSeries(proto)
+  p.accepted.value++
+  p.active.value++
 }
 
 /** connectionClosed counts a connection's end and the bytes it carried (when not counted as they flowed). */
 export function connectionClosed(proto: string, bytesIn = 0, bytesOut = 0): void {
-  active.add([proto], -1)
-  if (bytesIn > 0) received.add([proto], bytesIn)
-  if (bytesOut > 0) sent.add([proto], bytesOut)
+  const p = protoSeries(proto)
+  p.active.value--
+  if (bytesIn > 0) p.received.value += bytesIn
+  if (bytesOut > 0) p.sent.value += bytesOut
 }
 
 /** connectionRefused counts a connection turned away (busy, budget, policy). */
@@ -84,14 +159,14 @@ export function connectionRefused(proto: string, reason: string): void {
 
 /** countRequest counts one request; `seconds` (when known) goes to the latency histogram. */
 export function countRequest(proto: string, command: string, ok: boolean, seconds?: number): void {
-  requests.add([proto, command, ok ? 'ok' : 'error'])
-  if (seconds !== undefined) latency.observe(proto, seconds)
+  countIn(requestSeries(proto, command), ok, seconds)
 }
 
 /** countBytes counts bytes received and sent as they flow. */
 export function countBytes(proto: string, bytesIn: number, bytesOut: number): void {
-  if (bytesIn > 0) received.add([proto], bytesIn)
-  if (bytesOut > 0) sent.add([proto], bytesOut)
+  const p = protoSeries(proto)
+  if (bytesIn > 0) p.received.value += bytesIn
+  if (bytesOut > 0) p.sent.value += bytesOut
 }
 
 /** countError counts one error by its code (the protocol's own: BUSY, not_found, -32601 ...). */
@@ -198,16 +273,26 @@ export function countCommand(
     countRequest(proto, 'invalid', false, seconds)
     return
   }
+  countRequest(proto, commandWord(line), true, seconds)
+}
+
+/** commandWord is a line's first word, upper-cased (no copy when it already is). */
+function commandWord(line: string): string {
   const space = line.indexOf(' ')
-  countRequest(proto, (space < 0 ? line : line.slice(0, space)).trim().toUpperCase(), true, seconds)
+  const word = (space < 0 ? line : line.slice(0, space)).trim()
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i)
+    if (c >= 0x61 /* a */ || c < 0x41 /* A */) return word.toUpperCase()
+  }
+  return word
 }
 
 /** countDatagram counts a datagram answered on UDP port `proto`, received at `receivedMs` (the wall clock in ms, as protocols/ntp-time.ts nowMs gives it). */
 export function countDatagram(proto: string, bytesIn: number, bytesOut: number, receivedMs: number): void {
-  requests.add([proto, proto, 'ok'])
-  latency.observe(proto, (performance.timeOrigin + performance.now() - receivedMs) / 1000)
-  received.add([proto], bytesIn)
-  sent.add([proto], bytesOut)
+  const p = protoSeries(proto)
+  countIn(requestSeries(proto, proto), true, (performance.timeOrigin + performance.now() - receivedMs) / 1000)
+  p.received.value += bytesIn
+  p.sent.value += bytesOut
 }
 
 /** trackConnection counts one accepted socket, open until it closes, and its bytes. */
@@ -233,7 +318,30 @@ export function countHttp(
   status: number,
   elapsedMs: number,
 ): void {
-  countRequest(proto, `${method} ${route ?? 'unmatched'}`, status < 400, elapsedMs / 1000)
+  countIn(httpSeries(proto, method, route ?? 'unmatched'), status < 400, elapsedMs / 1000)
+}
+
+/** routes: protocol → route → method → its series (no `GET /route` string built per response) */
+const routes = new Map<string, Map<string, Map<string, RequestSeries>>>()
+
+function httpSeries(proto: string, method: string, route: string): RequestSeries {
+  let byRoute = routes.get(proto)
+  if (!byRoute) {
+    byRoute = new Map()
+    routes.set(proto, byRoute)
+  }
+  let byMethod = byRoute.get(route)
+  if (!byMethod) {
+    byMethod = new Map()
+    byRoute.set(route, byMethod)
+  }
+  let r = byMethod.get(method)
+  if (!r) {
+    // requestSeries keeps it among the request kinds (bounded); this table only when that did
+    r = requestSeries(proto, `${method} ${route}`)
+    if (kinds.get(proto)?.get(`${method} ${route}`) === r) byMethod.set(method, r)
+  }
+  return r
 }
 
 /**

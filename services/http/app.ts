@@ -11,7 +11,6 @@
  * buildApp never listens: the worker binds it (SO_REUSEPORT), tests drive it with inject().
  */
 import { pipeline, Transform } from 'node:stream'
-import multipart from '@fastify/multipart'
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -93,19 +92,23 @@ export function buildApp(
   app.server.headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs)
   app.server.maxConnections = config.maxConnections
 
-  // Every body arrives as bytes (routes decide how to read it: body.ts); multipart streams.
+  // Every body arrives as bytes (routes decide how to read it: body.ts); multipart streams on
+  // the routes that read it (body.ts multipartScope).
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
   const requestBudget = installBudget(app, budget, config.maxBodyBytes, log)
   // A chunked body (no Content-Length) is charged to the budget chunk by chunk as it arrives.
   // JSON (or untyped, which /data/ and the echo read as JSON) bodies are scanned as they
   // arrive (json-scan.ts): depth, and what parsing and echoing them will cost.
+  // Fastify runs preParsing for every request, GETs too: one without a body leaves first.
   app.addHook('preParsing', (request, _reply, payload, done) => {
+    const headers = request.headers
+    const declared = headers['content-length'] !== undefined
+    const chunked = !declared && headers['transfer-encoding'] !== undefined
+    if (!declared && !chunked) return done(null, payload)
     const type = mediaType(request)
-    const declared = request.headers['content-length'] !== undefined
-    const chunked = !declared && request.headers['transfer-encoding'] !== undefined
     const json = type === '' || isJsonType(type)
-    if (!chunked && !(json && declared)) return done(null, payload)
+    if (!chunked && !json) return done(null, payload)
     const scanner = json ? scanWhileReceiving(request) : undefined
     const scan = new Transform({
       transform(chunk: Buffer, _encoding, next) {
@@ -128,15 +131,6 @@ export function buildApp(
     pipeline(payload, scan, () => undefined)
     done(null, scan)
   })
-  void app.register(multipart, {
-    limits: {
-      fileSize: config.maxBodyBytes,
-      fieldSize: config.maxBodyBytes,
-      parts: config.maxMultipartParts,
-      headerPairs: 100,
-    },
-  })
-
   // A second router that knows every route, to tell 405 (path exists, method does not) from 404.
   const known = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 })
   app.addHook('onRoute', (route) => {

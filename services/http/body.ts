@@ -2,11 +2,38 @@
  * Request bodies. The app keeps every body as raw bytes (one catch-all content-type
  * parser, bounded by HTTP_MAX_BODY_BYTES); routes then read them as JSON, a form, or
  * text, here, with the service's limits and error codes. Multipart bodies are streamed
- * by @fastify/multipart instead (see routes/httpbin).
+ * by @fastify/multipart instead, on the routes that read them (multipartScope).
  */
-import type { FastifyRequest } from 'fastify'
+import multipart from '@fastify/multipart'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { HttpConfig } from './config.ts'
 import { HttpError } from './errors.ts'
 import { JsonScanner } from './json-scan.ts'
+
+/**
+ * multipartScope registers routes that read multipart bodies (the httpbin echoes) in a scope
+ * of their own with @fastify/multipart and its limits. The plugin adds an onRequest,
+ * preValidation and onResponse hook (and a `close` listener) to every route of its scope, so
+ * it stays off the routes that never read a body: elsewhere a multipart body is bytes like
+ * any other, for the route to refuse or ignore.
+ */
+export function multipartScope(
+  app: FastifyInstance,
+  config: HttpConfig,
+  register: (scope: FastifyInstance) => void,
+): void {
+  void app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: {
+        fileSize: config.maxBodyBytes,
+        fieldSize: config.maxBodyBytes,
+        parts: config.maxMultipartParts,
+        headerPairs: 100,
+      },
+    })
+    register(scope)
+  })
+}
 
 /** mediaType is the request's Content-Type without parameters, lower-cased ('' when absent). */
 export function mediaType(request: FastifyRequest): string {

@@ -11,6 +11,7 @@
  * Over the budget the request is refused with 503 BUSY and `Retry-After: 1`; a request whose
  * cost alone exceeds the whole budget can never be served, and is refused with 413.
  */
+import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Logger } from '../../lib/log.ts'
 import type { Hold, MemoryBudget } from '../../lib/memory-budget.ts'
@@ -20,6 +21,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** the bytes this request holds in the service's memory budget */
     budgetHold: Hold | null
+    /** the response whose `close` releases the hold */
+    budgetResponse: ServerResponse | null
   }
 }
 
@@ -60,7 +63,7 @@ export interface RequestBudget {
 }
 
 /**
- * installBudget adds the budget to `app`: the request decoration, the reservation at the
+ * installBudget adds the budget to `app`: the request decorations, the reservation at the
  * headers (onRequest), and the release when the response closes.
  */
 export function installBudget(
@@ -79,17 +82,30 @@ export function installBudget(
     log.warn({ code, refusals, budget: budget.snapshot() }, 'memory budget exhausted')
     refusals = 0
   }
-  /** holdTo makes the request's hold `total` bytes; false when it does not fit */
+  /**
+   * holdTo makes the request's hold `total` bytes; false when it does not fit. The hold is
+   * released when the response closes (at once if it already has: the client left).
+   */
   const holdTo = (request: FastifyRequest, total: number): boolean => {
     const hold = request.budgetHold
     if (hold) return hold.resize(total)
     if (total <= 0) return true
-    request.budgetHold = budget.hold(total) ?? null
-    return request.budgetHold !== null
+    const created = budget.hold(total)
+    if (!created) return false
+    const res = request.budgetResponse
+    // the client has gone: nothing will be sent, so nothing stays held
+    if (!res || res.closed) created.release()
+    else {
+      request.budgetHold = created
+      res.once('close', () => created.release())
+    }
+    return true
   }
   app.decorateRequest('budgetHold', null)
+  app.decorateRequest('budgetResponse', null)
+  // A request without a body holds nothing (most GETs): no listener, one store.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.raw.once('close', () => request.budgetHold?.release())
+    request.budgetResponse = reply.raw
     const declared = contentLength(request)
     // none declared: a chunked body is charged as it arrives (app.ts); too large: Fastify's 413
     if (declared === 0 || declared > maxBodyBytes) return done()

@@ -20,7 +20,7 @@ import type { CloseSummary } from '../../lib/service.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
 import { nowMs } from '../../protocols/ntp-time.ts'
 import type { UdpConfig } from './config.ts'
-import { type CountedDrop, createUdpCounters, udpStats } from './counters.ts'
+import { type CountedDrop, createUdpCounters, type UdpCounterName, udpStats } from './counters.ts'
 import { createHandlers, type Handler, type UdpProto, udpProtos } from './handlers.ts'
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts'
 
@@ -40,6 +40,16 @@ const SEND_OVERHEAD_BYTES = 256
 
 /** A rate-limited source is logged at most once per this interval. */
 const RATE_WARN_INTERVAL_MS = 10_000
+
+/** Each port's counter names, built once (not a template string a datagram). */
+const RECEIVED = Object.fromEntries(udpProtos.map((p) => [p, `received.${p}`])) as Record<
+  UdpProto,
+  UdpCounterName
+>
+const REPLIED = Object.fromEntries(udpProtos.map((p) => [p, `replied.${p}`])) as Record<
+  UdpProto,
+  UdpCounterName
+>
 
 class UdpWorker {
   readonly #init: UdpWorkerInit
@@ -88,7 +98,7 @@ class UdpWorker {
 
   #onMessage(proto: UdpProto, socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
     const receivedMs = nowMs()
-    this.#counters.add(`received.${proto}`)
+    this.#counters.add(RECEIVED[proto])
     const reply = this.#answer(proto, msg, rinfo, receivedMs)
     if (typeof reply === 'string') {
       this.#drop(proto, reply, rinfo, msg.length)
@@ -109,14 +119,16 @@ class UdpWorker {
         this.#log.warn({ err, proto, remote: `${rinfo.address}:${rinfo.port}` }, 'reply not sent')
       } else {
         this.#sent++
-        this.#counters.add(`replied.${proto}`)
+        this.#counters.add(REPLIED[proto])
         countDatagram(proto, msg.length, reply.length, receivedMs)
       }
     })
-    this.#log.debug(
-      { proto, remote: `${rinfo.address}:${rinfo.port}`, bytesIn: msg.length, bytesOut: reply.length },
-      'datagram',
-    )
+    // the level first: the line's fields are built only when it is written (hot path)
+    if (this.#log.isLevelEnabled('debug'))
+      this.#log.debug(
+        { proto, remote: `${rinfo.address}:${rinfo.port}`, bytesIn: msg.length, bytesOut: reply.length },
+        'datagram',
+      )
   }
 
   /** #answer is the pipeline: size check, then rate limit, then the port's handler. */

@@ -49,6 +49,15 @@ export type Outcome =
 
 /** execute runs one request line: the OK reply line (with its newline), or the error's code. */
 export async function execute(line: string, ctx: CommandContext): Promise<Outcome> {
+  return executeNow(line, ctx)
+}
+
+/**
+ * executeNow is execute without a promise when the command answers at once (all but
+ * SLEEP): the connection's loop then answers in the same turn as the data arrived, as a
+ * plain `net` server does, instead of one microtask hop a line.
+ */
+export function executeNow(line: string, ctx: CommandContext): Outcome | Promise<Outcome> {
   const { name, arg } = parseLine(line)
   const command = Object.hasOwn(commands, name) ? commands[name as keyof typeof commands] : undefined
   if (!command) {
@@ -60,16 +69,25 @@ export async function execute(line: string, ctx: CommandContext): Promise<Outcom
     }
   }
   try {
-    const result = await command.run(arg, ctx)
-    return {
-      ok: true,
-      reply: result.reply === '' ? 'OK\n' : `OK ${result.reply}\n`,
-      ...(result.close ? { close: true } : {}),
-    }
+    const result = command.run(arg, ctx)
+    return result instanceof Promise ? result.then(okOutcome, errorOutcome) : okOutcome(result)
   } catch (err) {
-    if (err instanceof CommandError) return { ok: false, code: err.code, message: err.message }
-    throw err
+    return errorOutcome(err)
   }
+}
+
+function okOutcome(result: CommandResult): Outcome {
+  return {
+    ok: true,
+    reply: result.reply === '' ? 'OK\n' : `OK ${result.reply}\n`,
+    ...(result.close ? { close: true } : {}),
+  }
+}
+
+/** errorOutcome is a CommandError's outcome; anything else is rethrown (a bug: the connection ends). */
+function errorOutcome(err: unknown): Outcome {
+  if (err instanceof CommandError) return { ok: false, code: err.code, message: err.message }
+  throw err
 }
 
 /** replyLine is the line an outcome is answered with; an error through errLine, the one ERR writer. */
@@ -123,12 +141,15 @@ export function cmdHandler(
       const line = typeof event === 'string' ? event : event.line
       try {
         const started = performance.now()
-        const result = await execute(line, commandCtx)
+        const now = executeNow(line, commandCtx)
+        const result = now instanceof Promise ? await now : now
         countCommand('cmd', line, result.ok ? undefined : result.code, started)
         onCommand(result.ok)
         conn.write(replyLine(result))
         if (!result.ok) conn.log.info({ code: result.code }, 'bad request')
-        else conn.log.debug({ command: parseLine(line).name }, 'command')
+        // (the level check first: parsing the line again per command costs the hot path)
+        else if (conn.log.isLevelEnabled('debug'))
+          conn.log.debug({ command: parseLine(line).name }, 'command')
         if (result.ok && result.close) {
           queue.length = 0
           conn.close('QUIT')

@@ -6,7 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../lib/log.ts'
 import { Family, Histogram, MAX_SERIES, OTHER } from '../../../lib/metrics/families.ts'
-import { countCall, countCommand, recordEvent, threadReport } from '../../../lib/metrics/index.ts'
+import {
+  connectionClosed,
+  connectionOpened,
+  countBytes,
+  countCall,
+  countCommand,
+  countDatagram,
+  countHttp,
+  recordEvent,
+  threadReport,
+} from '../../../lib/metrics/index.ts'
 import {
   aggregateText,
   loadMetricsConfig,
@@ -26,6 +36,23 @@ describe('metric families', () => {
     expect(json.values).toHaveLength(MAX_SERIES + 1)
     expect(f.value(['m0'])).toBe(5)
     expect(f.value([OTHER])).toBe(20)
+  })
+
+  it("hands out a series a hot caller keeps: its counts are the family's, past the cap the other series", () => {
+    const f = new Family('t_kept_total', 'help', 'counter', ['proto', 'command'])
+    const kept = f.series(['tcp', 'UPPER'])
+    kept.value += 2
+    f.add(['tcp', 'UPPER'])
+    expect(f.series(['tcp', 'UPPER'])).toBe(kept)
+    expect(f.value(['tcp', 'UPPER'])).toBe(3)
+    for (let i = 0; f.get().values.length < MAX_SERIES; i++) f.add(['x', `c${i}`])
+    const late = f.series(['tcp', 'LATE'])
+    late.value++
+    expect(f.value([OTHER, OTHER])).toBe(1)
+    const h = new Histogram('t_kept_seconds', 'help', 'proto', [0.01])
+    h.record(h.series('x'), 0.5)
+    h.observe('x', 0.001)
+    expect(h.get().values.find((v) => v.metricName === 't_kept_seconds_count')?.value).toBe(2)
   })
 
   it('keeps histogram buckets cumulative, with +Inf, sum and count', () => {
@@ -75,6 +102,30 @@ describe('recording', () => {
       value(after, 'netlab_errors_total', { code: 'UNKNOWN_COMMAND' }) -
         value(before, 'netlab_errors_total', { code: 'UNKNOWN_COMMAND' }),
     ).toBe(1)
+  })
+
+  it('counts HTTP responses by method and route, datagrams, connections and bytes, every time', async () => {
+    for (let i = 0; i < 3; i++) {
+      countHttp('httptest', 'GET', '/get', 200, 2)
+      countHttp('httptest', 'GET', undefined, 404, 1)
+      countDatagram('udptest', 40, 48, performance.timeOrigin + performance.now())
+      connectionOpened('conntest')
+      countBytes('conntest', 10, 0)
+    }
+    connectionClosed('conntest', 5, 7)
+    const s = parsePromText(await aggregateText([threadReport().metrics]))
+    const req = (labels: Record<string, string>) => sum(s, 'netlab_requests_total', labels)
+    expect(req({ proto: 'httptest', command: 'GET /get', outcome: 'ok' })).toBe(3)
+    expect(req({ proto: 'httptest', command: 'GET unmatched', outcome: 'error' })).toBe(3)
+    expect(sum(s, 'netlab_request_duration_seconds_count', { proto: 'httptest' })).toBe(6)
+    expect(sum(s, 'netlab_request_duration_seconds_sum', { proto: 'httptest' })).toBeCloseTo(0.009)
+    expect(req({ proto: 'udptest', command: 'udptest', outcome: 'ok' })).toBe(3)
+    expect(sum(s, 'netlab_received_bytes_total', { proto: 'udptest' })).toBe(120)
+    expect(sum(s, 'netlab_sent_bytes_total', { proto: 'udptest' })).toBe(144)
+    expect(sum(s, 'netlab_connections_accepted_total', { proto: 'conntest' })).toBe(3)
+    expect(sum(s, 'netlab_connections_active', { proto: 'conntest' })).toBe(2)
+    expect(sum(s, 'netlab_received_bytes_total', { proto: 'conntest' })).toBe(35)
+    expect(sum(s, 'netlab_sent_bytes_total', { proto: 'conntest' })).toBe(7)
   })
 
   it('counts a call when it settles, failures by their code', async () => {

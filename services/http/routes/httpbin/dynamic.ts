@@ -20,6 +20,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { multipartScope } from '../../body.ts'
 import type { RequestBudget } from '../../budget.ts'
 import type { HttpConfig } from '../../config.ts'
 import { HttpError } from '../../errors.ts'
@@ -147,18 +148,20 @@ export function registerDynamicRoutes(app: FastifyInstance, config: HttpConfig, 
   const maxDelayS = config.maxDelayMs / 1000
   const delayLimit = `HTTP_MAX_DELAY_MS=${config.maxDelayMs}`
 
-  app.route<{ Params: { n: number } }>({
-    method: ALL_METHODS,
-    url: '/delay/:n',
-    schema: params({ n: number(0) }),
-    handler: async (request, reply) => {
-      const { n } = request.params
-      checkLimit('delay', n, maxDelayS, 's', delayLimit)
-      const echo = await bodyEcho(request, config, budget)
-      if (!(await pause(n * 1000, disconnectSignal(reply)))) return reply // gone: nobody to answer
-      return sendJson(reply, echo)
-    },
-  })
+  multipartScope(app, config, (scope) =>
+    scope.route<{ Params: { n: number } }>({
+      method: ALL_METHODS,
+      url: '/delay/:n',
+      schema: params({ n: number(0) }),
+      handler: async (request, reply) => {
+        const { n } = request.params
+        checkLimit('delay', n, maxDelayS, 's', delayLimit)
+        const echo = await bodyEcho(request, config, budget)
+        if (!(await pause(n * 1000, disconnectSignal(reply)))) return reply // gone: nobody to answer
+        return sendJson(reply, echo)
+      },
+    }),
+  )
 
   app.get<{ Querystring: { duration: number; numbytes: number; delay: number; code: number } }>(
     '/drip',

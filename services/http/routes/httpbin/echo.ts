@@ -85,6 +85,27 @@ const ENV_HEADERS = new Set([
   'connect-time',
 ])
 
+/** HeaderName is a header name as the echo shows it, and whether it is a proxy header. */
+interface HeaderName {
+  readonly title: string
+  readonly env: boolean
+}
+
+/** The names seen so far (clients send the same few on every request); cleared past NAMES_KEPT. */
+const names = new Map<string, HeaderName>()
+const NAMES_KEPT = 1000
+
+/** headerName is `raw`'s Title-Case form and whether it is in ENV_HEADERS, remembered. */
+function headerName(raw: string): HeaderName {
+  let seen = names.get(raw)
+  if (!seen) {
+    seen = { title: titleCase(raw), env: ENV_HEADERS.has(raw.toLowerCase()) }
+    if (names.size >= NAMES_KEPT) names.clear()
+    names.set(raw, seen)
+  }
+  return seen
+}
+
 /**
  * requestHeaders is the request's headers as httpbin shows them: Title-Case, repeats joined
  * with ",", sorted, the proxy headers hidden unless `?show_env`.
@@ -94,8 +115,9 @@ export function requestHeaders(request: FastifyRequest): Record<string, string> 
   const showEnv = 'show_env' in (request.query as object)
   const headers: Record<string, string> = Object.create(null)
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (!showEnv && ENV_HEADERS.has((raw[i] as string).toLowerCase())) continue
-    const name = titleCase(raw[i] as string)
+    const seen = headerName(raw[i] as string)
+    if (!showEnv && seen.env) continue
+    const name = seen.title
     const value = raw[i + 1] as string
     const prev = headers[name]
     headers[name] = prev === undefined ? value : `${prev},${value}`

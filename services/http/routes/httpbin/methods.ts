@@ -9,6 +9,7 @@
  * A wrong method is the app's 405 with Allow (GET /post → Allow: POST).
  */
 import type { FastifyInstance } from 'fastify'
+import { multipartScope } from '../../body.ts'
 import type { RequestBudget } from '../../budget.ts'
 import type { HttpConfig } from '../../config.ts'
 import { ALL_METHODS, basicEcho, bodyEcho, sendJson } from './echo.ts'
@@ -16,19 +17,21 @@ import { ALL_METHODS, basicEcho, bodyEcho, sendJson } from './echo.ts'
 export function registerMethodRoutes(app: FastifyInstance, config: HttpConfig, budget: RequestBudget): void {
   app.get('/get', (request, reply) => sendJson(reply, basicEcho(request)))
 
-  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-    app.route({
-      method,
-      url: `/${method.toLowerCase()}`,
-      handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, budget)),
-    })
-  }
+  multipartScope(app, config, (scope) => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      scope.route({
+        method,
+        url: `/${method.toLowerCase()}`,
+        handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, budget)),
+      })
+    }
 
-  for (const url of ['/anything', '/anything/*']) {
-    app.route({
-      method: ALL_METHODS,
-      url,
-      handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, budget, true)),
-    })
-  }
+    for (const url of ['/anything', '/anything/*']) {
+      scope.route({
+        method: ALL_METHODS,
+        url,
+        handler: async (request, reply) => sendJson(reply, await bodyEcho(request, config, budget, true)),
+      })
+    }
+  })
 }

@@ -4,10 +4,13 @@
  * cost can never fit is refused with 413 naming the budget, and everything a request held
  * is given back when its response ends.
  */
+import { PassThrough } from 'node:stream'
+import Fastify, { type FastifyRequest } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../../lib/log.ts'
 import { MemoryBudget } from '../../../../lib/memory-budget.ts'
 import { buildApp } from '../../../../services/http/app.ts'
+import { installBudget } from '../../../../services/http/budget.ts'
 import { loadHttpConfig } from '../../../../services/http/config.ts'
 
 const MiB = 1024 * 1024
@@ -87,6 +90,30 @@ describe('the HTTP memory budget', () => {
     taken?.release()
     expect((await a.inject({ url: '/bytes/102400' })).statusCode).toBe(200)
     expect((await a.inject({ url: '/get' })).statusCode).toBe(200) // small replies are never refused
+    expect(budget.usedBytes).toBe(0)
+  })
+
+  it('holds nothing for a request whose client has gone, and gives back what a charged GET held', async () => {
+    const budget = MemoryBudget.create(8 * MiB)
+    const a = app(budget)
+    await a.ready()
+    // a route charging after the response closed (the client left): nothing stays held
+    const gone = {
+      body: undefined,
+      budgetHold: null,
+      budgetResponse: new PassThrough().on('error', () => {}),
+    } as unknown as FastifyRequest
+    ;(gone.budgetResponse as unknown as PassThrough).destroy()
+    await new Promise((r) => setImmediate(r))
+    const bare = Fastify()
+    const charge = installBudget(bare, budget, MiB, createLogger('http', 'silent')).charge
+    charge(gone, 1000, 'test')
+    expect(gone.budgetHold).toBeNull()
+    expect(budget.usedBytes).toBe(0)
+    await bare.close()
+    const data = await a.inject({ url: '/data/?items=5000' })
+    expect(data.statusCode).toBe(200)
+    expect(budget.snapshot().peakBytes).toBeGreaterThan(5000 * 48)
     expect(budget.usedBytes).toBe(0)
   })
 })
