@@ -13,7 +13,8 @@
  * (`releaseThread`) instead of leaking them for good.
  *
  *   slot 0  used bytes        slot 2  refusals        slot 4  release generation (waiters)
- *   slot 1  peak used bytes   slot 3  limit bytes     slot 5  thread slots    6+i  used by thread i
+ *   slot 1  peak used bytes   slot 3  limit bytes     slot 5  thread slots
+ *   slot 6  threads watching for room                 7+i     used by thread i
  *
  * Bytes are counted in Int32 slots, so a budget is at most 2 GiB - 1; a reservation larger
  * than the whole budget is refused without touching the count.
@@ -25,7 +26,8 @@ const REFUSED = 2
 const LIMIT = 3
 const GENERATION = 4
 const THREADS = 5
-const FIXED_SLOTS = 6
+const WATCHING = 6
+const FIXED_SLOTS = 7
 
 /** MAX_BUDGET_BYTES is the largest budget one Int32 slot can count. */
 export const MAX_BUDGET_BYTES = 0x7fff_ffff
@@ -230,6 +232,7 @@ export class MemoryBudget {
   /** the one loop of this thread that lets waiters go when there is room */
   async #watch(): Promise<void> {
     this.#watching = true
+    Atomics.add(this.#slots, WATCHING, 1)
     try {
       while (this.#waiters.size > 0) {
         const generation = Atomics.load(this.#slots, GENERATION)
@@ -244,6 +247,7 @@ export class MemoryBudget {
         if (wait.async) await wait.value
       }
     } finally {
+      Atomics.sub(this.#slots, WATCHING, 1)
       this.#watching = false
     }
   }
@@ -257,9 +261,13 @@ export class MemoryBudget {
     }
   }
 
+  /**
+   * #wake bumps the generation, so a watcher about to wait on the old one returns at once,
+   * and notifies only when some thread watches: a release with no one paused costs no notify.
+   */
   #wake(): void {
     Atomics.add(this.#slots, GENERATION, 1)
-    Atomics.notify(this.#slots, GENERATION)
+    if (Atomics.load(this.#slots, WATCHING) > 0) Atomics.notify(this.#slots, GENERATION)
   }
 
   #raisePeak(used: number): void {
