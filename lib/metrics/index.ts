@@ -21,7 +21,6 @@
  * Recent warn/error log lines are also kept, the last EVENTS_KEPT per thread, for /events.
  */
 
-import type { Server as NetServer, Socket } from 'node:net'
 import type { BudgetSnapshot } from '../memory-budget.ts'
 import { Family, Histogram, type HistogramSeries, type MetricJson, type Series } from './families.ts'
 
@@ -293,21 +292,6 @@ export function countDatagram(proto: string, bytesIn: number, bytesOut: number, 
   countIn(requestSeries(proto, proto), true, (performance.timeOrigin + performance.now() - receivedMs) / 1000)
   p.received.value += bytesIn
   p.sent.value += bytesOut
-}
-
-/** trackConnection counts one accepted socket, open until it closes, and its bytes. */
-export function trackConnection(socket: Socket, proto: string): void {
-  connectionOpened(proto)
-  socket.once('close', () => connectionClosed(proto, socket.bytesRead, socket.bytesWritten))
-}
-
-/**
- * trackConnections counts a listener's connections: accepted, open, refused past its
- * maxConnections (Node's `drop` event), and the bytes each carried, counted when it closes.
- */
-export function trackConnections(server: NetServer, proto: string): void {
-  server.on('connection', (socket: Socket) => trackConnection(socket, proto))
-  server.on('drop', () => connectionRefused(proto, 'max_connections'))
 }
 
 /** countHttp counts one HTTP response: by method and route (the pattern, not the URL), status class and time. */
