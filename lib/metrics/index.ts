@@ -168,7 +168,7 @@ export function countBytes(proto: string, bytesIn: number, bytesOut: number): vo
   if (bytesOut > 0) p.sent.value += bytesOut
 }
 
-/** countError counts one error by its code (the protocol's own: BUSY, not_found, -32601 ...). */
+/** countError counts one error by its code (the protocol's own: BUSY, NOT_FOUND, -32601 ...). */
 export function countError(code: string | number): void {
   errors.add([String(code)])
 }
