@@ -9,9 +9,9 @@
  *                   │  paused while the service's budget has no room for another read
  *                   └─ idle timer, close reason
  *
- * Every byte of a reply is counted in the service's memory budget (TCP_MEMORY_BUDGET_BYTES)
- * from `write` until the kernel has taken it; that is what a peer that does not read makes
- * the service hold. Bytes already read must be answered, so they are counted even past the
+ * Every byte of a reply the kernel does not take at once is counted in the service's memory
+ * budget (TCP_MEMORY_BUDGET_BYTES) until the kernel has taken it; that is what a peer that
+ * does not read makes the service hold. Bytes already read must be answered, so they are counted even past the
  * budget (Hold.growAnyway); the connection then stops reading until there is room for a
  * full read again, so one connection overshoots by at most one read.
  *
@@ -24,6 +24,9 @@ import type { Logger } from '../../lib/log.ts'
 import { Hold, type MemoryBudget } from '../../lib/memory-budget.ts'
 import type { Lease, Tracked } from '../../lib/net/connections.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
+
+/** queued behind a write the kernel did not take at once: its callback marks that write done */
+const EMPTY = Buffer.alloc(0)
 
 /** What a read may bring at once (Node reads up to 64 KiB): the room a paused reader waits for. */
 export const READ_BYTES = 64 * 1024
@@ -134,10 +137,25 @@ export class Conn implements Tracked {
    * socket buffers. Past TCP_MAX_BUFFERED_BYTES of unsent data the connection is cut.
    */
   write(data: string | Buffer): void {
-    if (this.socket.destroyed) return
-    const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length
-    this.#out.growAnyway(n)
-    if (!this.socket.write(data, () => this.#out.shrink(n))) this.pause('backpressure')
+    const socket = this.socket
+    if (socket.destroyed) return
+    let ok: boolean
+    if (socket.writableLength === 0) {
+      // Nothing queued: the kernel usually takes the bytes within write() and nothing is held,
+      // so only what stays queued is counted, released when an empty write queued behind it
+      // completes (writes complete in order).
+      ok = socket.write(data)
+      const left = socket.writableLength
+      if (left > 0) {
+        this.#out.growAnyway(left)
+        socket.write(EMPTY, () => this.#out.shrink(left))
+      }
+    } else {
+      const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length
+      this.#out.growAnyway(n)
+      ok = socket.write(data, () => this.#out.shrink(n))
+    }
+    if (!ok) this.pause('backpressure')
     this.#waitIfFull()
     if (this.socket.writableLength > this.#limits.maxBufferedBytes) {
       this.log.warn({ bufferedBytes: this.socket.writableLength }, 'backpressure cut-off')

@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Env } from '../../../../lib/config.ts'
 import { createLogger } from '../../../../lib/log.ts'
+import { lineCost } from '../../../../services/tcp/cmd/protocol.ts'
 import { loadTcpConfig, tcpConfigSpec } from '../../../../services/tcp/config.ts'
 import { startTcpService, type TcpService } from '../../../../services/tcp/server.ts'
 import { freePorts } from '../../../support/free-ports.ts'
@@ -293,6 +294,48 @@ describe('TCP service with TCP_MEMORY_BUDGET_BYTES=1048576', () => {
     const stats = JSON.parse((await client.readLine()).slice(3))
     expect(stats.memory).toMatchObject({ limitBytes: 1_048_576, refusals: busy.length })
     expect(stats.memory.usedBytes).toBeLessThan(64 * 1024)
+  })
+})
+
+describe('TCP service: what an unread reply holds', () => {
+  let svc: TcpService
+  beforeAll(async () => {
+    svc = await start()
+    return async () => {
+      await svc.close()
+    }
+  })
+
+  it('counts echo bytes the kernel has not taken in the budget, and gives them back once the peer reads', async () => {
+    const stats = await connectClient(svc.ports.cmd)
+    const used = async (): Promise<number> => {
+      stats.write('STATS\n')
+      return JSON.parse((await stats.readLine()).slice(3)).memory.usedBytes
+    }
+    const peer = connect({ host: '127.0.0.1', port: svc.ports.echo })
+    onTestFinished(() => {
+      peer.destroy()
+    })
+    await once(peer, 'connect')
+    peer.pause() // reads nothing: the echo fills both kernel buffers, then pauses with one read held
+    const size = 16 * 1024 * 1024
+    peer.write(randomBytes(size))
+    let held = 0
+    for (let i = 0; i < 100 && held < 16 * 1024; i++) {
+      held = await used()
+      if (held < 16 * 1024) await delay(20)
+    }
+    expect(held).toBeGreaterThanOrEqual(16 * 1024)
+    expect(held).toBeLessThanOrEqual(2 * 64 * 1024) // then reading stopped: at most a read's echo
+
+    let got = 0
+    peer.on('data', (chunk: Buffer) => {
+      got += chunk.length
+    })
+    peer.resume()
+    for (let i = 0; i < 250 && got < size; i++) await delay(20)
+    expect(got).toBe(size)
+    expect(await used()).toBe(lineCost('STATS')) // only the STATS line itself, held while it runs
   })
 })
 
