@@ -10,15 +10,31 @@
  * - drain: Fastify's close stops accepting, closes idle connections and answers requests on
  *   kept-alive ones with 503 + `Connection: close`; a connection whose response is sent
  *   during the drain is closed then, not left to the keep-alive timeout; what is still open
- *   when the grace period runs out is destroyed.
+ *   when the grace period runs out is destroyed;
+ * - a body refused as too large is read to its end and discarded (lingerAfterTooLarge), so
+ *   the client still sending it reads the 413 and the connection serves on.
  */
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { httpErrorBody } from '../error-catalogue.ts'
 import type { Logger } from '../log.ts'
 import type { CloseSummary } from '../service.ts'
 import { type Admission, ConnectionSet, endRefused, type Tracked } from './connections.ts'
+
+/**
+ * lingerAfterTooLarge answers a body over the limit (Fastify's FST_ERR_CTP_BODY_TOO_LARGE) on a
+ * connection that stays open, as nginx's lingering close does: Fastify would add `Connection:
+ * close` and Node close the socket under a client still sending, which then meets a broken pipe
+ * (Python's requests and xmlrpc.client, Node's fetch) instead of the 413. The rest of the body is
+ * read and dropped as it arrives, holding nothing, detached from any stream a preParsing hook
+ * piped it into (whose backpressure would stall the socket); Node's requestTimeout still bounds it.
+ */
+export function lingerAfterTooLarge(request: FastifyRequest, reply: FastifyReply): void {
+  reply.removeHeader('connection')
+  request.raw.unpipe()
+  request.raw.resume()
+}
 
 /** HttpConn is one client connection as the ConnectionSet sees it; Node's HTTP server serves it. */
 class HttpConn implements Tracked {

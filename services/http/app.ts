@@ -22,6 +22,7 @@ import { httpErrorBody } from '../../lib/error-catalogue.ts'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { countError } from '../../lib/metrics/index.ts'
+import { lingerAfterTooLarge } from '../../lib/net/http-connections.ts'
 import { isJsonType, mediaType, scanWhileReceiving } from './body.ts'
 import { installBudget, RETRY_AFTER_S, type RequestBudget } from './budget.ts'
 import type { HttpConfig } from './config.ts'
@@ -158,6 +159,7 @@ export function buildApp(
     } else if (e.status >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed')
     else
       log.info({ code: e.code, method: request.method, url: request.url, message: e.message }, 'client error')
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerAfterTooLarge(request, reply)
     if (e.code === 'UNAUTHORIZED' && !reply.hasHeader('www-authenticate'))
       reply.header('www-authenticate', 'Basic realm="Fake Realm"')
     return reply

@@ -23,6 +23,7 @@ import { createGunzip } from 'node:zlib'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { httpErrorBody } from '../../../lib/error-catalogue.ts'
 import type { Logger } from '../../../lib/log.ts'
+import { lingerAfterTooLarge } from '../../../lib/net/http-connections.ts'
 import { busy, RpcLimitError } from '../../../protocols/py-error.ts'
 import { encodeFault } from '../../../protocols/xmlrpc/codec.ts'
 import type { TransportOptions } from '../config.ts'
@@ -211,6 +212,7 @@ export function buildRpcHttpApp(registry: Registry, opts: TransportOptions, log:
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
     if (status === 500) log.error({ err, url: req.url }, 'request failed')
     else log.info({ code: err.code, url: req.url }, 'client error')
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerAfterTooLarge(req, reply)
     const code: RpcHttpErrorCode =
       err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? 'BODY_TOO_LARGE'

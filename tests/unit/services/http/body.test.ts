@@ -1,9 +1,12 @@
 /**
  * The JSON scan the app runs while a body arrives (depth, and the figures the memory budget
  * charges): fed in any pieces it finds what one scan of the whole text finds, and over a
- * real socket a hostile body is refused by it.
+ * real socket a hostile body is refused by it; a body past HTTP_MAX_BODY_BYTES is answered 413
+ * while the client is still sending, and the connection lives on.
  */
+import { once } from 'node:events'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { jsonDepth, scanJson } from '../../../../services/http/body.ts'
@@ -119,5 +122,67 @@ describe('the depth scan while receiving', () => {
     const ok = await post(base, '/data/', pieces)
     expect(ok.status).toBe(200)
     expect(ok.body).toMatchObject({ result: 'success', items: 2, bytes: pieces.join('').length })
+  })
+})
+
+describe('a body over HTTP_MAX_BODY_BYTES', () => {
+  const apps: ReturnType<typeof httpbinApp>[] = []
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()))
+  })
+
+  /**
+   * exchange sends `head` then all of `body` on one socket, waiting for every write; then a
+   * GET /get on the same connection. Resolves what came back, or throws on a reset.
+   */
+  async function exchange(base: string, head: string, body: readonly Buffer[]): Promise<string> {
+    const url = new URL(base)
+    const socket = connect(Number(url.port), url.hostname)
+    await once(socket, 'connect')
+    let text = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (d: string) => {
+      text += d
+    })
+    const failed = once(socket, 'error').then(([err]) => {
+      throw err
+    })
+    const write = (data: string | Buffer) =>
+      new Promise<void>((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())))
+    await Promise.race([
+      (async () => {
+        await write(head)
+        for (const b of body) await write(b)
+        await write('GET /get HTTP/1.1\r\nHost: x\r\n\r\n')
+        while (!/HTTP\/1\.1 200 OK/.test(text)) await new Promise((r) => setTimeout(r, 10))
+      })(),
+      failed,
+    ])
+    socket.destroy()
+    return text
+  }
+
+  const TOO_LARGE = '{"error":"Request body is too large","status":413,"code":"BODY_TOO_LARGE"}'
+
+  it.each([
+    ['declared in Content-Length', 'content-length: 4194304\r\n', false],
+    ['sent chunked', 'transfer-encoding: chunked\r\n', true],
+  ])('%s: the 413 reaches a client still sending, the rest is discarded, the connection serves on', async (_name, framing, chunked) => {
+    const app = httpbinApp({ HTTP_MAX_BODY_BYTES: '1048576' })
+    apps.push(app)
+    const base = await listen(app)
+    const piece = Buffer.alloc(64 * 1024, 0x20)
+    const size = (64 * 1024).toString(16)
+    const body = Array.from({ length: 64 }, () =>
+      chunked ? Buffer.concat([Buffer.from(`${size}\r\n`), piece, Buffer.from('\r\n')]) : piece,
+    )
+    if (chunked) body.push(Buffer.from('0\r\n\r\n'))
+    const head = `POST /data/ HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n${framing}\r\n`
+    const text = await exchange(base, head, body)
+    expect(text).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/)
+    expect(text).not.toMatch(/^connection: close\r$/im)
+    expect(text).toContain(TOO_LARGE)
+    expect(text).toContain(`${TOO_LARGE}HTTP/1.1 200 OK\r\n`)
+    expect(text).toMatch(/"url": "http:\/\/x\/get"/)
   })
 })

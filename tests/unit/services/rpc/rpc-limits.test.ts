@@ -174,6 +174,42 @@ const defaultXmlLimits = {
   maxDecodedBytes: Number.MAX_SAFE_INTEGER,
 }
 
+describe('a request over RPC_MAX_REQUEST_BYTES', () => {
+  let svc: RpcService
+  beforeAll(async () => {
+    svc = await start({ RPC_MAX_REQUEST_BYTES: String(MiB) })
+  })
+  afterAll(() => svc?.close())
+
+  it.skipIf(!python)(
+    'xmlrpc.client, still sending its 32 MB call, reads the 413 and the connection serves on',
+    async () => {
+      const code = [
+        'import sys, http.client, xmlrpc.client',
+        "s = xmlrpc.client.ServerProxy(f'http://127.0.0.1:{sys.argv[1]}/RPC2')",
+        'try:',
+        "    s.echo('z' * 32000000)",
+        'except xmlrpc.client.ProtocolError as e:',
+        '    print(e.errcode, e.errmsg)',
+        "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]))",
+        "c.request('POST', '/jsonrpc', b'x' * 32000000)",
+        'r = c.getresponse()',
+        'print(r.status, r.read().decode())',
+        'c.request(\'POST\', \'/jsonrpc\', b\'{"jsonrpc":"2.0","method":"add","params":[2,3],"id":1}\')',
+        'print(c.getresponse().read().decode())',
+      ].join('\n')
+      const r = await run('python3', ['-c', code, String(svc.ports.http)], { timeout: 10_000 })
+      expect(r.stderr).toBe('')
+      expect(r.stdout.split('\n')).toEqual([
+        '413 Payload Too Large',
+        expect.stringMatching(/^413 \{"error":".*","status":413,"code":"BODY_TOO_LARGE"\}$/),
+        '{"jsonrpc":"2.0","result":5,"id":1}',
+        '',
+      ])
+    },
+  )
+})
+
 describe("the memory budget refuses what it cannot hold, in each protocol's form", () => {
   let svc: RpcService
   beforeAll(async () => {
