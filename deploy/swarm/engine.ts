@@ -12,6 +12,7 @@ import { pickSubnet } from './subnet.ts'
 export const CREATED_LABEL = 'netlab.swarm.created'
 export const GWBRIDGE_LABEL = 'netlab.swarm.created-gwbridge'
 const GWBRIDGE = 'docker_gwbridge'
+const INGRESS_ENDPOINT = 'gateway_ingress-sbox'
 /** Swarm's ingress and default pool, when netlab creates the swarm (subnet.ts: why 172.16/16). */
 const POOL = '172.16.0.0/16'
 const INGRESS = '172.16.0.0/24'
@@ -128,8 +129,14 @@ export async function leaveIfCreated(say: (line: string) => void): Promise<'left
     say(`swarm: kept, ${services.length} service(s) still run in it (${services.join(', ')})`)
     return 'kept'
   }
+  const ownGwbridge = labels[GWBRIDGE_LABEL] === 'true'
+  // The ingress sandbox's endpoint on docker_gwbridge is detached before leaving: Docker 20.10,
+  // deleting it during the leave while a task's container is still going away, can lose track
+  // of it (dockerd's log then says "endpoint with name gateway_ingress-sbox already exists"),
+  // and the bridge cannot be removed until dockerd restarts.
+  if (ownGwbridge) await dockerSucceeds(['network', 'disconnect', '--force', GWBRIDGE, INGRESS_ENDPOINT])
   await docker(['swarm', 'leave', '--force'])
-  if (labels[GWBRIDGE_LABEL] === 'true') await removeGwbridge()
+  if (ownGwbridge) await removeGwbridge()
   say('swarm: left the swarm `make swarm-up` created, and removed what it added')
   return 'left'
 }
@@ -141,5 +148,10 @@ async function removeGwbridge(): Promise<void> {
     if (await dockerSucceeds(['network', 'rm', GWBRIDGE])) return
     await new Promise((r) => setTimeout(r, 250))
   }
-  await docker(['network', 'rm', GWBRIDGE])
+  await docker(['network', 'rm', GWBRIDGE]).catch((err: unknown) => {
+    throw new Error(
+      `${GWBRIDGE} still has an endpoint after leaving the swarm; dockerd lets go of a lost one when it restarts, then \`docker network rm ${GWBRIDGE}\``,
+      { cause: err },
+    )
+  })
 }
