@@ -185,4 +185,25 @@ describe('a body over HTTP_MAX_BODY_BYTES', () => {
     expect(text).toContain(`${TOO_LARGE}HTTP/1.1 200 OK\r\n`)
     expect(text).toMatch(/"url": "http:\/\/x\/get"/)
   })
+
+  it('32 clients at once each sending 4 MiB past a 1 MiB limit: every one gets its 413 and its next answer, and the service answers after', async () => {
+    const app = httpbinApp({ HTTP_MAX_BODY_BYTES: '1048576' })
+    apps.push(app)
+    const base = await listen(app)
+    const piece = Buffer.alloc(64 * 1024, 0x20)
+    const size = (64 * 1024).toString(16)
+    const texts = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => {
+        const chunked = i % 2 === 1
+        const body = Array.from({ length: 64 }, () =>
+          chunked ? Buffer.concat([Buffer.from(`${size}\r\n`), piece, Buffer.from('\r\n')]) : piece,
+        )
+        if (chunked) body.push(Buffer.from('0\r\n\r\n'))
+        const framing = chunked ? 'transfer-encoding: chunked' : 'content-length: 4194304'
+        return exchange(base, `POST /data/ HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n`, body)
+      }),
+    )
+    for (const text of texts) expect(text).toContain(`${TOO_LARGE}HTTP/1.1 200 OK\r\n`)
+    expect((await fetch(`${base}/get`)).status).toBe(200)
+  })
 })
