@@ -59,7 +59,8 @@ export function pyString(s: string): string {
  * `json.dumps` does with its defaults (", " and ": " separators, ensure_ascii), in
  * JavaScript's property order (integer keys ascending, then insertion order; the same as
  * Python's insertion order for the experiment's document). It is written for that one
- * shape, and is fast on it: field names and values repeat, so their encodings are cached.
+ * shape, and is fast on it: field names and values repeat, so their encodings are cached,
+ * and an item of one field whose name and value are the previous item's reuses its encoding.
  */
 export function pythonDumps(doc: Readonly<Record<string, Readonly<Record<string, string>>>>): string {
   const cache = new Map<string, string>()
@@ -71,19 +72,35 @@ export function pythonDumps(doc: Readonly<Record<string, Readonly<Record<string,
     }
     return e
   }
+  // the last one-field item encoded: its field, its value and its encoding
+  let lastField: string | undefined
+  let lastValue: string | undefined
+  let lastItem = ''
   let out = '{'
   let sep = ''
   // for-in walks own keys in the same order as Object.keys (integer keys ascending, then
   // insertion order), without allocating a key array per item
   for (const key in doc) {
     const item = doc[key] as Readonly<Record<string, string>>
-    out += `${sep}${pyString(key)}: {`
-    let fieldSep = ''
-    for (const field in item) {
-      out += `${fieldSep}${cached(field)}: ${cached(item[field] as string)}`
-      fieldSep = ', '
+    let fields = 0
+    let field = ''
+    for (const f in item) {
+      if (++fields > 1) break
+      field = f
     }
-    out += '}'
+    const value = fields === 1 ? item[field] : undefined
+    if (fields !== 1 || field !== lastField || value !== lastValue) {
+      let encoded = '{'
+      let fieldSep = ''
+      for (const f in item) {
+        encoded += `${fieldSep}${cached(f)}: ${cached(item[f] as string)}`
+        fieldSep = ', '
+      }
+      lastItem = `${encoded}}`
+      lastField = fields === 1 ? field : undefined
+      lastValue = value
+    }
+    out += `${sep}${pyString(key)}: ${lastItem}`
     sep = ', '
   }
   return `${out}}`

@@ -46,6 +46,18 @@ describe('pythonDumps', () => {
     )
     expect(pythonDumps({})).toBe('{}')
   })
+
+  it('reuses an item encoding only for the same field and value', () => {
+    const doc = {
+      '0': { name: 'a' },
+      '1': { name: 'b' },
+      '2': { name: 'b' },
+      '3': { tag: 'b' },
+      '4': {},
+      '5': { tag: 'b', x: 'y' },
+    }
+    expect(pythonDumps(doc)).toBe(respaced(doc))
+  })
 })
 
 describe('pyString', () => {
