@@ -329,20 +329,39 @@ function httpSeries(proto: string, method: string, route: string): RequestSeries
 }
 
 /**
- * countCall counts a call when `result` settles: ok, or failed with the error's `code`
- * (or its name); returns `result` unchanged.
+ * countCall counts a call (begun at `started`, performance.now(), or now) when `result`
+ * settles: ok, or failed with the error's `code` (or its name); returns `result` unchanged.
  */
-export function countCall<T>(proto: string, method: string, result: Promise<T>): Promise<T> {
-  const started = performance.now()
+export function countCall<T>(
+  proto: string,
+  method: string,
+  result: Promise<T>,
+  started = performance.now(),
+): Promise<T> {
   result.then(
-    () => countRequest(proto, method, true, (performance.now() - started) / 1000),
-    (err: unknown) => {
-      const code = (err as { code?: unknown } | null)?.code
-      countError(
-        typeof code === 'string' || typeof code === 'number' ? code : ((err as Error)?.name ?? 'error'),
-      )
-      countRequest(proto, method, false, (performance.now() - started) / 1000)
-    },
+    () => countCallEnd(proto, method, started),
+    (err: unknown) => countCallEnd(proto, method, started, err),
   )
   return result
+}
+
+/**
+ * countCallEnd counts a call that began at `started` (performance.now()) and has ended: ok,
+ * or, given `err`, failed with its `code` (or its name). For a call that settled without a promise.
+ */
+export function countCallEnd(
+  proto: string,
+  method: string,
+  started: number,
+  ...failed: [err: unknown] | []
+): void {
+  const seconds = (performance.now() - started) / 1000
+  if (failed.length > 0) {
+    const err = failed[0]
+    const code = (err as { code?: unknown } | null)?.code
+    countError(
+      typeof code === 'string' || typeof code === 'number' ? code : ((err as Error)?.name ?? 'error'),
+    )
+  }
+  countRequest(proto, method, failed.length === 0, seconds)
 }

@@ -125,9 +125,11 @@ function fromPlain(v: unknown): RpcValue {
     for (let i = 0; i < v.length; i++) v[i] = fromPlain(v[i])
     return v as RpcValue[]
   }
-  const entries: [string, RpcValue][] = []
-  for (const key of Object.keys(v)) entries.push([key, fromPlain((v as Record<string, unknown>)[key])])
-  return struct(entries)
+  // a null-prototype struct, filled as struct() would (JSON.parse's own objects keep
+  // `__proto__` as a plain member, so copying them key by key is safe)
+  const out: Record<string, RpcValue> = Object.create(null)
+  for (const key of Object.keys(v)) out[key] = fromPlain((v as Record<string, unknown>)[key])
+  return out
 }
 
 const reviveWithSource: Reviver = (_key, value, context) => {

@@ -3,7 +3,7 @@
  * with Python's calling rules (positional parameters, keyword arguments by name, Python's
  * TypeError texts for a wrong call), and XML-RPC, JSON-RPC and mp-connection all call it.
  */
-import { countCall } from '../../../lib/metrics/index.ts'
+import { countCall, countCallEnd } from '../../../lib/metrics/index.ts'
 import { PyError, typeError } from '../../../protocols/py-error.ts'
 import { arityMessage } from '../../../protocols/python.ts'
 import type { RpcValue } from '../../../protocols/value.ts'
@@ -51,27 +51,43 @@ export class Registry {
    * is its TypeError (`get() missing 1 required positional argument: 'name'`).
    */
   invoke(name: string, args: readonly RpcValue[], kwargs?: ReadonlyMap<string, RpcValue>): Promise<RpcValue> {
-    return countCall('rpc', this.#methods.has(name) ? name : 'unknown', this.#invoke(name, args, kwargs))
+    try {
+      return Promise.resolve(this.call(name, args, kwargs))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
-  #invoke(
+  /**
+   * call is invoke without a promise for a method that answers at once: the value, or a
+   * promise when the method's body returns one; a wrong call or a method that fails at once
+   * throws. Counted in the metrics as invoke's calls are.
+   */
+  call(
     name: string,
     args: readonly RpcValue[],
     kwargs?: ReadonlyMap<string, RpcValue>,
-  ): Promise<RpcValue> {
+  ): RpcValue | Promise<RpcValue> {
     const spec = this.#methods.get(name)
-    if (!spec) return Promise.reject(unknownMethod(name))
+    const counted = spec ? name : 'unknown'
+    const started = performance.now()
+    let result: RpcValue | Promise<RpcValue>
     try {
+      if (!spec) throw unknownMethod(name)
       const positional = kwargs && kwargs.size > 0 ? bindKeywords(spec, args, kwargs) : args
       const problem = arityMessage(
         { name: spec.name, params: spec.params, defaults: spec.optional ?? 0 },
         positional.length,
       )
       if (problem) throw typeError(problem, 'bad_params')
-      return Promise.resolve(spec.call(positional))
+      result = spec.call(positional)
     } catch (err) {
-      return Promise.reject(err)
+      countCallEnd('rpc', counted, started, err)
+      throw err
     }
+    if (result instanceof Promise) return countCall('rpc', counted, result, started)
+    countCallEnd('rpc', counted, started)
+    return result
   }
 }
 

@@ -67,6 +67,7 @@ export function serveJsonRpcConnection(
   const writing = new Set<RequestHold>()
   let queuedBytes = 0 // lines waiting or in flight
   let waitingForRoom = false
+  let pumping = false
   let writeBlocked = false
   let draining = false
   let peerEnded = false
@@ -167,10 +168,25 @@ export function serveJsonRpcConnection(
     }
   }
 
-  /** pump starts waiting lines while there is room in flight, and pauses or resumes reading. */
+  /**
+   * pump starts waiting lines while there is room in flight, writes the replies that are
+   * ready, and pauses or resumes reading. A call answered at once is written after the loop,
+   * with every other reply ready by then, as one write; the loop, not recursion, takes the
+   * next lines, however many a chunk held.
+   */
   function pump(): void {
+    if (closed || pumping) return
+    pumping = true
+    try {
+      for (;;) {
+        while (waiting.length > 0 && slots.length < opts.maxInFlight) start(waiting.shift() as Waiting)
+        if (slots.length === 0 || !(slots[0] as Slot).done) break
+        writeReady()
+      }
+    } finally {
+      pumping = false
+    }
     if (closed) return
-    while (waiting.length > 0 && slots.length < opts.maxInFlight) start(waiting.shift() as Waiting)
     const idle = waiting.length === 0 && slots.length === 0 && stalled.length === 0
     if ((peerEnded || draining) && idle) {
       if (!ended) socket.end()
@@ -190,17 +206,19 @@ export function serveJsonRpcConnection(
       hold: new RequestHold(opts.budget),
     }
     slots.push(slot)
-    const reply = 'reply' in item ? Promise.resolve(item.reply) : handleJsonRpc(item.line, ctx, slot.hold)
+    const reply = 'reply' in item ? item.reply : handleJsonRpc(item.line, ctx, slot.hold)
+    if (!(reply instanceof Promise)) {
+      settle(slot, reply)
+      return
+    }
     reply
       .catch((err: unknown) => {
         log.error({ err }, 'request failed')
         return encodeError(null, INTERNAL_ERROR, 'Internal error')
       })
       .then((reply) => {
-        calls++
-        slot.reply = reply
-        slot.done = true
-        flush()
+        settle(slot, reply)
+        pump()
       })
       .catch((err: unknown) => {
         log.error({ err }, 'writing the reply failed')
@@ -208,8 +226,15 @@ export function serveJsonRpcConnection(
       })
   }
 
-  /** flush writes, in order, every reply whose turn has come, as one write. */
-  function flush(): void {
+  /** settle records a request's reply; pump writes it when its turn comes. */
+  function settle(slot: Slot, reply: string | undefined): void {
+    calls++
+    slot.reply = reply
+    slot.done = true
+  }
+
+  /** writeReady writes, in order, every reply whose turn has come, as one write. */
+  function writeReady(): void {
     const out: string[] = []
     const holds: RequestHold[] = []
     while (slots.length > 0 && (slots[0] as Slot).done) {
@@ -226,7 +251,7 @@ export function serveJsonRpcConnection(
       for (const hold of holds) writing.add(hold)
       // The reservations stay until the kernel has the bytes: a reader that stops reading
       // keeps them, and so pauses this connection and, past the budget, everyone's reading.
-      const ok = socket.write(`${out.join('\n')}\n`, () => {
+      const ok = socket.write(out.length === 1 ? `${out[0]}\n` : `${out.join('\n')}\n`, () => {
         for (const hold of holds) {
           hold.release()
           writing.delete(hold)
@@ -234,7 +259,6 @@ export function serveJsonRpcConnection(
       })
       if (!ok) writeBlocked = true
     } else for (const hold of holds) hold.release()
-    pump()
   }
 
   return {

@@ -64,12 +64,15 @@ const RESULT_ENVELOPE_BYTES = '{"jsonrpc":"2.0","result":,"id":}'.length
 /** Outcome is what one call came to, before it is encoded. */
 type Outcome = { readonly value: RpcValue } | { readonly error: string }
 
-async function invoke(entry: Exclude<JsonRpcEntry, { kind: 'invalid' }>, ctx: JsonRpcContext) {
+/** Maybe is a value now, or a promise of it: a method that answers at once costs no promise. */
+type Maybe<T> = T | Promise<T>
+
+function call(entry: Exclude<JsonRpcEntry, { kind: 'invalid' }>, ctx: JsonRpcContext): Maybe<RpcValue> {
   const positional = Array.isArray(entry.params) ? (entry.params as readonly RpcValue[]) : []
   const kwargs = Array.isArray(entry.params)
     ? undefined
     : new Map(Object.entries(entry.params as Readonly<Record<string, RpcValue>>))
-  return ctx.registry.invoke(entry.method, positional, kwargs)
+  return ctx.registry.call(entry.method, positional, kwargs)
 }
 
 function pyErrorReply(id: JsonRpcId, err: PyError): string {
@@ -104,31 +107,54 @@ export function limitReply(id: JsonRpcId, err: RpcLimitError): string {
   )
 }
 
-/** run calls one entry; never throws. */
-async function run(entry: JsonRpcEntry, ctx: JsonRpcContext): Promise<Outcome | undefined> {
-  if (entry.kind === 'invalid')
-    return { error: encodeError(entry.id, entry.error.code, entry.error.message, entry.error.data) }
+type Call = Exclude<JsonRpcEntry, { kind: 'invalid' }>
+
+const succeeded = (entry: Call, value: RpcValue): Outcome | undefined =>
+  entry.kind === 'call' ? { value } : undefined
+
+function failed(entry: Call, ctx: JsonRpcContext, err: unknown): Outcome | undefined {
   const id = entry.kind === 'call' ? entry.id : null
-  try {
-    const value = await invoke(entry, ctx)
-    return entry.kind === 'call' ? { value } : undefined
-  } catch (err) {
-    if (!(err instanceof PyError)) {
-      ctx.log.error({ err, method: entry.method }, 'method failed')
-      return entry.kind === 'call' ? { error: encodeError(id, INTERNAL_ERROR, 'Internal error') } : undefined
-    }
-    ctx.log.info({ code: err.code, method: entry.method, transport: 'jsonrpc' }, 'call raised')
-    return entry.kind === 'call' ? { error: pyErrorReply(id, err) } : undefined
+  if (!(err instanceof PyError)) {
+    ctx.log.error({ err, method: entry.method }, 'method failed')
+    return entry.kind === 'call' ? { error: encodeError(id, INTERNAL_ERROR, 'Internal error') } : undefined
   }
+  ctx.log.info({ code: err.code, method: entry.method, transport: 'jsonrpc' }, 'call raised')
+  return entry.kind === 'call' ? { error: pyErrorReply(id, err) } : undefined
 }
 
-/** answer runs one entry and encodes its response through the meter; never throws. */
-async function answer(
+/** run calls one entry; never throws (nor rejects). */
+function run(entry: JsonRpcEntry, ctx: JsonRpcContext): Maybe<Outcome | undefined> {
+  if (entry.kind === 'invalid')
+    return { error: encodeError(entry.id, entry.error.code, entry.error.message, entry.error.data) }
+  let value: Maybe<RpcValue>
+  try {
+    value = call(entry, ctx)
+  } catch (err) {
+    return failed(entry, ctx, err)
+  }
+  if (value instanceof Promise)
+    return value.then(
+      (v) => succeeded(entry, v),
+      (err: unknown) => failed(entry, ctx, err),
+    )
+  return succeeded(entry, value)
+}
+
+/** answer runs one entry and encodes its response through the meter; never throws (nor rejects). */
+function answer(entry: JsonRpcEntry, ctx: JsonRpcContext, meter: ReplyMeter): Maybe<string | undefined> {
+  const outcome = run(entry, ctx)
+  return outcome instanceof Promise
+    ? outcome.then((o) => encode(entry, o, ctx, meter))
+    : encode(entry, outcome, ctx, meter)
+}
+
+/** encode is an outcome's response, measured and admitted by the meter; never throws. */
+function encode(
   entry: JsonRpcEntry,
+  outcome: Outcome | undefined,
   ctx: JsonRpcContext,
   meter: ReplyMeter,
-): Promise<string | undefined> {
-  const outcome = await run(entry, ctx)
+): string | undefined {
   if (outcome === undefined) return undefined
   const id = entry.kind === 'notification' ? null : entry.id
   let text: string
@@ -155,13 +181,11 @@ async function answer(
  * handleJsonRpc answers one request body (a single request or a batch); undefined when
  * nothing is to be sent back (notifications only). With `hold` (the request's memory-budget
  * reservation, released by the transport once the reply is written), decoded values and
- * the reply are charged to it before they are built. Never throws.
+ * the reply are charged to it before they are built. The answer comes at once when the
+ * body is one call to a method that answers at once (or an error), else as a promise.
+ * Never throws, and the promise never rejects.
  */
-export async function handleJsonRpc(
-  text: string,
-  ctx: JsonRpcContext,
-  hold?: Grower,
-): Promise<string | undefined> {
+export function handleJsonRpc(text: string, ctx: JsonRpcContext, hold?: Grower): Maybe<string | undefined> {
   const parsed = parseJsonRpc(text, ctx.limits, hold)
   const meter = new ReplyMeter(ctx.maxReplyBytes, hold)
   switch (parsed.kind) {
@@ -171,25 +195,38 @@ export async function handleJsonRpc(
       else ctx.log.info({ code: parsed.error.code, transport: 'jsonrpc' }, 'bad request')
       return parsed.response
     case 'single': {
-      const reply = await answer(parsed.entry, ctx, meter)
+      const reply = answer(parsed.entry, ctx, meter)
+      if (reply instanceof Promise)
+        return reply.then((r) => {
+          meter.logRefusals(ctx.log, 'jsonrpc')
+          return r
+        })
       meter.logRefusals(ctx.log, 'jsonrpc')
       return reply
     }
-    case 'batch': {
-      // Calls in a batch run concurrently, as the spec allows, a window at a time; replies keep
-      // the batch order.
-      const entries = parsed.entries
-      const replies: (string | undefined)[] = new Array(entries.length)
-      let next = 0
-      const worker = async () => {
-        while (next < entries.length) {
-          const i = next++
-          replies[i] = await answer(entries[i] as JsonRpcEntry, ctx, meter)
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(BATCH_WINDOW, entries.length) }, worker))
-      meter.logRefusals(ctx.log, 'jsonrpc')
-      return encodeBatch(replies.filter((r) => r !== undefined))
+    case 'batch':
+      return answerBatch(parsed.entries, ctx, meter)
+  }
+}
+
+/**
+ * answerBatch runs a batch's calls concurrently, as the spec allows, a window at a time;
+ * replies keep the batch order.
+ */
+async function answerBatch(
+  entries: readonly JsonRpcEntry[],
+  ctx: JsonRpcContext,
+  meter: ReplyMeter,
+): Promise<string | undefined> {
+  const replies: (string | undefined)[] = new Array(entries.length)
+  let next = 0
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++
+      replies[i] = await answer(entries[i] as JsonRpcEntry, ctx, meter)
     }
   }
+  await Promise.all(Array.from({ length: Math.min(BATCH_WINDOW, entries.length) }, worker))
+  meter.logRefusals(ctx.log, 'jsonrpc')
+  return encodeBatch(replies.filter((r) => r !== undefined))
 }

@@ -120,6 +120,29 @@ describe('JSON-RPC over TCP: bounded work per connection', () => {
     await until(() => budget.usedBytes === 0, 'the budget to be given back')
   })
 
+  it('answers 30 000 pipelined calls in one write in order, those answered at once and those later alike', async () => {
+    const { registry, gate } = testRegistry()
+    const budget = MemoryBudget.create(64 << 20)
+    const { port } = await serve(registry, { maxInFlight: 16, budget })
+    const client = await connectClient(port)
+    const n = 30_000
+    // every 1000th call waits for its release; the rest answer at once
+    const lines = Array.from({ length: n }, (_, i) =>
+      i % 1000 === 999 ? call('wait', [i], i) : call('add', [i, 1], i),
+    )
+    client.write(lines.join(''))
+    const releaser = setInterval(() => {
+      for (const release of gate.release.splice(0)) release()
+    }, 5)
+    const replies = await client.readLines(n, 20_000).finally(() => clearInterval(releaser))
+    const want = Array.from(
+      { length: n },
+      (_, i) => `{"jsonrpc":"2.0","result":${i % 1000 === 999 ? i : i + 1},"id":${i}}\n`,
+    )
+    expect(replies).toBe(want.join(''))
+    await until(() => budget.usedBytes === 0, 'the budget to be given back')
+  })
+
   it('answers a request that fails unexpectedly with -32603 and keeps the connection', async () => {
     const { registry } = testRegistry()
     const { port } = await serve(registry, { maxInFlight: 4, budget: MemoryBudget.create(16 << 20) })
