@@ -8,6 +8,13 @@
  * take yet waits in libuv's send queue, and is counted in the memory budget
  * (UDP_MEMORY_BUDGET_BYTES) until it is sent. Over the budget the datagram is dropped and
  * counted (`dropped.overBudget`), so a flood never becomes an unbounded send queue.
+ *
+ * Most replies never wait: with the socket's send queue empty, libuv hands a reply to the
+ * kernel at once, and waiting for a send callback would cost a tick and a closure per
+ * datagram (about 0.7 µs, measured). Such a reply is sent without one and counted as sent;
+ * if the kernel's buffer happens to be full it becomes the one reply queued on that socket,
+ * which the socket's standing reservation (one largest reply) covers. A reply sent while
+ * others wait is reserved from the budget and released by its send callback.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 import { once } from 'node:events'
@@ -37,6 +44,8 @@ export interface UdpWorkerInit {
 
 /** What one queued reply costs beyond its bytes (the send request libuv keeps). */
 const SEND_OVERHEAD_BYTES = 256
+/** IPv4 and UDP headers: the reply-size rule (handlers.ts) counts them. */
+const UDP_IP_HEADER_BYTES = 28
 
 /** A rate-limited source is logged at most once per this interval. */
 const RATE_WARN_INTERVAL_MS = 10_000
@@ -60,7 +69,6 @@ class UdpWorker {
   readonly #sockets: Socket[] = []
   readonly #warned = new Map<string, number>()
   readonly #budget: MemoryBudget
-  #inFlight = 0
   #sent = 0
 
   constructor(init: UdpWorkerInit) {
@@ -93,7 +101,14 @@ class UdpWorker {
       socket.bind(this.#init.ports[proto], this.#init.config.host)
       await once(socket, 'listening')
       this.#sockets.push(socket)
+      // the one reply that may wait in the socket's queue without a reservation of its own
+      this.#budget.reserveAnyway(this.#standingBytes)
     }
+  }
+
+  /** A socket's standing reservation: its largest reply (twice the largest request, headers counted) and its send request. */
+  get #standingBytes(): number {
+    return 2 * (this.#init.config.maxDatagramBytes + UDP_IP_HEADER_BYTES) + SEND_OVERHEAD_BYTES
   }
 
   #onMessage(proto: UdpProto, socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
@@ -104,31 +119,46 @@ class UdpWorker {
       this.#drop(proto, reply, rinfo, msg.length)
       return
     }
-    const held = reply.length + SEND_OVERHEAD_BYTES
-    if (!this.#budget.tryReserve(held)) {
-      this.#drop(proto, 'overBudget', rinfo, msg.length)
-      return
-    }
-    this.#inFlight++
-    socket.send(reply, rinfo.port, rinfo.address, (err) => {
-      this.#inFlight--
-      this.#budget.release(held)
-      if (err) {
-        this.#counters.add('dropped.sendFailed')
-        countUdpDrop('sendFailed')
-        this.#log.warn({ err, proto, remote: `${rinfo.address}:${rinfo.port}` }, 'reply not sent')
-      } else {
-        this.#sent++
-        this.#counters.add(REPLIED[proto])
-        countDatagram(proto, msg.length, reply.length, receivedMs)
-      }
-    })
+    if (socket.getSendQueueCount() === 0) {
+      socket.send(reply, rinfo.port, rinfo.address)
+      this.#replied(proto, msg.length, reply.length, receivedMs)
+    } else this.#sendQueued(proto, socket, msg, reply, rinfo, receivedMs)
     // the level first: the line's fields are built only when it is written (hot path)
     if (this.#log.isLevelEnabled('debug'))
       this.#log.debug(
         { proto, remote: `${rinfo.address}:${rinfo.port}`, bytesIn: msg.length, bytesOut: reply.length },
         'datagram',
       )
+  }
+
+  #replied(proto: UdpProto, bytesIn: number, bytesOut: number, receivedMs: number): void {
+    this.#sent++
+    this.#counters.add(REPLIED[proto])
+    countDatagram(proto, bytesIn, bytesOut, receivedMs)
+  }
+
+  /** #sendQueued sends a reply behind others in the socket's queue: reserved until its callback. */
+  #sendQueued(
+    proto: UdpProto,
+    socket: Socket,
+    msg: Buffer,
+    reply: Buffer,
+    rinfo: RemoteInfo,
+    receivedMs: number,
+  ): void {
+    const held = reply.length + SEND_OVERHEAD_BYTES
+    if (!this.#budget.tryReserve(held)) {
+      this.#drop(proto, 'overBudget', rinfo, msg.length)
+      return
+    }
+    socket.send(reply, rinfo.port, rinfo.address, (err) => {
+      this.#budget.release(held)
+      if (err) {
+        this.#counters.add('dropped.sendFailed')
+        countUdpDrop('sendFailed')
+        this.#log.warn({ err, proto, remote: `${rinfo.address}:${rinfo.port}` }, 'reply not sent')
+      } else this.#replied(proto, msg.length, reply.length, receivedMs)
+    })
   }
 
   /** #answer is the pipeline: size check, then rate limit, then the port's handler. */
@@ -166,9 +196,11 @@ class UdpWorker {
   async drain(): Promise<CloseSummary> {
     for (const s of this.#sockets) s.removeAllListeners('message')
     const deadline = Date.now() + this.#init.config.shutdownGraceMs
-    while (this.#inFlight > 0 && Date.now() < deadline) await sleep(10)
-    const unsent = this.#inFlight
+    const waiting = () => this.#sockets.reduce((n, s) => n + s.getSendQueueCount(), 0)
+    while (waiting() > 0 && Date.now() < deadline) await sleep(10)
+    const unsent = waiting()
     await Promise.all(this.#sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+    this.#budget.release(this.#sockets.length * this.#standingBytes)
     return { drained: this.#sent, destroyed: unsent }
   }
 }
