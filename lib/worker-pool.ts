@@ -17,7 +17,7 @@ import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads'
 import { LabError } from './errors.ts'
-import { createGarbageCollector, gcThresholdBytes, workerResourceLimits } from './heap.ts'
+import { createGarbageCollector, gcRssFloorBytes, gcThresholdBytes, workerResourceLimits } from './heap.ts'
 import type { Logger } from './log.ts'
 import { MemoryBudget } from './memory-budget.ts'
 import { trackBudget } from './metrics/index.ts'
@@ -226,7 +226,7 @@ export function attachWorkerBudget(buffer: SharedArrayBuffer, worker: number): M
   const { limitBytes } = MemoryBudget.attach(buffer)
   return MemoryBudget.attach(buffer, {
     thread: worker,
-    onRelease: createGarbageCollector(gcThresholdBytes(limitBytes)),
+    onRelease: createGarbageCollector(gcThresholdBytes(limitBytes), gcRssFloorBytes(limitBytes)),
   })
 }
 

@@ -1,0 +1,55 @@
+/**
+ * The collections a pool worker forces after large releases of its budget (lib/heap.ts): at
+ * most one per threshold of released bytes, and only while the process's resident memory is
+ * past the floor; below it V8's own collections are left to do the work.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { createGarbageCollector, gcRssFloorBytes, WORKER_BASELINE_BYTES } from '../../../lib/heap.ts'
+
+const MiB = 1024 * 1024
+
+function collector(rssBytes: { value: number }) {
+  const calls: unknown[] = []
+  const onRelease = createGarbageCollector(100, 1000, {
+    rss: () => rssBytes.value,
+    gc: (options) => calls.push(options),
+  })
+  return { onRelease, calls }
+}
+
+describe('createGarbageCollector', () => {
+  it('forces nothing while resident memory is at or under the floor, however much is released', async () => {
+    const rss = { value: 1000 }
+    const { onRelease, calls } = collector(rss)
+    for (let i = 0; i < 50; i++) onRelease(60)
+    await nextTurn()
+    expect(calls).toEqual([])
+  })
+
+  it('forces one major collection per threshold released once resident memory is past the floor', async () => {
+    const rss = { value: 1001 }
+    const { onRelease, calls } = collector(rss)
+    onRelease(60)
+    await nextTurn()
+    expect(calls).toEqual([])
+    onRelease(60) // 120 ≥ 100: one collection, on the next turn
+    onRelease(99) // counting again from 0: under the threshold
+    expect(calls).toEqual([])
+    await nextTurn()
+    expect(calls).toEqual([{ type: 'major', execution: 'async' }])
+    rss.value = 500 // the memory came back: the next threshold passes without one
+    onRelease(1) // 99 + 1
+    await nextTurn()
+    expect(calls).toHaveLength(1)
+    rss.value = 2000
+    onRelease(100)
+    await nextTurn()
+    expect(calls).toHaveLength(2)
+  })
+
+  it('puts the floor at the budget plus one thread of baseline: half the container with the default budget', () => {
+    expect(gcRssFloorBytes(192 * MiB)).toBe(192 * MiB + WORKER_BASELINE_BYTES)
+    expect(gcRssFloorBytes(192 * MiB)).toBe((512 * MiB) / 2)
+  })
+})
