@@ -29,6 +29,8 @@ import type { Drainable } from './drainable.ts'
 import { handleJsonRpc, type JsonRpcContext } from './jsonrpc.ts'
 import { RequestHold } from './request-hold.ts'
 
+const EMPTY = Buffer.alloc(0)
+
 export interface JsonRpcTcpOptions {
   readonly maxLineBytes: number
   /** RPC_JSONRPC_MAX_IN_FLIGHT */
@@ -248,16 +250,26 @@ export function serveJsonRpcConnection(
       }
     }
     if (out.length > 0 && !closed && socket.writable) {
-      for (const hold of holds) writing.add(hold)
       // The reservations stay until the kernel has the bytes: a reader that stops reading
       // keeps them, and so pauses this connection and, past the budget, everyone's reading.
-      const ok = socket.write(out.length === 1 ? `${out[0]}\n` : `${out.join('\n')}\n`, () => {
+      // With nothing queued before, the kernel usually takes the bytes within write(), and
+      // they are released at once; else when a write queued behind them completes (writes
+      // complete in order).
+      const text = out.length === 1 ? `${out[0]}\n` : `${out.join('\n')}\n`
+      const queuedBefore = socket.writableLength > 0
+      const ok = socket.write(text)
+      if (!ok) writeBlocked = true
+      if (!queuedBefore && socket.writableLength === 0) {
+        for (const hold of holds) hold.release()
+        return
+      }
+      for (const hold of holds) writing.add(hold)
+      socket.write(EMPTY, () => {
         for (const hold of holds) {
           hold.release()
           writing.delete(hold)
         }
       })
-      if (!ok) writeBlocked = true
     } else for (const hold of holds) hold.release()
   }
 
