@@ -10,18 +10,13 @@ import { connect } from 'node:net'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { jsonDepth, scanJson } from '../../../../services/http/body.ts'
-import { JsonScanner } from '../../../../services/http/json-scan.ts'
+import type { JsonScanner } from '../../../../services/http/json-scan.ts'
 import { httpbinApp, listen } from '../../../support/httpbin-app.ts'
+import { scanInPieces } from '../../../support/json-scan-pieces.ts'
 
-function scanInPieces(text: Buffer, cuts: readonly number[]): JsonScanner {
-  const scanner = new JsonScanner()
-  let from = 0
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    scanner.push(text.subarray(from, cut))
-    from = cut
-  }
-  scanner.push(text.subarray(from))
-  scanner.end()
+/** scanWhole is scanInPieces, checked to have seen every byte */
+function scanWhole(text: Buffer, cuts: readonly number[]): JsonScanner {
+  const scanner = scanInPieces(text, cuts)
   expect(scanner.bytes).toBe(text.length)
   return scanner
 }
@@ -50,7 +45,7 @@ describe('JsonScanner (depth)', () => {
   ])('%s is %i deep, whole or cut anywhere', (text, depth) => {
     const bytes = Buffer.from(text)
     expect(jsonDepth(bytes)).toBe(depth)
-    for (let cut = 0; cut <= bytes.length; cut++) expect(scanInPieces(bytes, [cut]).max).toBe(depth)
+    for (let cut = 0; cut <= bytes.length; cut++) expect(scanWhole(bytes, [cut]).max).toBe(depth)
   })
 
   it('counts what JSON.parse will build: containers, values, members, boxed numbers', () => {
@@ -76,7 +71,7 @@ describe('JsonScanner (depth)', () => {
       fc.property(fc.json({ depthSize: 'medium' }), fc.array(fc.nat(), { maxLength: 8 }), (text, rawCuts) => {
         const bytes = Buffer.from(text)
         const cuts = rawCuts.map((c) => c % (bytes.length + 1))
-        expect(figures(scanInPieces(bytes, cuts))).toEqual(figures(scanJson(bytes)))
+        expect(figures(scanWhole(bytes, cuts))).toEqual(figures(scanJson(bytes)))
       }),
       { numRuns: 300 },
     )

@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { JsonScanner } from '../../../../services/http/json-scan.ts'
+import type { JsonScanner } from '../../../../services/http/json-scan.ts'
+import { scanInPieces } from '../../../support/json-scan-pieces.ts'
 
 /** every figure a scan gives, in a fixed order */
 type Figures = [
@@ -39,17 +40,7 @@ const figures = (s: JsonScanner): Figures => [
 ]
 
 /** scan pushes `text` cut at `cuts` (any order, repeats make empty chunks) and ends the scan */
-function scan(text: Uint8Array, cuts: readonly number[] = []): Figures {
-  const scanner = new JsonScanner()
-  let from = 0
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    scanner.push(text.subarray(from, cut))
-    from = cut
-  }
-  scanner.push(text.subarray(from))
-  scanner.end()
-  return figures(scanner)
-}
+const scan = (text: Uint8Array, cuts: readonly number[] = []): Figures => figures(scanInPieces(text, cuts))
 
 const everyByte = (text: Uint8Array) => Array.from({ length: text.length + 1 }, (_, i) => i)
 
