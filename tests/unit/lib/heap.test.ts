@@ -1,11 +1,17 @@
 /**
- * The collections a pool worker forces after large releases of its budget (lib/heap.ts): at
- * most one per threshold of released bytes, and only while the process's resident memory is
- * past the floor; below it V8's own collections are left to do the work.
+ * A pool worker's heap limits, and the collections it forces after large releases of its
+ * budget (lib/heap.ts): at most one per threshold of released bytes, and only while the
+ * process's resident memory is past the floor; below it V8's own collections do the work.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createGarbageCollector, gcRssFloorBytes, WORKER_BASELINE_BYTES } from '../../../lib/heap.ts'
+import {
+  createGarbageCollector,
+  gcRssFloorBytes,
+  WORKER_BASELINE_BYTES,
+  WORKER_YOUNG_GENERATION_MB,
+  workerResourceLimits,
+} from '../../../lib/heap.ts'
 
 const MiB = 1024 * 1024
 
@@ -51,5 +57,15 @@ describe('createGarbageCollector', () => {
   it('puts the floor at the budget plus one thread of baseline: half the container with the default budget', () => {
     expect(gcRssFloorBytes(192 * MiB)).toBe(192 * MiB + WORKER_BASELINE_BYTES)
     expect(gcRssFloorBytes(192 * MiB)).toBe((512 * MiB) / 2)
+  })
+})
+
+describe('workerResourceLimits', () => {
+  it('sizes a worker heap from the budget, with a young generation inside its baseline', () => {
+    expect(workerResourceLimits(192 * MiB)).toEqual({
+      maxOldGenerationSizeMb: 192 + WORKER_BASELINE_BYTES / MiB,
+      maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+    })
+    expect(WORKER_YOUNG_GENERATION_MB * MiB).toBeLessThan(WORKER_BASELINE_BYTES)
   })
 })
