@@ -12,7 +12,8 @@ import { pickSubnet } from './subnet.ts'
 export const CREATED_LABEL = 'netlab.swarm.created'
 export const GWBRIDGE_LABEL = 'netlab.swarm.created-gwbridge'
 const GWBRIDGE = 'docker_gwbridge'
-const INGRESS_ENDPOINT = 'gateway_ingress-sbox'
+const INGRESS_ENDPOINT = 'ingress-sbox'
+const INGRESS_NETWORK = 'ingress'
 /** Swarm's ingress and default pool, when netlab creates the swarm (subnet.ts: why 172.16/16). */
 const POOL = '172.16.0.0/16'
 const INGRESS = '172.16.0.0/24'
@@ -130,15 +131,31 @@ export async function leaveIfCreated(say: (line: string) => void): Promise<'left
     return 'kept'
   }
   const ownGwbridge = labels[GWBRIDGE_LABEL] === 'true'
-  // The ingress sandbox's endpoint on docker_gwbridge is detached before leaving: Docker 20.10,
-  // deleting it during the leave while a task's container is still going away, can lose track
-  // of it (dockerd's log then says "endpoint with name gateway_ingress-sbox already exists"),
-  // and the bridge cannot be removed until dockerd restarts.
-  if (ownGwbridge) await dockerSucceeds(['network', 'disconnect', '--force', GWBRIDGE, INGRESS_ENDPOINT])
+  await removeIngress()
   await docker(['swarm', 'leave', '--force'])
   if (ownGwbridge) await removeGwbridge()
   say('swarm: left the swarm `make swarm-up` created, and removed what it added')
   return 'left'
+}
+
+/**
+ * removeIngress removes the swarm's ingress network before the swarm is left, so that its
+ * sandbox leaves docker_gwbridge whole, and waits for its endpoint there to go. Docker 20.10
+ * loses that endpoint both when the leave deletes it and when it alone is disconnected (the
+ * sandbox, still on ingress, then makes a gateway endpoint of the same name again: dockerd's
+ * log says "endpoint with name gateway_ingress-sbox already exists"), and the bridge cannot be
+ * removed until dockerd restarts. The CLI asks before removing ingress: the answer is given.
+ */
+async function removeIngress(): Promise<void> {
+  if (!(await dockerSucceeds(['network', 'inspect', INGRESS_NETWORK]))) return
+  await docker(['network', 'rm', INGRESS_NETWORK], { input: 'y\n' })
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const attached = await docker(['network', 'inspect', GWBRIDGE, '--format', '{{json .Containers}}']).catch(
+      () => '{}',
+    )
+    if (!attached.includes(INGRESS_ENDPOINT)) return
+    await new Promise((r) => setTimeout(r, 250))
+  }
 }
 
 /** removeGwbridge removes docker_gwbridge once no container is attached to it (a few seconds at most). */
