@@ -23,10 +23,8 @@ import type { Socket } from 'node:net'
 import type { Logger } from '../../lib/log.ts'
 import { Hold, type MemoryBudget } from '../../lib/memory-budget.ts'
 import type { Lease, Tracked } from '../../lib/net/connections.ts'
+import { whenFlushed } from '../../lib/net/flushed.ts'
 import { errLine, TcpErrorCode } from './errors.ts'
-
-/** queued behind a write the kernel did not take at once: its callback marks that write done */
-const EMPTY = Buffer.alloc(0)
 
 /** What a read may bring at once (Node reads up to 64 KiB): the room a paused reader waits for. */
 export const READ_BYTES = 64 * 1024
@@ -142,13 +140,12 @@ export class Conn implements Tracked {
     let ok: boolean
     if (socket.writableLength === 0) {
       // Nothing queued: the kernel usually takes the bytes within write() and nothing is held,
-      // so only what stays queued is counted, released when an empty write queued behind it
-      // completes (writes complete in order).
+      // so only what stays queued is counted, until it has gone (lib/net/flushed.ts).
       ok = socket.write(data)
       const left = socket.writableLength
       if (left > 0) {
         this.#out.growAnyway(left)
-        socket.write(EMPTY, () => this.#out.shrink(left))
+        whenFlushed(socket, () => this.#out.shrink(left))
       }
     } else {
       const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length

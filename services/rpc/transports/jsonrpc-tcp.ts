@@ -23,13 +23,12 @@
 import type { Socket } from 'node:net'
 import type { Logger } from '../../../lib/log.ts'
 import type { MemoryBudget } from '../../../lib/memory-budget.ts'
+import { whenFlushed } from '../../../lib/net/flushed.ts'
 import { encodeError, INTERNAL_ERROR, INVALID_REQUEST } from '../../../protocols/jsonrpc/codec.ts'
 import { LineSplitter } from '../../../protocols/line-splitter.ts'
 import type { Drainable } from './drainable.ts'
 import { handleJsonRpc, type JsonRpcContext } from './jsonrpc.ts'
 import { RequestHold } from './request-hold.ts'
-
-const EMPTY = Buffer.alloc(0)
 
 export interface JsonRpcTcpOptions {
   readonly maxLineBytes: number
@@ -252,19 +251,9 @@ export function serveJsonRpcConnection(
     if (out.length > 0 && !closed && socket.writable) {
       // The reservations stay until the kernel has the bytes: a reader that stops reading
       // keeps them, and so pauses this connection and, past the budget, everyone's reading.
-      // With nothing queued before, the kernel usually takes the bytes within write(), and
-      // they are released at once; else when a write queued behind them completes (writes
-      // complete in order).
-      const text = out.length === 1 ? `${out[0]}\n` : `${out.join('\n')}\n`
-      const queuedBefore = socket.writableLength > 0
-      const ok = socket.write(text)
-      if (!ok) writeBlocked = true
-      if (!queuedBefore && socket.writableLength === 0) {
-        for (const hold of holds) hold.release()
-        return
-      }
+      if (!socket.write(out.length === 1 ? `${out[0]}\n` : `${out.join('\n')}\n`)) writeBlocked = true
       for (const hold of holds) writing.add(hold)
-      socket.write(EMPTY, () => {
+      whenFlushed(socket, () => {
         for (const hold of holds) {
           hold.release()
           writing.delete(hold)
