@@ -2,6 +2,7 @@
  * httpbin's request echo (/get /post /put /patch /delete /anything /headers /ip /user-agent):
  * seed 004's snippets as the Python clients send them, the body forms, and the limits.
  */
+import { type AddressInfo, connect } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect } from '../../../../services/http/body.ts'
@@ -79,6 +80,34 @@ describe('the echo routes (inject)', () => {
         '',
       ].join('\n'),
     )
+  })
+
+  it('shows every header name Title-Case, those that look like object keys included', async () => {
+    // over a socket: inject's header object would lose `__proto__` before the app saw it
+    const server = httpbinApp({})
+    await server.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const sock = connect((server.server.address() as AddressInfo).port, '127.0.0.1')
+      sock.end(
+        'GET /headers HTTP/1.1\r\nHost: h\r\n__proto__: p\r\nconstructor: c\r\ntostring: t\r\n' +
+          'x-b3-id: 1\r\n123: n\r\nConnection: close\r\n\r\n',
+      )
+      const reply = Buffer.concat(await sock.toArray()).toString()
+      expect(reply.startsWith('HTTP/1.1 200 OK')).toBe(true)
+      const headers = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).headers
+      expect(Object.getPrototypeOf(headers)).toBe(Object.prototype)
+      expect(Object.entries(headers)).toEqual([
+        ['123', 'n'],
+        ['Connection', 'close'],
+        ['Constructor', 'c'],
+        ['Host', 'h'],
+        ['Tostring', 't'],
+        ['X-B3-Id', '1'],
+        ['__Proto__', 'p'],
+      ])
+    } finally {
+      await server.close()
+    }
   })
 
   it("echoes seed 004's urllib POST form with custom headers (User-agent, Spam)", async () => {
