@@ -30,6 +30,7 @@ import { CpuMeter, cpuPerExchange } from './cpu.ts'
 import { parseEvent } from './events.ts'
 import { describeMachine } from './machine.ts'
 import { measureNetworkLimit } from './netlimit.ts'
+import { cpuRange, type Pinning, pinContainers, planPinning } from './pinning.ts'
 import { renderHtml } from './report/html.ts'
 import { type BenchResult, benchResultSchema, type Measurement } from './result.ts'
 import { HOSTS } from './suite.ts'
@@ -61,13 +62,15 @@ const DEFAULT_SECONDS = 3
 /** A per-source UDP rate limit at least this high does not cap the bench's load. */
 const UDP_UNLIMITED_PPS = 200_000
 
-const USAGE = `usage: node bench/main.ts [--project netlab] [--seconds ${DEFAULT_SECONDS}] [--only tcp,udp,http,rpc] [--smoke] [--json] [--out bench-results]`
+const USAGE = `usage: node bench/main.ts [--project netlab] [--seconds ${DEFAULT_SECONDS}] [--only tcp,udp,http,rpc] [--smoke] [--no-pin] [--json] [--out bench-results]`
 
 interface Options {
   readonly project: string
   readonly seconds: number
   readonly only: readonly string[]
   readonly smoke: boolean
+  /** the generator and the servers on separate CPUs (bench/pinning.ts) */
+  readonly pin: boolean
   readonly json: boolean
   readonly out: string
 }
@@ -76,11 +79,13 @@ interface Options {
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options | undefined {
   const { values } = parseArgs({
     args: [...argv],
+    allowNegative: true,
     options: {
       project: { type: 'string', default: env.COMPOSE_PROJECT_NAME || 'netlab' },
       seconds: { type: 'string', default: env.BENCH_SECONDS || String(DEFAULT_SECONDS) },
       only: { type: 'string', default: GROUPS.join(',') },
       smoke: { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: true },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: join(ROOT, 'bench-results') },
       help: { type: 'boolean', default: false },
@@ -110,6 +115,7 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options 
     seconds,
     only,
     smoke: values.smoke,
+    pin: values.pin,
     json: values.json,
     out: resolve(values.out),
   }
@@ -174,11 +180,15 @@ class Progress {
 async function run(opts: Options): Promise<number> {
   const startedAt = new Date()
   // baseline-pyrpc and the load generator share this run's key, never the seeds' public one
-  // httpbin's gunicorn runs one process per core, as netlab's services default to a thread per core
   const cores = availableParallelism()
+  const pinning = opts.pin ? planPinning(cores) : undefined
+  // httpbin's gunicorn runs one process per core the servers have, as netlab's services
+  // default to a thread per core
+  const serverCores = pinning ? cores - Math.floor(cores / 2) : cores
   const env = {
     ...withBenchAuthkey(process.env, newBenchAuthkey()),
-    BENCH_HTTPBIN_WORKERS: process.env.BENCH_HTTPBIN_WORKERS || String(cores),
+    BENCH_HTTPBIN_WORKERS: process.env.BENCH_HTTPBIN_WORKERS || String(serverCores),
+    BENCH_LOAD_CPUS: pinning?.load ?? '',
   }
   const compose = new Compose({ project: opts.project, root: ROOT, env })
   const progress = new Progress()
@@ -213,6 +223,7 @@ async function run(opts: Options): Promise<number> {
   const toStart = wanted.filter((s) => !running.has(s) || s === HOSTS.pyrpc)
   progress.note(`lab: ${lab.join(', ')}; starting ${toStart.join(', ') || 'nothing'}`)
   const started: string[] = []
+  let unpin: (() => Promise<void>) | undefined
   try {
     if (toStart.length > 0) {
       started.push(...toStart)
@@ -222,6 +233,24 @@ async function run(opts: Options): Promise<number> {
         progress.warn(`${err instanceof Error ? err.message : String(err)}; trying once more`)
         return up()
       })
+    }
+    // each subject's container: pinned, and read for its CPU usage at the marks
+    const ids = new Map<string, string>()
+    for (const host of [...lab, ...wanted]) {
+      const id = await compose.containerId(host)
+      if (id) ids.set(host, id)
+    }
+    let pinned: Pinning | undefined
+    if (pinning) {
+      try {
+        unpin = await pinContainers([...ids.values()], pinning.servers, cpuRange(0, cores - 1))
+        pinned = pinning
+        progress.note(`CPUs: the load generator on ${pinning.load}, the servers on ${pinning.servers}`)
+      } catch (err) {
+        progress.warn(
+          `cannot pin the servers' CPUs (${err instanceof Error ? err.message : String(err)}): the run is unpinned`,
+        )
+      }
     }
     const measurements: Measurement[] = []
     if (NETPERF.every((s) => wanted.includes(s))) {
@@ -256,16 +285,10 @@ async function run(opts: Options): Promise<number> {
       ...(opts.smoke ? ['--smoke'] : []),
       '--sync',
     ]
-    // each subject's container, for its CPU usage at the marks
     const dockerHost = process.env.DOCKER_HOST ?? ''
     const meter = new CpuMeter(
       dockerHost.startsWith('unix://') ? { dockerSocket: dockerHost.slice('unix://'.length) } : {},
     )
-    const ids = new Map<string, string>()
-    for (const host of [...lab, ...wanted]) {
-      const id = await compose.containerId(host)
-      if (id) ids.set(host, id)
-    }
     const before = new Map<string, number | undefined>()
     const after = new Map<string, number | undefined>()
     let cpuQueue: Promise<void> = Promise.resolve()
@@ -334,6 +357,7 @@ async function run(opts: Options): Promise<number> {
       finishedAt: new Date().toISOString(),
       stepSeconds: opts.seconds,
       smoke: opts.smoke,
+      pinning: pinned ?? null,
       machine: await describeMachine(ROOT, [...new Set(images)].sort()),
       measurements,
       comparisons: compare(measurements),
@@ -352,6 +376,7 @@ async function run(opts: Options): Promise<number> {
     }
     return 0
   } finally {
+    await unpin?.()
     if (started.length > 0) await compose.run(['rm', '-f', '-s', '-v', ...started]).catch(() => undefined)
   }
 }

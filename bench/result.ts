@@ -104,6 +104,8 @@ export const benchResultSchema = z.object({
   /** the BENCH_SECONDS each step ran for */
   stepSeconds: z.number().positive(),
   smoke: z.boolean(),
+  /** the CPUs of the load generator and of the servers (bench/pinning.ts); null: unpinned */
+  pinning: z.object({ load: z.string(), servers: z.string() }).nullable().default(null),
   machine: machineSchema,
   measurements: z.array(measurementSchema),
   comparisons: z.array(comparisonSchema),

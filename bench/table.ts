@@ -139,7 +139,7 @@ export function renderTable(result: BenchResult): string {
       b ? `${n.errors}/${b.errors}` : String(n.errors),
     ])
   }
-  const header = `netlab bench ${result.startedAt}${result.smoke ? ' (smoke: targets not judged)' : ''}, ${result.stepSeconds} s per step, ${result.machine.cores} cores, ${result.machine.node}, commit ${result.machine.commit.slice(0, 12)}${result.machine.dirty ? ' (dirty)' : ''}`
+  const header = `netlab bench ${result.startedAt}${result.smoke ? ' (smoke: targets not judged)' : ''}, ${result.stepSeconds} s per step, ${result.machine.cores} cores${result.pinning ? ` (load generator on CPU ${result.pinning.load}, servers on ${result.pinning.servers})` : ', unpinned'}, ${result.machine.node}, commit ${result.machine.commit.slice(0, 12)}${result.machine.dirty ? ' (dirty)' : ''}`
   const threads = threadsRows(result)
   const threadsText =
     threads.length === 0

@@ -64,6 +64,12 @@ function machineSection(r: BenchResult): string {
     ['each step', `${fmtNum(r.stepSeconds, 2)} s`],
     ['host', m.hostname],
     ['CPU', `${m.cores} cores, ${m.cpuModel}`],
+    [
+      'pinning',
+      r.pinning
+        ? `load generator on CPU ${r.pinning.load}, servers on CPU ${r.pinning.servers}`
+        : 'none: the load generator and the servers share every CPU',
+    ],
     ['memory', `${fmtNum(m.memoryBytes / 2 ** 30, 1)} GiB`],
     ['kernel', m.kernel],
     ['Node', m.node],

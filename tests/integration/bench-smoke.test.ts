@@ -10,10 +10,11 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cpuRange, planPinning } from '../../bench/pinning.ts'
 import { type BenchResult, benchResultSchema } from '../../bench/result.ts'
 import { buildSuite } from '../../bench/suite.ts'
 import { buildTargets } from '../../bench/targets.ts'
@@ -125,5 +126,21 @@ describe('make bench (smoke)', { timeout: 400_000 }, () => {
   it('stops the bench services it started, and leaves the lab running', async () => {
     const { stdout } = await compose(['--profile', 'bench', 'ps', '--format', '{{.Service}}'])
     expect(stdout.trim().split('\n').sort()).toEqual(['http', 'rpc', 'tcp', 'udp'])
+  })
+
+  it("pins the load generator and the servers to separate CPUs, then gives the lab's back", async () => {
+    const cores = availableParallelism()
+    expect(result.pinning).toEqual(planPinning(cores) ?? null)
+    if (result.pinning) expect(run.stdout).toContain(`servers on ${result.pinning.servers})`)
+    const { stdout } = await compose(['ps', '-q', 'tcp', 'udp', 'http', 'rpc'])
+    const ids = stdout.trim().split('\n')
+    const { stdout: cpusets } = await execFileP('docker', [
+      'inspect',
+      '--format',
+      '{{.HostConfig.CpusetCpus}}',
+      ...ids,
+    ])
+    // Docker cannot set "" (every CPU) again: the whole list stands for it
+    for (const cpus of cpusets.trim().split('\n')) expect(['', cpuRange(0, cores - 1)]).toContain(cpus)
   })
 })

@@ -125,6 +125,7 @@ export function syntheticResult(): BenchResult {
     finishedAt: '2026-11-21T17:34:10.000Z',
     stepSeconds: 3,
     smoke: false,
+    pinning: { load: '0', servers: '1' },
     machine: {
       hostname: 'vm',
       cores: 2,

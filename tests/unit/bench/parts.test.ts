@@ -140,6 +140,7 @@ describe('table', () => {
     finishedAt: '2026-11-21T17:09:12.000Z',
     stepSeconds: 3,
     smoke: false,
+    pinning: null,
     machine: {
       hostname: 'h',
       cores: 2,
@@ -160,7 +161,7 @@ describe('table', () => {
   it('prints one row per netlab figure and baseline: ratio, CPU per exchange and their ratio', () => {
     const lines = renderTable(result).split('\n')
     expect(lines.slice(0, 4)).toEqual([
-      'netlab bench 2026-11-21T17:05:12.000Z, 3 s per step, 2 cores, v24.21.0, commit 0123456789ab',
+      'netlab bench 2026-11-21T17:05:12.000Z, 3 s per step, 2 cores, unpinned, v24.21.0, commit 0123456789ab',
       '',
       'id             title                                          netlab  baseline  vs        ratio  cpu µs/op  cpu ratio  p50 µs  p90 µs  p99 µs  max µs  errors',
       'tcp.upper.c32  TCP upper, 64 B round trips, 32 connections  61 234/s  48 901/s  node net  1.25x  14.1/11.9      1.19x     492     700    1500    9000     0/0',

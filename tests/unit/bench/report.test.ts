@@ -103,6 +103,10 @@ describe('renderHtml', () => {
 
   it('records the machine and the commit', () => {
     expect(html).toContain('<tr><th>commit</th><td>c95f1d2 (with uncommitted changes)</td></tr>')
+    expect(html).toContain('<tr><th>pinning</th><td>load generator on CPU 0, servers on CPU 1</td></tr>')
+    expect(renderHtml({ ...result, pinning: null })).toContain(
+      '<tr><th>pinning</th><td>none: the load generator and the servers share every CPU</td></tr>',
+    )
     expect(html).toContain('<td>netlab-tcp:bench</td><td><code>sha256:0123abcd</code></td>')
   })
 
