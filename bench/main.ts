@@ -30,7 +30,7 @@ import { CpuMeter, cpuPerExchange } from './cpu.ts'
 import { parseEvent } from './events.ts'
 import { describeMachine } from './machine.ts'
 import { measureNetworkLimit } from './netlimit.ts'
-import { cpuRange, type Pinning, pinContainers, planPinning } from './pinning.ts'
+import { pinServers, planPinning } from './pinning.ts'
 import { renderHtml } from './report/html.ts'
 import { type BenchResult, benchResultSchema, type Measurement } from './result.ts'
 import { HOSTS } from './suite.ts'
@@ -240,18 +240,10 @@ async function run(opts: Options): Promise<number> {
       const id = await compose.containerId(host)
       if (id) ids.set(host, id)
     }
-    let pinned: Pinning | undefined
-    if (pinning) {
-      try {
-        unpin = await pinContainers([...ids.values()], pinning.servers, cpuRange(0, cores - 1))
-        pinned = pinning
-        progress.note(`CPUs: the load generator on ${pinning.load}, the servers on ${pinning.servers}`)
-      } catch (err) {
-        progress.warn(
-          `cannot pin the servers' CPUs (${err instanceof Error ? err.message : String(err)}): the run is unpinned`,
-        )
-      }
-    }
+    const pins = await pinServers(pinning, [...ids.values()], cores, (text) => progress.warn(text))
+    unpin = pins.unpin
+    if (pins.pinned)
+      progress.note(`CPUs: the load generator on ${pins.pinned.load}, the servers on ${pins.pinned.servers}`)
     const measurements: Measurement[] = []
     if (NETPERF.every((s) => wanted.includes(s))) {
       progress.note('network limit: iperf3 and sockperf between two containers')
@@ -357,7 +349,7 @@ async function run(opts: Options): Promise<number> {
       finishedAt: new Date().toISOString(),
       stepSeconds: opts.seconds,
       smoke: opts.smoke,
-      pinning: pinned ?? null,
+      pinning: pins.pinned,
       machine: await describeMachine(ROOT, [...new Set(images)].sort()),
       measurements,
       comparisons: compare(measurements),

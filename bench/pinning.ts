@@ -73,3 +73,27 @@ export async function pinContainers(
   }
   return restore
 }
+
+/**
+ * pinServers pins a run's server containers to `pinning.servers`; when Docker cannot, it
+ * says why through `warn` and the run goes on unpinned (`pinned` null). `unpin` puts the
+ * containers back.
+ */
+export async function pinServers(
+  pinning: Pinning | undefined,
+  ids: readonly string[],
+  cores: number,
+  warn: (text: string) => void,
+  run: Docker = docker,
+): Promise<{ pinned: Pinning | null; unpin: () => Promise<void> }> {
+  const none = { pinned: null, unpin: async () => undefined }
+  if (!pinning) return none
+  try {
+    return { pinned: pinning, unpin: await pinContainers(ids, pinning.servers, cpuRange(0, cores - 1), run) }
+  } catch (err) {
+    warn(
+      `cannot pin the servers' CPUs (${err instanceof Error ? err.message : String(err)}): the run is unpinned`,
+    )
+    return none
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cpuRange, type Docker, pinContainers, planPinning } from '../../../bench/pinning.ts'
+import { cpuRange, type Docker, pinContainers, pinServers, planPinning } from '../../../bench/pinning.ts'
 
 describe('planPinning', () => {
   it('gives the load generator the lower half of the CPUs and the servers the rest', () => {
@@ -66,5 +66,39 @@ describe('pinContainers', () => {
     await restore()
     expect(cpusets).toEqual({ a: '0-1' })
     expect(calls.filter((c) => c.startsWith('update')).length).toBe(4)
+  })
+})
+
+describe('pinServers', () => {
+  it('pins for the run and unpins after', async () => {
+    const cpusets: Record<string, string> = { a: '' }
+    const { run } = fakeDocker(cpusets)
+    const warned: string[] = []
+    const pins = await pinServers(planPinning(2), ['a'], 2, (t) => warned.push(t), run)
+    expect(pins.pinned).toEqual({ load: '0', servers: '1' })
+    expect(cpusets.a).toBe('1')
+    await pins.unpin()
+    expect(cpusets.a).toBe('0-1')
+    expect(warned).toEqual([])
+  })
+
+  it('runs unpinned, with one warning saying why, when Docker cannot pin', async () => {
+    const cpusets: Record<string, string> = { a: '' }
+    const { run } = fakeDocker(cpusets, 'a')
+    const warned: string[] = []
+    const pins = await pinServers(planPinning(4), ['a'], 4, (t) => warned.push(t), run)
+    expect(pins.pinned).toBeNull()
+    expect(warned).toEqual([
+      "cannot pin the servers' CPUs (Error response from daemon: cannot update): the run is unpinned",
+    ])
+    await pins.unpin()
+    expect(cpusets.a).toBe('')
+  })
+
+  it('does nothing when there is no plan (one CPU, or --no-pin)', async () => {
+    const { run, calls } = fakeDocker({ a: '' })
+    const pins = await pinServers(undefined, ['a'], 1, () => undefined, run)
+    expect(pins.pinned).toBeNull()
+    expect(calls).toEqual([])
   })
 })
