@@ -179,13 +179,13 @@ class Progress {
 
 async function run(opts: Options): Promise<number> {
   const startedAt = new Date()
-  // baseline-pyrpc and the load generator share this run's key, never the seeds' public one
   const cores = availableParallelism()
   const pinning = opts.pin ? planPinning(cores) : undefined
   // httpbin's gunicorn runs one process per core the servers have, as netlab's services
   // default to a thread per core
   const serverCores = pinning ? cores - Math.floor(cores / 2) : cores
   const env = {
+    // baseline-pyrpc and the load generator share this run's key, never the seeds' public one
     ...withBenchAuthkey(process.env, newBenchAuthkey()),
     BENCH_HTTPBIN_WORKERS: process.env.BENCH_HTTPBIN_WORKERS || String(serverCores),
     BENCH_LOAD_CPUS: pinning?.load ?? '',
