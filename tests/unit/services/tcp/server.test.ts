@@ -326,7 +326,11 @@ describe('TCP service: what an unread reply holds', () => {
       if (held < 16 * 1024) await delay(20)
     }
     expect(held).toBeGreaterThanOrEqual(16 * 1024)
-    expect(held).toBeLessThanOrEqual(2 * 64 * 1024) // then reading stopped: at most a read's echo
+    // then reading stopped, holding a few reads' echo (64 KiB each), not the 16 MiB sent: a hold
+    // is given back once its bytes have gone (lib/net/flushed.ts), which may come just after
+    // 'drain' has let the next reads in, so two or three holds can overlap for a moment (a CI
+    // run once saw 163 KiB here)
+    expect(held).toBeLessThanOrEqual(4 * 64 * 1024)
 
     let got = 0
     peer.on('data', (chunk: Buffer) => {
