@@ -17,7 +17,7 @@ import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads'
 import { LabError } from './errors.ts'
-import { createGarbageCollector, gcRssFloorBytes, gcThresholdBytes, workerResourceLimits } from './heap.ts'
+import { budgetCollector, workerResourceLimits } from './heap.ts'
 import type { Logger } from './log.ts'
 import { MemoryBudget } from './memory-budget.ts'
 import { trackBudget } from './metrics/index.ts'
@@ -222,11 +222,15 @@ export async function serveWorker(
  * attachWorkerBudget opens, in pool worker `worker`, the service's budget (the buffer
  * startThreadedService put in its workerData), collecting garbage after large releases.
  */
-export function attachWorkerBudget(buffer: SharedArrayBuffer, worker: number): MemoryBudget {
+export function attachWorkerBudget(
+  buffer: SharedArrayBuffer,
+  worker: number,
+  rssFloorBytes?: number,
+): MemoryBudget {
   const { limitBytes } = MemoryBudget.attach(buffer)
   return MemoryBudget.attach(buffer, {
     thread: worker,
-    onRelease: createGarbageCollector(gcThresholdBytes(limitBytes), gcRssFloorBytes(limitBytes)),
+    onRelease: budgetCollector(limitBytes, rssFloorBytes),
   })
 }
 
@@ -267,6 +271,8 @@ export async function startThreadedService<P extends string>(opts: {
   readonly workers: number
   readonly ports: Readonly<Record<P, number>>
   readonly budgetBytes: number
+  /** the main thread's forced-collection floor (lib/heap.ts; default gcRssFloorBytes) */
+  readonly gcRssFloorBytes?: number
   /** binds host:port (0 = any) with or without reusePort, closes, returns the port bound */
   readonly bindOnce: (host: string, port: number, reusePort: boolean) => Promise<number>
   readonly data: (worker: number, ctx: WorkerContext<P>) => unknown
@@ -285,7 +291,10 @@ export async function startThreadedService<P extends string>(opts: {
   for (const proto of Object.keys(ports) as P[]) {
     if (ports[proto] === 0) ports[proto] = await opts.bindOnce(opts.host, 0, reusePort)
   }
-  const budget = MemoryBudget.create(opts.budgetBytes, { threads: workers })
+  const budget = MemoryBudget.create(opts.budgetBytes, {
+    threads: workers,
+    onRelease: budgetCollector(opts.budgetBytes, opts.gcRssFloorBytes),
+  })
   trackBudget(budget)
   const pool = await startWorkerPool({
     name: opts.name,

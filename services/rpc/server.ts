@@ -18,6 +18,7 @@
  * it before they are held; past it a request is refused with BUSY or reading pauses.
  */
 import { join } from 'node:path'
+import { budgetCollector, eagerGcRssFloorBytes } from '../../lib/heap.ts'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { trackBudget } from '../../lib/metrics/index.ts'
@@ -73,7 +74,9 @@ async function startTcpSide(
 ): Promise<TcpSide> {
   const wanted = { jsonrpc: config.jsonrpcPort, mpEcho: config.mpEchoPort, mpRpc: config.mpRpcPort }
   if (config.workers === 0) {
-    const budget = MemoryBudget.create(config.memoryBudgetBytes)
+    const budget = MemoryBudget.create(config.memoryBudgetBytes, {
+      onRelease: budgetCollector(config.memoryBudgetBytes, eagerGcRssFloorBytes(config.memoryBudgetBytes)),
+    })
     trackBudget(budget)
     const tcp = await listenTcpPorts({
       config,
@@ -98,6 +101,7 @@ async function startTcpSide(
     workers: config.workers,
     ports: wanted,
     budgetBytes: config.memoryBudgetBytes,
+    gcRssFloorBytes: eagerGcRssFloorBytes(config.memoryBudgetBytes),
     bindOnce: tcpBindOnce,
     log,
     data: (worker, { ports, reusePort, workers, budget }): WorkerInit => ({

@@ -6,6 +6,7 @@
  * thread; the main thread posts `{ type: 'drain' }` on shutdown (lib/worker-pool.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { eagerGcRssFloorBytes } from '../../lib/heap.ts'
 import { createLogger } from '../../lib/log.ts'
 import { sharedAdmission } from '../../lib/net/shared-admission.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
@@ -32,7 +33,11 @@ const init = workerData as WorkerInit
 const port = parentPort
 if (!port) throw new Error('services/rpc/worker.ts runs as a worker thread')
 const log = createLogger('rpc', init.config.logLevel).child({ worker: init.worker })
-const budget = attachWorkerBudget(init.budget, init.worker)
+const budget = attachWorkerBudget(
+  init.budget,
+  init.worker,
+  eagerGcRssFloorBytes(init.config.memoryBudgetBytes),
+)
 const registry = new Registry().register(...arithMethods, ...kvMethods(new RemoteStore(port)))
 let tcp: TcpPorts | undefined
 

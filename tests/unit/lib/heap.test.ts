@@ -7,6 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import {
   createGarbageCollector,
+  eagerGcRssFloorBytes,
   gcRssFloorBytes,
   WORKER_BASELINE_BYTES,
   WORKER_YOUNG_GENERATION_MB,
@@ -67,5 +68,12 @@ describe('workerResourceLimits', () => {
       maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
     })
     expect(WORKER_YOUNG_GENERATION_MB * MiB).toBeLessThan(WORKER_BASELINE_BYTES)
+  })
+})
+
+describe('eagerGcRssFloorBytes', () => {
+  it("is half the budget: below the default floor and what a service holds at rest, so RPC's threads always collect", () => {
+    expect(eagerGcRssFloorBytes(192 * MiB)).toBe(96 * MiB)
+    expect(eagerGcRssFloorBytes(192 * MiB)).toBeLessThan(gcRssFloorBytes(192 * MiB))
   })
 })
