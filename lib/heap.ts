@@ -19,7 +19,7 @@
  * are enough, and a forced one only costs time: seed 000's 3.2 MB POST /data/ releases about
  * 25 MB, and a major collection after every second one added 13 ms to each (measured).
  */
-import { setFlagsFromString } from 'node:v8'
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { ResourceLimits } from 'node:worker_threads'
 
@@ -121,7 +121,7 @@ export function gcThresholdBytes(budgetBytes: number): number {
  * several isolates at once (RPC: 8 MiB bodies on the main thread, 1 MB values on two
  * workers): half the budget, below what the process holds at rest, so every
  * gcThresholdBytes of released work is collected. In the hostile RPC suite (512 MiB, two
- * workers; tests/integration/hostile/rpc.test.ts) each run's highest peak was 364-442 MiB
+ * workers; tests/integration/hostile/rpc.test.ts) each run's highest peak was 367-442 MiB
  * with the default floor (a CI run ran out of memory there) and 349-373 MiB with this one.
  */
 export function eagerGcRssFloorBytes(budgetBytes: number): number {
@@ -137,4 +137,34 @@ export function budgetCollector(
   rssFloorBytes = gcRssFloorBytes(budgetBytes),
 ): (releasedBytes: number) => void {
   return createGarbageCollector(gcThresholdBytes(budgetBytes), rssFloorBytes)
+}
+
+/**
+ * watchHeapGrowth runs a major collection in this thread whenever its V8 heap has grown by
+ * `growthBytes` since the smallest it was seen (looked at every `intervalMs`): garbage that
+ * no budget release announces. The RPC service needs it: a JSON-RPC/TCP client that pipelines
+ * `get`s of 1 MB values and never reads holds its replies (no release), while each `get`
+ * leaves a clone and a reply text behind on two threads, and V8 let a worker's heap grow
+ * towards its limit first. Returns a stop function; the timer never keeps the thread alive.
+ */
+export function watchHeapGrowth(
+  growthBytes: number,
+  {
+    intervalMs = 100,
+    used = () => getHeapStatistics().used_heap_size,
+    gc = exposeGc(),
+  }: { intervalMs?: number; used?: () => number; gc?: GcFunction | undefined } = {},
+): () => void {
+  if (!gc) return () => undefined
+  let least = used()
+  const timer = setInterval(() => {
+    const now = used()
+    if (now < least) least = now
+    else if (now - least > growthBytes) {
+      gc({ type: 'major', execution: 'sync' })
+      least = used()
+    }
+  }, intervalMs)
+  timer.unref()
+  return () => clearInterval(timer)
 }

@@ -18,7 +18,7 @@
  * it before they are held; past it a request is refused with BUSY or reading pauses.
  */
 import { join } from 'node:path'
-import { budgetCollector, eagerGcRssFloorBytes } from '../../lib/heap.ts'
+import { budgetCollector, eagerGcRssFloorBytes, gcThresholdBytes, watchHeapGrowth } from '../../lib/heap.ts'
 import type { Logger } from '../../lib/log.ts'
 import { MemoryBudget } from '../../lib/memory-budget.ts'
 import { trackBudget } from '../../lib/metrics/index.ts'
@@ -141,10 +141,13 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
       'RPC_AUTHKEY is unset: the mp-connection ports use the seed key; set RPC_AUTHKEY outside the lab',
     )
   const registry = new Registry().register(...arithMethods, ...kvMethods(store))
+  // the store's clones and the HTTP port's bodies leave garbage here that no release announces
+  const unwatch = watchHeapGrowth(gcThresholdBytes(config.memoryBudgetBytes))
   let tcp: TcpSide
   try {
     tcp = await startTcpSide(config, store, registry, log)
   } catch (err) {
+    unwatch()
     await store.close()
     throw err
   }
@@ -170,6 +173,7 @@ export async function startRpcService(config: RpcConfig, log: Logger): Promise<R
 
   let closing: Promise<CloseSummary> | undefined
   const close = async (): Promise<CloseSummary> => {
+    unwatch()
     // Idle connections end now; a call in flight finishes (its write reaches the disk) first:
     // the store closes only once every thread has drained.
     const [httpSummary, summary] = await Promise.all([

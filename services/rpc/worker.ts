@@ -6,7 +6,7 @@
  * thread; the main thread posts `{ type: 'drain' }` on shutdown (lib/worker-pool.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { eagerGcRssFloorBytes } from '../../lib/heap.ts'
+import { eagerGcRssFloorBytes, gcThresholdBytes, watchHeapGrowth } from '../../lib/heap.ts'
 import { createLogger } from '../../lib/log.ts'
 import { sharedAdmission } from '../../lib/net/shared-admission.ts'
 import { attachWorkerBudget, serveWorker } from '../../lib/worker-pool.ts'
@@ -38,6 +38,8 @@ const budget = attachWorkerBudget(
   init.worker,
   eagerGcRssFloorBytes(init.config.memoryBudgetBytes),
 )
+// replies held for a client that does not read announce no release (lib/heap.ts)
+watchHeapGrowth(gcThresholdBytes(init.config.memoryBudgetBytes))
 const registry = new Registry().register(...arithMethods, ...kvMethods(new RemoteStore(port)))
 let tcp: TcpPorts | undefined
 

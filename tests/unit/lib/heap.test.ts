@@ -11,6 +11,7 @@ import {
   gcRssFloorBytes,
   WORKER_BASELINE_BYTES,
   WORKER_YOUNG_GENERATION_MB,
+  watchHeapGrowth,
   workerResourceLimits,
 } from '../../../lib/heap.ts'
 
@@ -75,5 +76,36 @@ describe('eagerGcRssFloorBytes', () => {
   it("is half the budget: below the default floor and what a service holds at rest, so RPC's threads always collect", () => {
     expect(eagerGcRssFloorBytes(192 * MiB)).toBe(96 * MiB)
     expect(eagerGcRssFloorBytes(192 * MiB)).toBeLessThan(gcRssFloorBytes(192 * MiB))
+  })
+})
+
+describe('watchHeapGrowth', () => {
+  it('collects once the heap has grown by the threshold from the least it was seen, then starts again', async () => {
+    const heap = { used: 100 * MiB }
+    const calls: unknown[] = []
+    const stop = watchHeapGrowth(48 * MiB, {
+      intervalMs: 5,
+      used: () => heap.used,
+      gc: (o) => {
+        calls.push(o)
+        heap.used = 110 * MiB // what survived
+      },
+    })
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 20))
+    heap.used = 60 * MiB // smaller: the new least
+    await tick()
+    heap.used = 100 * MiB // 40 MiB over the least: not yet
+    await tick()
+    expect(calls).toEqual([])
+    heap.used = 120 * MiB // 60 MiB over it
+    await tick()
+    expect(calls).toEqual([{ type: 'major', execution: 'sync' }])
+    heap.used = 150 * MiB // 40 MiB over what survived
+    await tick()
+    expect(calls).toHaveLength(1)
+    stop()
+    heap.used = 1000 * MiB
+    await tick()
+    expect(calls).toHaveLength(1)
   })
 })
