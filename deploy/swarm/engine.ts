@@ -133,7 +133,10 @@ export async function leaveIfCreated(say: (line: string) => void): Promise<'left
   const ownGwbridge = labels[GWBRIDGE_LABEL] === 'true'
   await removeIngress()
   await docker(['swarm', 'leave', '--force'])
-  if (ownGwbridge) await removeGwbridge()
+  if (ownGwbridge && !(await removeGwbridge())) {
+    say(`swarm: ${LOST_ENDPOINT}; \`docker network rm ${GWBRIDGE}\` works once dockerd has restarted`)
+    return 'left'
+  }
   say('swarm: left the swarm `make swarm-up` created, and removed what it added')
   return 'left'
 }
@@ -158,17 +161,23 @@ async function removeIngress(): Promise<void> {
   }
 }
 
-/** removeGwbridge removes docker_gwbridge once no container is attached to it (a few seconds at most). */
-async function removeGwbridge(): Promise<void> {
+/**
+ * LOST_ENDPOINT is what teardown says when docker_gwbridge cannot go: nothing is attached to
+ * it, yet Docker 20.10 refuses for "active endpoints" (the ingress sandbox's gateway endpoint,
+ * lost: see removeIngress) until dockerd restarts. It happened in two of about twelve CI runs;
+ * it is left, said, and harmless (the next `swarm init` uses it).
+ */
+export const LOST_ENDPOINT = `${GWBRIDGE} is left: Docker 20.10 keeps an endpoint it lost on it`
+
+/**
+ * removeGwbridge removes docker_gwbridge once no container is attached to it (a few seconds at
+ * most); false when it still cannot after 10 s (LOST_ENDPOINT).
+ */
+async function removeGwbridge(): Promise<boolean> {
   for (let attempt = 0; attempt < 40; attempt++) {
-    if (!(await dockerSucceeds(['network', 'inspect', GWBRIDGE]))) return
-    if (await dockerSucceeds(['network', 'rm', GWBRIDGE])) return
+    if (!(await dockerSucceeds(['network', 'inspect', GWBRIDGE]))) return true
+    if (await dockerSucceeds(['network', 'rm', GWBRIDGE])) return true
     await new Promise((r) => setTimeout(r, 250))
   }
-  await docker(['network', 'rm', GWBRIDGE]).catch((err: unknown) => {
-    throw new Error(
-      `${GWBRIDGE} still has an endpoint after leaving the swarm; dockerd lets go of a lost one when it restarts, then \`docker network rm ${GWBRIDGE}\``,
-      { cause: err },
-    )
-  })
+  return false
 }

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadSwarmConfig } from '../../deploy/swarm/config.ts'
 import { docker, dockerLines, dockerSucceeds } from '../../deploy/swarm/docker.ts'
-import { ensureSwarm, leaveIfCreated, swarmState } from '../../deploy/swarm/engine.ts'
+import { ensureSwarm, LOST_ENDPOINT, leaveIfCreated, swarmState } from '../../deploy/swarm/engine.ts'
 import {
   chooseSubnet,
   deployStack,
@@ -194,7 +194,8 @@ describe.skipIf(skip)(
       await session[Symbol.asyncDispose]()
       const started = performance.now()
       await removeStack(stack, quiet)
-      await leaveIfCreated(quiet)
+      const said: string[] = []
+      await leaveIfCreated((line) => said.push(line))
       tornDown = true
       figures.teardownS = Math.round((performance.now() - started) / 100) / 10
       expect(await leftovers(stack)).toEqual({
@@ -204,7 +205,14 @@ describe.skipIf(skip)(
         secrets: [],
         containers: [],
       })
-      expect(await engineState()).toEqual(before)
+      if (said.some((line) => line.includes(LOST_ENDPOINT))) {
+        // Docker 20.10's lost endpoint (deploy/swarm/engine.ts): the bridge stays, said, with
+        // nothing attached; everything else is as found
+        expect(await engineState()).toEqual({ ...before, gwbridge: true })
+        expect(
+          await docker(['network', 'inspect', 'docker_gwbridge', '--format', '{{json .Containers}}']),
+        ).toBe('{}')
+      } else expect(await engineState()).toEqual(before)
     })
   },
 )
